@@ -1,0 +1,5 @@
+"""``python -m anwang`` is the ``anwang`` command."""
+
+from anwang.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Constants of the accounts domain."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """What a person does in a community (or, for a supervisor, a region)."""
+
+    SUPERVISOR = "supervisor", _("Street-office supervisor")
+    COMMUNITY_ADMIN = "community_admin", _("Community admin")
+    OPERATOR = "operator", _("Operator")
+    GUARD = "guard", _("Guard")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    RESIDENT = "resident", _("Resident")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class Permission(models.TextChoices):
+    """Capabilities that roles grant. Checked in selectors and services, never in templates."""
+
+    VIEW_PLACES = "view_places", _("View places and the map")
+    MANAGE_PLACES = "manage_places", _("Edit places and zones")
+    VIEW_RESIDENTS = "view_residents", _("View residents (masked)")
+    MANAGE_RESIDENTS = "manage_residents", _("Edit and import residents")
+    REVEAL_PERSONAL_DATA = "reveal_personal_data", _("Reveal full ID and phone numbers")
+    APPROVE_BINDINGS = "approve_bindings", _("Approve residents' household bindings")
+    MANAGE_STAFF = "manage_staff", _("Create staff accounts and memberships")
+    VIEW_AUDIT = "view_audit", _("Read the audit log")
+    VIEW_DASHBOARD = "view_dashboard", _("See the dashboard")

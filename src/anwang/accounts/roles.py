@@ -1,0 +1,53 @@
+"""Which role may do what. One table, read by the scope in :mod:`anwang.accounts.selectors`."""
+
+from __future__ import annotations
+
+from anwang.accounts.choices import Permission as P  # noqa: N817 - keeps the table readable
+from anwang.accounts.choices import Role
+
+ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
+    Role.SUPERVISOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS}),
+    Role.COMMUNITY_ADMIN: frozenset(
+        {
+            P.VIEW_DASHBOARD,
+            P.VIEW_PLACES,
+            P.MANAGE_PLACES,
+            P.VIEW_RESIDENTS,
+            P.MANAGE_RESIDENTS,
+            P.REVEAL_PERSONAL_DATA,
+            P.APPROVE_BINDINGS,
+            P.MANAGE_STAFF,
+        }
+    ),
+    Role.OPERATOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS}),
+    Role.GUARD: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES}),
+    Role.GRID_WORKER: frozenset(
+        {
+            P.VIEW_DASHBOARD,
+            P.VIEW_PLACES,
+            P.VIEW_RESIDENTS,
+            P.MANAGE_RESIDENTS,
+            P.REVEAL_PERSONAL_DATA,
+        }
+    ),
+    Role.VOLUNTEER: frozenset({P.VIEW_PLACES}),
+    Role.RESIDENT: frozenset(),
+    Role.AUDITOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_AUDIT}),
+}
+
+STAFF_ROLES: frozenset[Role] = frozenset(
+    {
+        Role.SUPERVISOR,
+        Role.COMMUNITY_ADMIN,
+        Role.OPERATOR,
+        Role.GUARD,
+        Role.GRID_WORKER,
+        Role.AUDITOR,
+    }
+)
+"""Roles that count as staff: two-factor login is offered to them."""
+
+
+def permissions_of(role: str) -> frozenset[P]:
+    """The permissions a role grants."""
+    return ROLE_PERMISSIONS.get(Role(role), frozenset())

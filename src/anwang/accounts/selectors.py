@@ -1,0 +1,127 @@
+"""Who may see what: a user's scope, derived from memberships, and account reads.
+
+Every selector in every app takes a :class:`Scope` and filters by it, so a page or endpoint
+cannot forget the community check: an object of another community is simply not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from anwang.accounts.choices import Permission, Role
+from anwang.accounts.models import ApiToken, Membership, User
+from anwang.accounts.roles import ROLE_PERMISSIONS, STAFF_ROLES
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The communities a user belongs to, with the roles held in each."""
+
+    user: User | None
+    roles_by_community: dict[int, frozenset[Role]] = field(default_factory=dict)
+    is_platform_admin: bool = False
+    token_community_id: int | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Whether anyone is logged in."""
+        return self.user is not None
+
+    def community_ids(self, permission: Permission | None = None) -> set[int]:
+        """Communities in which the user holds the permission (any membership if ``None``)."""
+        ids = {
+            community_id
+            for community_id, roles in self.roles_by_community.items()
+            if permission is None or any(permission in ROLE_PERMISSIONS[r] for r in roles)
+        }
+        if self.token_community_id is not None:
+            ids &= {self.token_community_id}
+        return ids
+
+    def has(self, permission: Permission, community_id: int | None) -> bool:
+        """Whether the user holds the permission in that community."""
+        return community_id is not None and community_id in self.community_ids(permission)
+
+    def has_anywhere(self, permission: Permission) -> bool:
+        """Whether the user holds the permission in at least one community."""
+        return bool(self.community_ids(permission))
+
+    def roles(self, community_id: int) -> frozenset[Role]:
+        """The roles held in one community."""
+        return self.roles_by_community.get(community_id, frozenset())
+
+    def all_roles(self) -> set[Role]:
+        """Every role the user holds anywhere."""
+        return {role for roles in self.roles_by_community.values() for role in roles}
+
+    @property
+    def is_staff_member(self) -> bool:
+        """Whether any role held is a staff role (two-factor login is offered)."""
+        return self.is_platform_admin or bool(self.all_roles() & STAFF_ROLES)
+
+    def filter(
+        self, queryset: QuerySet[M], permission: Permission, lookup: str = "community_id"
+    ) -> QuerySet[M]:
+        """Restrict a queryset to the communities where the permission is held."""
+        return queryset.filter(**{f"{lookup}__in": self.community_ids(permission)})
+
+    def require(self, permission: Permission, community_id: int | None) -> None:
+        """Raise 404 unless the permission is held in that community (404, not 403, so the
+        existence of another community's objects is not revealed)."""
+        if not self.has(permission, community_id):
+            raise Http404
+
+
+ANONYMOUS_SCOPE = Scope(user=None)
+
+
+def scope_for(user: User | AnonymousUser | None, *, token: ApiToken | None = None) -> Scope:
+    """The scope of a user, computed once per request and cached on the user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS_SCOPE
+    assert isinstance(user, User)
+    cache_key = f"_anwang_scope_{token.pk if token else 0}"
+    cached: Scope | None = getattr(user, cache_key, None)
+    if cached is not None:
+        return cached
+    from anwang.places.models import Community
+
+    roles: dict[int, set[Role]] = {}
+    if user.is_superuser:
+        for community_id in Community.objects.values_list("id", flat=True):
+            roles.setdefault(community_id, set()).add(Role.COMMUNITY_ADMIN)
+    memberships = Membership.objects.filter(user=user).values_list(
+        "role", "community_id", "region_id"
+    )
+    region_roles: dict[int, set[Role]] = {}
+    for role, community_id, region_id in memberships:
+        if community_id is not None:
+            roles.setdefault(community_id, set()).add(Role(role))
+        elif region_id is not None:
+            region_roles.setdefault(region_id, set()).add(Role(role))
+    if region_roles:
+        for community_id, region_id in Community.objects.filter(
+            region_id__in=region_roles
+        ).values_list("id", "region_id"):
+            roles.setdefault(community_id, set()).update(region_roles[region_id])
+    scope = Scope(
+        user=user,
+        roles_by_community={cid: frozenset(r) for cid, r in roles.items()},
+        is_platform_admin=user.is_superuser,
+        token_community_id=token.community_id if token else None,
+    )
+    setattr(user, cache_key, scope)
+    return scope
+
+
+def scope_reset(user: Any) -> None:
+    """Forget a cached scope (after memberships change in the same request)."""
+    for name in [n for n in vars(user) if n.startswith("_anwang_scope_")]:
+        delattr(user, name)

@@ -1,0 +1,13 @@
+"""Account pages."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from anwang.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", views.profile, name="profile"),
+]

@@ -1,0 +1,5 @@
+"""JSON API of the audit domain."""
+
+from ninja import Router
+
+router = Router(tags=["audit"])

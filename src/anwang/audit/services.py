@@ -1,0 +1,168 @@
+"""Writing to the audit log. Every state change in every app calls :func:`audit_record` in the
+same transaction as the change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from anwang.accounts.models import User
+from anwang.audit.models import AuditChainHead, AuditEvent
+from anwang.core.context import current_meta
+
+GENESIS_HASH = "0" * 64
+REDACTED = "(encrypted)"
+
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_name",
+    "client_address",
+    "channel",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "community_id",
+    "changes",
+    "prev_hash",
+)
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe copy of a value whose text form survives a database round trip unchanged."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float | decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, Iterable):
+        return [jsonable(item) for item in value]
+    return str(value)
+
+
+def entry_hash(fields: Mapping[str, Any]) -> str:
+    """The SHA-256 of an entry's canonical JSON form."""
+    canonical = json.dumps(
+        {name: fields[name] for name in HASHED_FIELDS},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def entry_fields(event: AuditEvent) -> dict[str, Any]:
+    """The hashed fields of a stored entry, in the form they were hashed."""
+    return {
+        "seq": event.seq,
+        "at": event.at.astimezone(dt.UTC).isoformat(),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "client_address": event.client_address,
+        "channel": event.channel,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "community_id": event.community_id,
+        "changes": event.changes,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The current values of some fields of a model instance, for a before/after diff."""
+    return {name: jsonable(getattr(instance, _attname(instance, name))) for name in fields}
+
+
+def _attname(instance: models.Model, name: str) -> str:
+    field = instance._meta.get_field(name)
+    return getattr(field, "attname", name)
+
+
+def diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, redact: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Changed fields as ``{field: [before, after]}``; redacted ones say only that they changed."""
+    hidden = set(redact)
+    changed: dict[str, Any] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            changed[name] = [REDACTED, REDACTED] if name in hidden else [old, new]
+    return changed
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_repr: str = "",
+    community_id: int | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one entry to the audit chain, in the caller's transaction."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+        if community_id is None:
+            community_id = getattr(obj, "community_id", None)
+    meta = current_meta()
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            head = AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
+        at = timezone.now().astimezone(dt.UTC)
+        fields: dict[str, Any] = {
+            "seq": head.seq + 1,
+            "at": at.isoformat(),
+            "actor_id": actor.pk if actor is not None and actor.pk else None,
+            "actor_name": (actor.get_username() if actor is not None else "")[:150],
+            "client_address": meta.client_address[:64],
+            "channel": meta.channel,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "object_repr": object_repr[:200],
+            "community_id": community_id,
+            "changes": jsonable(dict(changes or {})),
+            "prev_hash": head.hash,
+        }
+        digest = entry_hash(fields)
+        event = AuditEvent.objects.create(
+            seq=fields["seq"],
+            at=at,
+            actor_id=fields["actor_id"],
+            actor_name=fields["actor_name"],
+            client_address=fields["client_address"],
+            channel=fields["channel"],
+            action=action,
+            object_type=object_type,
+            object_id=fields["object_id"],
+            object_repr=fields["object_repr"],
+            community_id=community_id,
+            changes=fields["changes"],
+            prev_hash=head.hash,
+            hash=digest,
+        )
+        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
+    return event

@@ -1,0 +1,115 @@
+"""Cross-cutting pages: dashboard, my work, community switch, text size, health."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from anwang import __version__
+from anwang.accounts.selectors import scope_for
+from anwang.core.dashboard import dashboard_stats
+from anwang.core.inbox import my_work, work_sources
+from anwang.core.selectors import CURRENT_COMMUNITY_KEY, current_community
+
+
+def _safe_next(request: HttpRequest, fallback: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or fallback
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The root: the dashboard for staff, the resident's own page for residents, else login."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    return redirect("core:dashboard")
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Real counts of what the person may see in the current community."""
+    scope = scope_for(request.user)
+    community = current_community(request, scope)
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "stats": dashboard_stats(scope, community),
+            "community": community,
+            "work_items": my_work(scope)[:5],
+        },
+    )
+
+
+@login_required
+def my_work_page(request: HttpRequest) -> HttpResponse:
+    """Everything the person has to do, from every app, in one list."""
+    scope = scope_for(request.user)
+    items = my_work(scope)
+    labels = {source.key: source.label for source in work_sources()}
+    return render(request, "core/my_work.html", {"items": items, "source_labels": labels})
+
+
+@login_required
+@require_POST
+def switch_community(request: HttpRequest) -> HttpResponse:
+    """Choose the community the pages show; only one the person belongs to is accepted."""
+    scope = scope_for(request.user)
+    try:
+        chosen = int(request.POST.get("community", ""))
+    except ValueError:
+        chosen = 0
+    if chosen in scope.community_ids():
+        request.session[CURRENT_COMMUNITY_KEY] = chosen
+    return HttpResponseRedirect(_safe_next(request, request.META.get("HTTP_REFERER") or "/"))
+
+
+@require_POST
+def toggle_large_text(request: HttpRequest) -> HttpResponse:
+    """Switch large-text mode; remembered on the account when logged in, else in a cookie."""
+    from anwang.accounts.services import user_preferences_update
+
+    currently = request.COOKIES.get("anwang_large_text") == "1" or bool(
+        getattr(request.user, "large_text", False)
+    )
+    response = HttpResponseRedirect(_safe_next(request))
+    if request.user.is_authenticated:
+        user_preferences_update(
+            actor=request.user,
+            user=request.user,
+            large_text=not currently,
+        )
+    response.set_cookie(
+        "anwang_large_text",
+        "0" if currently else "1",
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+    )
+    return response
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database status, for load balancers and monitoring."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        database = "ok"
+    except Exception as error:
+        database = f"error: {error.__class__.__name__}"
+    status = 200 if database == "ok" else 503
+    return JsonResponse(
+        {
+            "status": "ok" if status == 200 else "degraded",
+            "database": database,
+            "database_vendor": connection.vendor,
+            "version": __version__,
+        },
+        status=status,
+    )

@@ -1,0 +1,5 @@
+"""JSON API of the people domain."""
+
+from ninja import Router
+
+router = Router(tags=["people"])

@@ -1,0 +1,5 @@
+"""JSON API of the places domain."""
+
+from ninja import Router
+
+router = Router(tags=["places"])

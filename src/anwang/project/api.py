@@ -1,0 +1,113 @@
+"""The one NinjaAPI at ``/api/v1/``: authentication, the error shape, and every app's router."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from anwang.accounts.api_auth import BearerTokenAuth, SessionCsrfAuth
+from anwang.core.errors import ServiceError
+
+api = NinjaAPI(
+    title="Anwang API",
+    version="1",
+    description="Anwang (安网) community safety platform. Authenticate with a browser session "
+    "or `Authorization: Bearer <token>` (create one with `anwang token create`). Every list "
+    "is paginated and scoped to the caller's communities; errors have one shape: "
+    "`{detail, code, errors}`.",
+    urls_namespace="api",
+    auth=[BearerTokenAuth(), SessionCsrfAuth()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_body(
+    detail: str, code: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The one error shape of the API."""
+    return {"detail": detail, "code": code, "errors": errors or []}
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {"loc": [str(part) for part in error.get("loc", [])], "msg": error.get("msg", "")}
+        for error in exc.errors
+    ]
+    return api.create_response(
+        request, error_body(_("The request is not valid."), "invalid", errors), status=422
+    )
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    errors = [{"loc": [exc.field], "msg": str(exc.message)}] if exc.field else []
+    return api.create_response(
+        request, error_body(str(exc.message), exc.code, errors), status=exc.status
+    )
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        errors = [
+            {"loc": [name], "msg": message}
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    else:
+        errors = [{"loc": [], "msg": message} for message in exc.messages]
+    return api.create_response(
+        request, error_body(_("The request is not valid."), "invalid", errors), status=400
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, error_body(_("Not found."), "not_found"), status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request, error_body(_("You may not do this."), "forbidden"), status=403
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, error_body(_("Log in or send an API token."), "unauthenticated"), status=401
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(
+        request, error_body(str(exc.message), "error"), status=exc.status_code
+    )
+
+
+def _register_routers() -> None:
+    from anwang.accounts.api import router as accounts_router
+    from anwang.audit.api import router as audit_router
+    from anwang.core.api import router as core_router
+    from anwang.people.api import router as people_router
+    from anwang.places.api import router as places_router
+
+    api.add_router("/", core_router)
+    api.add_router("/", accounts_router)
+    api.add_router("/", places_router)
+    api.add_router("/", people_router)
+    api.add_router("/", audit_router)
+
+
+_register_routers()

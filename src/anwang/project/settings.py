@@ -1,0 +1,177 @@
+"""Django settings, derived entirely from :class:`anwang.config.AnwangSettings`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from anwang.config import get_settings
+
+CONFIG = get_settings()
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+HOME = CONFIG.home
+
+SECRET_KEY = CONFIG.resolved_secret_key()
+DEBUG = CONFIG.debug
+ALLOWED_HOSTS = [host.strip() for host in CONFIG.allowed_hosts.split(",") if host.strip()]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in CONFIG.csrf_trusted_origins.split(",") if o.strip()]
+ANWANG_ENCRYPTION_KEYS = CONFIG.resolved_encryption_keys()
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "anwang.core",
+    "anwang.accounts",
+    "anwang.audit",
+    "anwang.places",
+    "anwang.people",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "anwang.accounts.middleware.IdleTimeoutMiddleware",
+    "anwang.core.middleware.RequestContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "anwang.project.urls"
+ASGI_APPLICATION = "anwang.project.asgi.application"
+WSGI_APPLICATION = "anwang.project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "anwang.core.context_processors.anwang",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, Any]:
+    if CONFIG.database_url:
+        database: dict[str, Any] = dict(dj_database_url.parse(CONFIG.database_url, conn_max_age=60))
+        if database["ENGINE"].endswith("sqlite3"):
+            database["OPTIONS"] = _sqlite_options()
+        return database
+    HOME.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": HOME / "anwang.sqlite3",
+        "OPTIONS": _sqlite_options(),
+        "TEST": {"NAME": ":memory:"},
+    }
+
+
+def _sqlite_options() -> dict[str, Any]:
+    # IMMEDIATE transactions take the write lock up front, so two writers never both read the
+    # audit chain head and then fail to upgrade (SQLITE_BUSY_SNAPSHOT under WAL).
+    return {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON;",
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 12 * 3600
+ANWANG_SESSION_IDLE_SECONDS = CONFIG.session_idle_minutes * 60
+ANWANG_LOCKOUT_FAILURES = CONFIG.lockout_failures
+ANWANG_LOCKOUT_WINDOW_SECONDS = CONFIG.lockout_window_minutes * 60
+ANWANG_MAP_TILE_URL = CONFIG.map_tile_url
+ANWANG_MAP_TILE_CRS = CONFIG.map_tile_crs
+ANWANG_PUBLIC_URL = CONFIG.public_url.rstrip("/")
+
+LANGUAGE_CODE = CONFIG.language
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "anwang_language"
+TIME_ZONE = CONFIG.time_zone
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = HOME / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_URL = "/media/"
+MEDIA_ROOT = HOME / "media"
+# Static files are served from the installed package, so the demo needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+DEFAULT_FROM_EMAIL = CONFIG.email_from
+
+
+def _email() -> dict[str, Any]:
+    url = CONFIG.email_url
+    if url.startswith("console:"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(url)
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname or "localhost",
+        "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        "EMAIL_USE_SSL": parsed.scheme == "smtps",
+        "EMAIL_USE_TLS": parsed.scheme == "smtp" and parsed.port == 587,
+    }
+
+
+globals().update(_email())
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

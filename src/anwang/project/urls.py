@@ -1,0 +1,21 @@
+"""URL map: pages of every app, the API, the admin, health."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from anwang.project.api import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("anwang.core.urls")),
+    path("accounts/", include("anwang.accounts.urls")),
+    path("places/", include("anwang.places.urls")),
+    path("people/", include("anwang.people.urls")),
+    path("audit/", include("anwang.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
