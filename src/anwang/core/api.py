@@ -1,5 +1,60 @@
-"""JSON API of the core domain."""
+"""Cross-cutting API: health, the caller's work inbox and dashboard figures."""
 
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest
 from ninja import Router
 
+from anwang import __version__
+from anwang.core.api_helpers import request_scope
+from anwang.core.dashboard import dashboard_stats
+from anwang.core.inbox import my_work
+from anwang.core.schemas import HealthOut, StatOut, WorkItemOut
+from anwang.places.models import Community
+
 router = Router(tags=["core"])
+
+
+@router.get("/health", response=HealthOut, auth=None, summary="Liveness and database status")
+def health(request: HttpRequest) -> HealthOut:
+    """Public by design: load balancers and monitors call it without credentials."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return HealthOut(status="ok", database="ok", version=__version__)
+
+
+@router.get("/my-work", response=list[WorkItemOut], summary="The caller's work inbox")
+def my_work_list(request: HttpRequest) -> list[WorkItemOut]:
+    """Everything the caller has to do, from every app, most urgent first."""
+    return [
+        WorkItemOut(
+            source=item.source,
+            title=str(item.title),
+            url=item.url,
+            community_id=item.community_id,
+            due_at=item.due_at,
+            priority=item.priority,
+            detail=str(item.detail),
+        )
+        for item in my_work(request_scope(request))
+    ]
+
+
+@router.get("/dashboard", response=list[StatOut], summary="Dashboard figures")
+def dashboard(request: HttpRequest, community_id: int | None = None) -> list[StatOut]:
+    """The caller's dashboard figures, for one community or all the caller's communities."""
+    scope = request_scope(request)
+    community = None
+    if community_id is not None:
+        scope_ids = scope.community_ids()
+        community = Community.objects.filter(pk=community_id, pk__in=scope_ids).first()
+        if community is None:
+            from django.http import Http404
+
+            raise Http404
+    return [
+        StatOut(key=s.key, label=str(s.label), value=s.value, url=s.url)
+        for s in dashboard_stats(scope, community)
+    ]
