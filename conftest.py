@@ -60,7 +60,8 @@ class World:
 
     def user(self, role: str, side: str = "a") -> User:
         """The user holding ``role`` in community ``side``."""
-        return getattr(self, side).users[role]
+        chosen: Side = getattr(self, side)
+        return chosen.users[role]
 
     def client_for(self, role: str, side: str = "a") -> Client:
         """A test client logged in as that user."""
@@ -142,3 +143,10 @@ def world(db: Any) -> World:
 def under_ci() -> bool:
     """Whether the suite runs in CI, where an unreachable service fails instead of skipping."""
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    """Argon2 makes building the two-community world take seconds per test; hashing itself is
+    Django's and not what these tests check (production keeps Argon2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from anwang.accounts.choices import Role
+from anwang.core.crypto import EncryptedCharField
 from anwang.core.models import TimeStampedModel
 
 
@@ -18,7 +19,7 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     preferred_language = models.CharField(_("language"), max_length=10, blank=True)
     large_text = models.BooleanField(_("large text"), default=False)
-    totp_secret = models.CharField(_("two-factor secret"), max_length=64, blank=True)
+    totp_secret = EncryptedCharField(_("two-factor secret"), blank=True)
     totp_enabled = models.BooleanField(_("two-factor login enabled"), default=False)
     totp_last_step = models.BigIntegerField(default=0, editable=False)
 

@@ -51,3 +51,15 @@ STAFF_ROLES: frozenset[Role] = frozenset(
 def permissions_of(role: str) -> frozenset[P]:
     """The permissions a role grants."""
     return ROLE_PERMISSIONS.get(Role(role), frozenset())
+
+
+COMMUNITY_STAFF_ROLES: tuple[Role, ...] = (
+    Role.COMMUNITY_ADMIN,
+    Role.OPERATOR,
+    Role.GUARD,
+    Role.GRID_WORKER,
+    Role.AUDITOR,
+    Role.VOLUNTEER,
+)
+"""Roles a community admin grants on the staff page. Supervisors hold a region, which only the
+platform admin assigns; residents join through a household binding."""

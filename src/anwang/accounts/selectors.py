@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from anwang.accounts.choices import Permission, Role
 from anwang.accounts.models import ApiToken, Membership, User
-from anwang.accounts.roles import ROLE_PERMISSIONS, STAFF_ROLES
+from anwang.accounts.roles import COMMUNITY_STAFF_ROLES, ROLE_PERMISSIONS, STAFF_ROLES
 
 M = TypeVar("M", bound=Model)
 
@@ -125,3 +125,132 @@ def scope_reset(user: Any) -> None:
     """Forget a cached scope (after memberships change in the same request)."""
     for name in [n for n in vars(user) if n.startswith("_anwang_scope_")]:
         delattr(user, name)
+
+
+def staff_memberships(scope: Scope, community_id: int, q: str = "") -> QuerySet[Membership]:
+    """Staff and volunteer roles in a community the person manages, optionally searched by
+    user name, display name or email address."""
+    scope.require(Permission.MANAGE_STAFF, community_id)
+    memberships = Membership.objects.filter(
+        community_id=community_id, role__in=[role.value for role in COMMUNITY_STAFF_ROLES]
+    )
+    q = q.strip()
+    if q:
+        memberships = memberships.filter(
+            Q(user__username__icontains=q)
+            | Q(user__display_name__icontains=q)
+            | Q(user__email__icontains=q)
+        )
+    return memberships.select_related("user", "community").order_by("user__username", "role", "pk")
+
+
+def staff_membership_get(scope: Scope, membership_id: int) -> Membership:
+    """One membership of a community the person manages staff in; 404 otherwise."""
+    membership = (
+        scope.filter(Membership.objects.all(), Permission.MANAGE_STAFF)
+        .select_related("user", "community")
+        .filter(pk=membership_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def memberships_visible(
+    scope: Scope, community_id: int | None = None, q: str = ""
+) -> QuerySet[Membership]:
+    """The person's own memberships and every membership of the communities where they manage
+    staff."""
+    from anwang.places.models import Community
+
+    if scope.user is None:
+        return Membership.objects.none()
+    managed = Q(community_id__in=scope.community_ids(Permission.MANAGE_STAFF))
+    own = Q(user=scope.user)
+    if scope.token_community_id is not None:
+        # A token limited to one community shows nothing of the others, not even own roles.
+        visible = scope.community_ids()
+        own &= Q(community_id__in=visible) | Q(
+            region_id__in=Community.objects.filter(id__in=visible).values("region_id")
+        )
+    memberships = Membership.objects.filter(managed | own)
+    if community_id is not None:
+        memberships = memberships.filter(community_id=community_id)
+    q = q.strip()
+    if q:
+        memberships = memberships.filter(
+            Q(user__username__icontains=q)
+            | Q(user__display_name__icontains=q)
+            | Q(user__email__icontains=q)
+        )
+    return memberships.select_related("user", "community", "region").order_by(
+        "community_id", "user__username", "role", "pk"
+    )
+
+
+def community_member_get(scope: Scope, community_id: int, username: str) -> User:
+    """A person with any role in a community the caller manages staff in, by user name."""
+    scope.require(Permission.MANAGE_STAFF, community_id)
+    user = (
+        User.objects.filter(
+            username__iexact=username.strip(), memberships__community_id=community_id
+        )
+        .distinct()
+        .first()
+    )
+    if user is None:
+        raise Http404
+    return user
+
+
+def community_member_by_id(scope: Scope, community_id: int, user_id: int) -> User:
+    """A person with any role in a community the caller manages staff in, by id."""
+    scope.require(Permission.MANAGE_STAFF, community_id)
+    user = (
+        User.objects.filter(pk=user_id, memberships__community_id=community_id).distinct().first()
+    )
+    if user is None:
+        raise Http404
+    return user
+
+
+def api_tokens_of(scope: Scope) -> QuerySet[ApiToken]:
+    """The person's own API tokens, newest first."""
+    if scope.user is None:
+        return ApiToken.objects.none()
+    return (
+        ApiToken.objects.filter(user=scope.user)
+        .select_related("community")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def api_token_get(scope: Scope, token_id: int) -> ApiToken:
+    """One of the person's own API tokens; anyone else's is not found."""
+    token = api_tokens_of(scope).filter(pk=token_id).first()
+    if token is None:
+        raise Http404
+    return token
+
+
+def token_communities(scope: Scope) -> list[tuple[int, str]]:
+    """Communities a new API token of the person may be limited to, as (id, name)."""
+    from anwang.places.models import Community
+
+    return list(
+        Community.objects.filter(id__in=scope.community_ids())
+        .order_by("name")
+        .values_list("id", "name")
+    )
+
+
+def user_summary(scope: Scope) -> list[tuple[int, str, list[Role]]]:
+    """The person's communities with the roles held in each, as (id, name, roles)."""
+    from anwang.places.models import Community
+
+    names = dict(Community.objects.filter(id__in=scope.community_ids()).values_list("id", "name"))
+    return [
+        (community_id, names[community_id], sorted(scope.roles(community_id)))
+        for community_id in sorted(names, key=lambda cid: names[cid])
+    ]

@@ -35,4 +35,4 @@ def test_bad_values_are_rejected(tmp_path, field, value):
 
 def test_unknown_setting_is_rejected(tmp_path):
     with pytest.raises(ValidationError):
-        AnwangSettings(home=tmp_path, no_such_setting=1)
+        AnwangSettings(home=tmp_path, no_such_setting=1)  # type: ignore[call-arg]
