@@ -49,6 +49,13 @@ class AnwangSettings(BaseSettings):
         "(older keys only decrypt, which allows key rotation). Empty means one is generated "
         "once into `<home>/encryption.key`; keep a copy of it apart from backups.",
     )
+    index_key: str = Field(
+        default="",
+        description="Secret for the blind indexes that find encrypted ID and phone numbers by "
+        "exact "
+        "value. It stays the same when encryption keys rotate. Empty means one is generated once "
+        "into `<home>/index.key`; keep a copy of it with the encryption keys.",
+    )
     allowed_hosts: str = Field(
         default="127.0.0.1,localhost,[::1]",
         description="Comma-separated host names the web server answers to.",
@@ -127,6 +134,12 @@ class AnwangSettings(BaseSettings):
             return [key.strip() for key in self.encryption_keys.split(",") if key.strip()]
         generated = _key_file(self.home / "encryption.key", lambda: Fernet.generate_key().decode())
         return [generated]
+
+    def resolved_index_key(self) -> str:
+        """The configured blind-index key, or the one generated once into the data folder."""
+        if self.index_key:
+            return self.index_key
+        return _key_file(self.home / "index.key", lambda: secrets.token_urlsafe(32))
 
 
 def _key_file(path: Path, make: Callable[[], str]) -> str:

@@ -50,7 +50,9 @@ def blind_index(value: str) -> str:
     """A keyed digest of a normalised value, for exact look-ups of encrypted data."""
     if not value:
         return ""
-    key = hashlib.sha256(b"anwang-blind-index:" + _keys()[0].encode()).digest()
+    # Keyed by its own secret, not an encryption key, so rotating encryption keys keeps
+    # every existing index valid.
+    key = hashlib.sha256(b"anwang-blind-index:" + settings.ANWANG_INDEX_KEY.encode()).digest()
     normalised = "".join(value.split()).upper()
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
 

@@ -19,6 +19,7 @@ DEBUG = CONFIG.debug
 ALLOWED_HOSTS = [host.strip() for host in CONFIG.allowed_hosts.split(",") if host.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in CONFIG.csrf_trusted_origins.split(",") if o.strip()]
 ANWANG_ENCRYPTION_KEYS = CONFIG.resolved_encryption_keys()
+ANWANG_INDEX_KEY = CONFIG.resolved_index_key()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

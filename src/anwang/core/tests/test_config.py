@@ -16,10 +16,12 @@ def test_defaults_are_valid(tmp_path):
 def test_keys_are_generated_once_into_the_home(tmp_path, monkeypatch):
     monkeypatch.delenv("ANWANG_SECRET_KEY")
     monkeypatch.delenv("ANWANG_ENCRYPTION_KEYS")
+    monkeypatch.delenv("ANWANG_INDEX_KEY")
     config = AnwangSettings(home=tmp_path)
     secret, keys = config.resolved_secret_key(), config.resolved_encryption_keys()
     assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "encryption.key").stat().st_mode & 0o777 == 0o600
+    assert config.resolved_index_key() == (tmp_path / "index.key").read_text().strip()
     assert config.resolved_secret_key() == secret
     assert config.resolved_encryption_keys() == keys
 

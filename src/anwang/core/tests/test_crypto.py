@@ -16,10 +16,12 @@ def test_round_trip_and_ciphertext_differs_each_time():
 
 def test_old_key_still_decrypts_after_rotation(settings):
     old_token = crypto.encrypt("110101199001011234")
+    index_before = crypto.blind_index("13812345678")
     new_key = Fernet.generate_key().decode()
     with override_settings(ANWANG_ENCRYPTION_KEYS=[new_key, *settings.ANWANG_ENCRYPTION_KEYS]):
         assert crypto.decrypt(old_token) == "110101199001011234"
         assert crypto.key_fingerprint() == crypto.key_fingerprint(new_key)
+        assert crypto.blind_index("13812345678") == index_before
 
 
 def test_unknown_key_is_a_clear_error():

@@ -1,0 +1,1 @@
+"""Cross-cutting tests: authorisation of every API route, translations, docs, browsers, services."""

@@ -1,0 +1,1 @@
+"""Tests that need an outside service (PostgreSQL now; Mosquitto and NATS later)."""
