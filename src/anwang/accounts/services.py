@@ -412,7 +412,7 @@ def api_token_authenticate(*, raw_token: str) -> ApiToken | None:
     return token
 
 
-def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
     """Revoke a token; it stops working at once."""
     if token.revoked_at is not None:
         raise ConflictError(_("This token was already revoked."))

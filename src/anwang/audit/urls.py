@@ -1,6 +1,12 @@
 """Pages of the audit domain."""
 
-from django.urls import path  # noqa: F401
+from django.urls import URLPattern, path
+
+from anwang.audit import views
 
 app_name = "audit"
-urlpatterns: list = []  # type: ignore[type-arg]
+urlpatterns: list[URLPattern] = [
+    path("", views.event_list, name="event_list"),
+    path("<int:event_id>/", views.event_detail, name="event_detail"),
+    path("verify/", views.verify, name="verify"),
+]

@@ -1,0 +1,46 @@
+"""Writing audit entries: sequence, links, channel and actor."""
+
+from __future__ import annotations
+
+import pytest
+
+from anwang.audit.models import AuditChainHead
+from anwang.audit.services import GENESIS_HASH, audit_record, entry_fields, entry_hash
+from anwang.core.context import RequestMeta, acting_as
+
+pytestmark = pytest.mark.django_db
+
+
+def test_entries_link_and_move_the_head(world):
+    first = audit_record(actor=world.user("auditor"), action="probe.one", obj=world.a.zone)
+    second = audit_record(actor=None, action="probe.two")
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash
+    assert first.community_id == world.a.community.pk
+    assert first.object_type == "places.zone"
+    assert first.actor_name == "a_auditor"
+    head = AuditChainHead.objects.get(pk=1)
+    assert (head.seq, head.hash) == (2, second.hash)
+    first.refresh_from_db()
+    assert entry_hash(entry_fields(first)) == first.hash
+
+
+def test_channel_and_address_come_from_the_context():
+    with acting_as(RequestMeta(client_address="10.0.0.7", channel="cli")):
+        event = audit_record(actor=None, action="probe.cli")
+    assert event.channel == "cli"
+    assert event.client_address == "10.0.0.7"
+
+
+def test_entry_rolls_back_with_the_change():
+    from django.db import transaction
+
+    def failing_change() -> None:
+        with transaction.atomic():
+            audit_record(actor=None, action="probe.lost")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        failing_change()
+    assert AuditChainHead.objects.get(pk=1).seq == 0

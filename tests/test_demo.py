@@ -1,0 +1,241 @@
+"""The demo community: a realistic, reproducible plan, seeded once, served by `anwang demo`."""
+
+from __future__ import annotations
+
+import signal
+import time
+import urllib.request
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from anwang.demo.names import MOBILE_PREFIXES, id_number_valid
+from anwang.demo.plan import ELDERLY_AGE, ID_REGION, build_plan
+from tests.cli_support import cli_env, run_cli, start_cli
+
+PLAN = build_plan()
+CUIYUAN, WENHUA = PLAN.communities
+
+
+@pytest.fixture
+def fast_passwords(settings: Any) -> None:
+    """Argon2 costs seconds per login under a loaded machine; these tests never check it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- the plan (no database) ------------------------------------------------------------------
+
+
+def test_plan_is_reproducible():
+    again = build_plan()
+    assert again == PLAN
+    assert [p.name for p in again.communities[0].residents()] == [
+        p.name for p in CUIYUAN.residents()
+    ]
+    other = build_plan(seed=7)
+    assert [p.name for p in other.communities[0].residents()[:50]] != [
+        p.name for p in CUIYUAN.residents()[:50]
+    ]
+
+
+def test_plan_has_the_expected_shape():
+    assert PLAN.region_name == "东湖街道"
+    assert CUIYUAN.name == "翠苑社区"
+    assert WENHUA.name == "文华社区"
+    assert len(CUIYUAN.buildings) == 12
+    assert len(CUIYUAN.grids) == 4
+    assert len(CUIYUAN.households) == 12 * 2 * 6 * 4
+    assert 1400 <= len(CUIYUAN.residents()) <= 1700
+    assert len(WENHUA.residents()) < len(CUIYUAN.residents()) / 5
+    zones = {zone.name: zone for zone in CUIYUAN.zones}
+    for name in ("南门", "北门", "地下车库", "儿童游乐场", "河岸步道"):
+        assert zones[name].is_key_area, name
+    assert not zones["中心广场"].is_key_area
+    assert not zones["地面停车场"].is_key_area
+    sheds = [zone for zone in CUIYUAN.zones if zone.kind == "bike_shed"]
+    assert len(sheds) == 2
+    assert all(shed.is_key_area for shed in sheds)
+
+
+def test_geometry_is_near_hangzhou_and_inside_the_boundary():
+    ring = CUIYUAN.boundary["coordinates"][0]
+    assert ring[0] == ring[-1]
+    lons = [point[0] for point in ring]
+    lats = [point[1] for point in ring]
+    assert 120.12 < min(lons) < max(lons) < 120.14
+    assert 30.27 < min(lats) < max(lats) < 30.29
+    for building in CUIYUAN.buildings:
+        for lon, lat in building.footprint["coordinates"][0]:
+            assert min(lons) <= lon <= max(lons)
+            assert min(lats) <= lat <= max(lats)
+
+
+def test_people_have_valid_identity_numbers_and_phones():
+    people = [p for c in PLAN.communities for p in c.residents()]
+    ids = [p.id_number for p in people]
+    assert len(set(ids)) == len(ids)
+    for person in people:
+        assert id_number_valid(person.id_number), person
+        assert person.id_number.startswith(ID_REGION)
+        assert person.id_number[6:14] == person.birth_date.strftime("%Y%m%d")
+        assert (int(person.id_number[16]) % 2 == 1) == (person.gender == "male")
+        assert 2 <= len(person.name) <= 4
+    phones = [p.phone for p in people if p.phone]
+    phones += [c.phone for p in people for c in p.contacts]
+    assert len(set(phones)) == len(phones)
+    assert all(len(phone) == 11 and phone[:3] in MOBILE_PREFIXES for phone in phones)
+
+
+def test_tags_follow_ages_and_households():
+    residents = CUIYUAN.residents()
+    for household in CUIYUAN.households:
+        for person in household.members:
+            tags = set(person.tags)
+            assert ("child" in tags) == (person.age() < 18)
+            assert ("tenant" in tags) == household.is_rented
+            if "living_alone" in tags:
+                assert len(household.members) == 1
+                assert person.age() >= ELDERLY_AGE
+            if person.age() >= ELDERLY_AGE:
+                assert person.contacts, person
+    alone = sum(1 for p in residents if "living_alone" in p.tags)
+    assert 0.02 <= alone / len(residents) <= 0.05
+    counts = Counter(tag for p in residents for tag in p.tags)
+    assert counts["disabled"] > 0
+    assert counts["needs_care"] > 0
+
+
+# --- seeding ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seed_writes_the_demo_once(fast_passwords, django_assert_max_num_queries):
+    from django.contrib.auth import authenticate
+
+    from anwang.accounts.choices import Role
+    from anwang.accounts.models import Membership, User
+    from anwang.audit.models import AuditEvent
+    from anwang.audit.selectors import audit_chain_verify
+    from anwang.core.crypto import blind_index
+    from anwang.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+    from anwang.people.models import HouseholdBinding, Resident, ResidentTagLink
+    from anwang.places.models import Community, Grid, Household, Zone
+
+    started = time.monotonic()
+    result = seed_demo()
+    elapsed = time.monotonic() - started
+    assert result.created
+    assert elapsed < 20, f"seeding took {elapsed:.1f}s"
+
+    cuiyuan = Community.objects.get(slug="cuiyuan")
+    assert Household.objects.filter(community=cuiyuan).count() == 576
+    residents = Resident.objects.filter(community=cuiyuan)
+    assert residents.count() == len(CUIYUAN.residents())
+    # Reproducible into the database too: the same people in the same order.
+    assert list(residents.order_by("id").values_list("name", flat=True)) == [
+        p.name for p in CUIYUAN.residents()
+    ]
+    first = residents.order_by("id").first()
+    assert first is not None
+    assert first.id_number == CUIYUAN.residents()[0].id_number
+    assert first.id_number_index == blind_index(first.id_number)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number FROM people_resident WHERE id = %s", [first.pk])
+        stored = cursor.fetchone()[0]
+    assert first.id_number not in stored  # encrypted at rest
+    assert Zone.objects.filter(community=cuiyuan, is_key_area=True).count() == 7
+    assert ResidentTagLink.objects.filter(resident__community=cuiyuan, tag="living_alone").exists()
+    assert Community.objects.filter(slug="wenhua", region=cuiyuan.region).exists()
+
+    for account in DEMO_ACCOUNTS:
+        user = authenticate(username=account.username, password=DEMO_PASSWORD)
+        assert user is not None, account.username
+        if account.role is None:
+            assert user.is_superuser
+        elif account.role == Role.SUPERVISOR:
+            assert Membership.objects.filter(user=user, region=cuiyuan.region).exists()
+        else:
+            assert Membership.objects.get(user=user).community == cuiyuan
+    resident_user = User.objects.get(username="resident")
+    binding = HouseholdBinding.objects.get(user=resident_user)
+    assert binding.status == "approved"
+    assert binding.resident is not None
+    assert binding.resident.user == resident_user
+    assert binding.household.members.filter(resident=binding.resident).exists()
+    assert Grid.objects.get(grid_worker__username="gridworker").community == cuiyuan
+
+    seeded = AuditEvent.objects.get()
+    assert seeded.action == "demo.seed"
+    assert seeded.changes["counts"]["residents"] == Resident.objects.count()
+    assert audit_chain_verify().ok
+
+    with django_assert_max_num_queries(3):
+        again = seed_demo()
+    assert not again.created
+    assert Resident.objects.count() == result.counts["residents"]
+    assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_demo_is_not_mixed_into_a_database_in_use(fast_passwords, world):
+    from anwang.demo.seed import DemoConflictError, seed_demo
+    from anwang.places.models import Community
+
+    with pytest.raises(DemoConflictError):
+        seed_demo(only_if_empty=True)
+    assert not Community.objects.filter(slug="cuiyuan").exists()
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def test_demo_command_serves_and_stops_cleanly(tmp_path):
+    env = cli_env(tmp_path / "home")
+    demo = start_cli("demo", "--port", "0", env=env)
+    try:
+        url = demo.wait_for(r"(http://127\.0\.0\.1:\d+/)", timeout=180).group(1)
+        demo.wait_for(r"Ctrl-C")
+        for username in ("supervisor", "admin", "gridworker", "resident", "auditor", "root"):
+            demo.wait_for(rf"\s{username}\s*$")
+        with urllib.request.urlopen(url + "accounts/login/", timeout=30) as response:  # noqa: S310
+            assert response.status == 200
+            html = response.read().decode()
+        assert 'lang="zh-hans"' in html
+        from django.utils import translation
+
+        with translation.override("zh-hans"):
+            log_in = translation.gettext("Log in")
+        assert log_in in html  # "登录" once the Chinese catalogue translates it
+        with urllib.request.urlopen(url + "static/anwang/anwang.css", timeout=30) as css:  # noqa: S310
+            assert css.status == 200
+            assert b"--brand" in css.read()
+        demo.process.send_signal(signal.SIGINT)
+        assert demo.process.wait(timeout=30) == 0
+    finally:
+        demo.stop()
+    output = demo.output()
+    assert "Demo community created" in output
+    assert "Traceback" not in output
+
+    # The second start finds the demo and does not seed it again.
+    again = start_cli("demo", "--port", "0", env=env)
+    try:
+        again.wait_for(r"already present")
+        again.wait_for(r"http://127\.0\.0\.1:\d+/")
+        again.process.send_signal(signal.SIGTERM)
+        assert again.process.wait(timeout=30) == 0
+    finally:
+        again.stop()
+
+
+def test_seed_demo_command_is_idempotent(tmp_path):
+    env = cli_env(tmp_path / "home")
+    first = run_cli("seed-demo", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "residents" in first.stdout
+    second = run_cli("seed-demo", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "already present" in second.stdout
