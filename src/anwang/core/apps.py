@@ -10,7 +10,16 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from anwang.accounts.choices import Permission
         from anwang.core.navigation import NavEntry, register_nav
 
-        register_nav(NavEntry("dashboard", _("Dashboard"), "core:dashboard", order=10))
+        register_nav(
+            NavEntry(
+                "dashboard",
+                _("Dashboard"),
+                "core:dashboard",
+                permission=Permission.VIEW_DASHBOARD,
+                order=10,
+            )
+        )
         register_nav(NavEntry("my_work", _("My work"), "core:my_work", order=20))

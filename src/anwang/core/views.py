@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from anwang import __version__
+from anwang.accounts.choices import Permission, Role
 from anwang.accounts.selectors import scope_for
 from anwang.core.dashboard import dashboard_stats
 from anwang.core.inbox import my_work, work_sources
@@ -27,7 +28,13 @@ def home(request: HttpRequest) -> HttpResponse:
     """The root: the dashboard for staff, the resident's own page for residents, else login."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    return redirect("core:dashboard")
+    scope = scope_for(request.user)
+    if scope.has_anywhere(Permission.VIEW_DASHBOARD) or scope.is_platform_admin:
+        return redirect("core:dashboard")
+    if Role.RESIDENT in scope.all_roles() or not scope.community_ids():
+        # Residents, and new accounts waiting for a household binding, start at their home.
+        return redirect("people:my_household")
+    return redirect("core:my_work")
 
 
 @login_required
