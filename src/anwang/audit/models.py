@@ -16,9 +16,11 @@ class AuditEvent(models.Model):
 
     seq = models.BigIntegerField(_("sequence"), unique=True)
     at = models.DateTimeField(_("time"), db_index=True)
+    # DO_NOTHING without a database constraint: the actor's id is hashed, so deleting an
+    # account must leave it in place (``actor_name`` still says who it was).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",

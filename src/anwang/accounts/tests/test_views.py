@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 
 from anwang.accounts import services
 from anwang.accounts.choices import Role
-from anwang.accounts.middleware import LAST_SEEN_KEY
+from anwang.accounts.middleware import LAST_SEEN_KEY, STARTED_KEY
 from anwang.accounts.models import ApiToken, Membership, User
 from anwang.audit.models import AuditEvent
 
@@ -521,6 +521,18 @@ def test_idle_session_is_logged_out(world):
     response = client.get("/dashboard/")
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
+    assert not logged_in(client)
+
+
+@override_settings(SESSION_COOKIE_AGE=3600)
+def test_an_active_session_still_ends_at_its_age(world):
+    client = world.client_for("guard")
+    assert client.get("/dashboard/").status_code == 200
+    session = client.session
+    session[STARTED_KEY] = int(time.time()) - 3601
+    session.save()
+    response = client.get("/dashboard/")
+    assert response.status_code == 302
     assert not logged_in(client)
 
 

@@ -44,3 +44,14 @@ def test_entry_rolls_back_with_the_change():
     with pytest.raises(RuntimeError):
         failing_change()
     assert AuditChainHead.objects.get(pk=1).seq == 0
+
+
+def test_deleting_an_account_keeps_the_chain_valid(world):
+    from anwang.audit.selectors import audit_chain_verify
+    from anwang.audit.services import audit_record
+
+    guard = world.user("guard")
+    audit_record(actor=guard, action="test.write", obj=world.a.zone)
+    guard.delete()
+    report = audit_chain_verify()
+    assert report.ok, report.reason
