@@ -58,7 +58,7 @@ def test_login_success_redirects_and_is_audited(world):
     client = Client()
     response = client.post(LOGIN, {"username": "a_guard", "password": PASSWORD})
     assert response.status_code == 302
-    assert response["Location"] == "/dashboard/"
+    assert response["Location"] == "/"
     assert logged_in(client)
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     assert AuditEvent.objects.filter(action="login.success", actor_id=user.pk).exists()
@@ -72,7 +72,7 @@ def test_login_keeps_a_safe_next_only(world):
     response = client.post(
         LOGIN + "?next=https://evil.example/", {"username": "a_guard", "password": PASSWORD}
     )
-    assert response["Location"] == "/dashboard/"
+    assert response["Location"] == "/"
 
 
 def test_wrong_password_shows_a_generic_error_and_keeps_the_user_name(world):
