@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from anwang.core.crypto import EncryptedCharField
 from anwang.core.models import TimeStampedModel
 from anwang.people.choices import BindingStatus, Gender, Relation, ResidentTag
+from anwang.people.masking import mask_id_number, mask_phone
 
 
 class Resident(TimeStampedModel):
@@ -50,9 +51,28 @@ class Resident(TimeStampedModel):
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
         ordering = ["community", "name", "id"]
+        constraints = [
+            # The service refuses duplicates with a clear message; this is the backstop
+            # against two concurrent writers.
+            models.UniqueConstraint(
+                fields=["community", "id_number_index"],
+                condition=~Q(id_number_index=""),
+                name="resident_unique_id_number",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def id_number_masked(self) -> str:
+        """The ID number as pages show it: first 6 and last 4 characters."""
+        return mask_id_number(self.id_number or "")
+
+    @property
+    def phone_masked(self) -> str:
+        """The phone number as pages show it."""
+        return mask_phone(self.phone or "")
 
 
 class ResidentTagLink(models.Model):
@@ -128,6 +148,11 @@ class EmergencyContact(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def phone_masked(self) -> str:
+        """The phone number as pages show it."""
+        return mask_phone(self.phone or "")
 
 
 class HouseholdBinding(TimeStampedModel):
