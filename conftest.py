@@ -90,6 +90,8 @@ def build_side(prefix: str, region_name: str, community_name: str) -> Side:
     )
     unit = Unit.objects.create(building=building, number="1")
     household = Household.objects.create(community=community, unit=unit, floor=3, number="301")
+    # The ID number's check digit is wrong on purpose: registers carry such legacy records, and
+    # they must stay editable without being re-validated unless the number itself changes.
     resident = Resident.objects.create(
         community=community,
         name=f"{prefix}张三",

@@ -12,12 +12,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from anwang.accounts.models import User
-from anwang.audit.services import audit_record, diff, snapshot
+from anwang.core.admin import AuditedModelAdmin, admin_actor
 from anwang.core.errors import ServiceError
 from anwang.people import services
 from anwang.people.models import (
@@ -28,57 +27,6 @@ from anwang.people.models import (
     ResidentTagLink,
 )
 from anwang.people.validation import id_number_normalise, id_number_parse, phone_normalise
-
-
-def _actor(request: HttpRequest) -> User | None:
-    return request.user if isinstance(request.user, User) else None
-
-
-class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Admin whose saves and deletions write audit entries in the same transaction."""
-
-    audit_fields: list[str] = []
-
-    def community_of(self, obj: Any) -> int | None:
-        """The community an object belongs to, for the audit entry."""
-        return None
-
-    def _action(self, obj: Model, verb: str) -> str:
-        return f"{obj._meta.model_name}.admin_{verb}"
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """Save and audit the change, numbers redacted."""
-        before = (
-            snapshot(type(obj).objects.get(pk=obj.pk), self.audit_fields)
-            if change and obj.pk
-            else {}
-        )
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            audit_record(
-                actor=_actor(request),
-                action=self._action(obj, "update" if change else "create"),
-                obj=obj,
-                community_id=self.community_of(obj),
-                changes=diff(before, snapshot(obj, self.audit_fields), redact=services.REDACT),
-            )
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        """Delete and audit."""
-        with transaction.atomic():
-            audit_record(
-                actor=_actor(request),
-                action=self._action(obj, "delete"),
-                obj=obj,
-                community_id=self.community_of(obj),
-                changes=diff(snapshot(obj, self.audit_fields), {}, redact=services.REDACT),
-            )
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        """Bulk deletion goes through :meth:`delete_model`, one audited entry per object."""
-        for obj in queryset:
-            self.delete_model(request, obj)
 
 
 class ResidentAdminForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -187,7 +135,7 @@ class ResidentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             if change:
                 stored = Resident.objects.get(pk=obj.pk)
                 services.resident_update(
-                    actor=_actor(request),
+                    actor=admin_actor(request),
                     resident=stored,
                     name=data["name"],
                     gender=data["gender"],
@@ -199,7 +147,7 @@ class ResidentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 obj.refresh_from_db()
             else:
                 created = services.resident_create(
-                    actor=_actor(request),
+                    actor=admin_actor(request),
                     community=data["community"],
                     name=data["name"],
                     gender=data["gender"],
@@ -236,7 +184,7 @@ class ResidentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 if not cleaned.get("DELETE") and cleaned.get("tag"):
                     tags.add(cleaned["tag"])
             try:
-                services.resident_tags_set(actor=_actor(request), resident=resident, tags=tags)
+                services.resident_tags_set(actor=admin_actor(request), resident=resident, tags=tags)
             except ServiceError as error:
                 messages.error(request, str(error.message))
             # The admin's change message reads what a formset saved; the service did the saving.
@@ -244,19 +192,21 @@ class ResidentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def delete_model(self, request: HttpRequest, obj: Resident) -> None:
         """Deleting is erasing: through the service, audited without personal data."""
-        services.resident_erase(actor=_actor(request), resident=obj)
+        services.resident_erase(actor=admin_actor(request), resident=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Resident]) -> None:
         """Each resident is erased through the service."""
         for resident in queryset:
-            services.resident_erase(actor=_actor(request), resident=resident)
+            services.resident_erase(actor=admin_actor(request), resident=resident)
 
 
 @admin.register(HouseholdMember)
-class HouseholdMemberAdmin(AuditedAdmin):
+class HouseholdMemberAdmin(AuditedModelAdmin):
     """Who lives where."""
 
-    audit_fields = ["household", "resident", "relation", "since", "until"]
+    entity = "household_member"
+    audit_fields = ("household", "resident", "relation", "since", "until")
+    redact_fields = tuple(services.REDACT)
     list_display = ["resident", "household", "relation", "since", "until"]
     list_filter = ["relation", "household__community"]
     list_select_related = ["resident", "household__unit__building"]
@@ -303,11 +253,13 @@ class EmergencyContactAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(EmergencyContact)
-class EmergencyContactAdmin(AuditedAdmin):
+class EmergencyContactAdmin(AuditedModelAdmin):
     """Emergency contacts, phone numbers masked."""
 
     form = EmergencyContactAdminForm
-    audit_fields = ["resident", "name", "relation", "phone"]
+    entity = "emergency_contact"
+    audit_fields = ("resident", "name", "relation", "phone")
+    redact_fields = tuple(services.REDACT)
     list_display = ["name", "resident", "relation", "masked_phone"]
     list_select_related = ["resident"]
     raw_id_fields = ["resident"]
@@ -323,10 +275,12 @@ class EmergencyContactAdmin(AuditedAdmin):
 
 
 @admin.register(HouseholdBinding)
-class HouseholdBindingAdmin(AuditedAdmin):
+class HouseholdBindingAdmin(AuditedModelAdmin):
     """Binding requests; approve them here or on the bindings page."""
 
-    audit_fields = ["user", "household", "resident", "status", "relation", "decision_note"]
+    entity = "binding"
+    audit_fields = ("user", "household", "resident", "status", "relation", "decision_note")
+    redact_fields = tuple(services.REDACT)
     list_display = ["user", "household", "status", "relation", "created_at", "decided_at"]
     list_filter = ["status", "household__community"]
     list_select_related = ["user", "household__unit__building"]
@@ -341,7 +295,7 @@ class HouseholdBindingAdmin(AuditedAdmin):
     @admin.action(description=_("Approve the selected pending requests"))
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[HouseholdBinding]) -> None:
         """Approve through the service (links the resident record, grants the role)."""
-        actor = _actor(request)
+        actor = admin_actor(request)
         assert actor is not None
         approved = 0
         for binding in queryset.select_related("household__community", "user"):

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Gender(models.TextChoices):
@@ -17,7 +18,7 @@ class ResidentTag(models.TextChoices):
 
     LIVING_ALONE = "living_alone", _("Elderly living alone")
     DISABLED = "disabled", _("Disabled")
-    CHILD = "child", _("Child")
+    CHILD = "child", pgettext_lazy("resident tag", "Child")
     TENANT = "tenant", _("Tenant")
     NEEDS_CARE = "needs_care", _("Needs care")
 
@@ -27,7 +28,7 @@ class Relation(models.TextChoices):
 
     HEAD = "head", _("Head of household")
     SPOUSE = "spouse", _("Spouse")
-    CHILD = "child", _("Child")
+    CHILD = "child", pgettext_lazy("relation to head of household", "Child")
     PARENT = "parent", _("Parent")
     GRANDPARENT = "grandparent", _("Grandparent")
     GRANDCHILD = "grandchild", _("Grandchild")

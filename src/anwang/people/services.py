@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import enum
 from collections.abc import Iterable, Iterator
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -1008,8 +1008,7 @@ def _binding_close(*, actor: User | None, binding: HouseholdBinding, end_members
             user_id=binding.user_id, role=Role.RESIDENT, community_id=community_id
         ).first()
         if membership is not None:
-            # System actions (actor None) are recorded as such by the audit log.
-            membership_revoke(actor=cast(User, actor), membership=membership)
+            membership_revoke(actor=actor, membership=membership)
     scope_reset(binding.user)
     return True
 

@@ -8,17 +8,15 @@ transaction.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db import models, transaction
-from django.db.models import QuerySet
+from django.db import models
 from django.http import HttpRequest
 
-from anwang.accounts.models import User
-from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core import geo
+from anwang.core.admin import AuditedModelAdmin
 from anwang.core.errors import ServiceError
 from anwang.places import services
 from anwang.places.models import Building, Community, Grid, Household, Region, Unit, Zone
@@ -49,63 +47,8 @@ def _geometry_form(
     )
 
 
-class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Writes an audit entry for every save and delete made in the admin."""
-
-    entity: ClassVar[str] = ""
-    audit_fields: ClassVar[tuple[str, ...]] = ()
-
-    def community_of(self, obj: Any) -> int | None:
-        """The community an object belongs to, for the audit entry."""
-        return getattr(obj, "community_id", None)
-
-    def _actor(self, request: HttpRequest) -> User | None:
-        return request.user if isinstance(request.user, User) else None
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """Save and record the change."""
-        with transaction.atomic():
-            before: dict[str, Any] = {}
-            if change:
-                stored = type(obj)._base_manager.filter(pk=obj.pk).first()
-                if stored is not None:
-                    before = snapshot(stored, self.audit_fields)
-            super().save_model(request, obj, form, change)
-            after = snapshot(obj, self.audit_fields)
-            if not change or before != after:
-                audit_record(
-                    actor=self._actor(request),
-                    action=f"{self.entity}.{'update' if change else 'create'}",
-                    obj=obj,
-                    community_id=self.community_of(obj),
-                    changes=diff(before, after),
-                )
-
-    def _audit_delete(self, request: HttpRequest, obj: Any) -> None:
-        audit_record(
-            actor=self._actor(request),
-            action=f"{self.entity}.delete",
-            obj=obj,
-            community_id=self.community_of(obj),
-            changes=diff(snapshot(obj, self.audit_fields), {}),
-        )
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        """Delete and record it."""
-        with transaction.atomic():
-            self._audit_delete(request, obj)
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        """Delete several (the admin's bulk action) and record each."""
-        with transaction.atomic():
-            for obj in queryset:
-                self._audit_delete(request, obj)
-            super().delete_queryset(request, queryset)
-
-
 @admin.register(Region)
-class RegionAdmin(AuditedAdmin):
+class RegionAdmin(AuditedModelAdmin):
     """Street offices."""
 
     entity = "region"
@@ -115,7 +58,7 @@ class RegionAdmin(AuditedAdmin):
 
 
 @admin.register(Community)
-class CommunityAdmin(AuditedAdmin):
+class CommunityAdmin(AuditedModelAdmin):
     """Communities."""
 
     entity = "community"
@@ -132,7 +75,7 @@ class CommunityAdmin(AuditedAdmin):
 
 
 @admin.register(Grid)
-class GridAdmin(AuditedAdmin):
+class GridAdmin(AuditedModelAdmin):
     """Grids."""
 
     entity = "grid"
@@ -161,7 +104,7 @@ class UnitInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Building)
-class BuildingAdmin(AuditedAdmin):
+class BuildingAdmin(AuditedModelAdmin):
     """Buildings."""
 
     entity = "building"
@@ -175,7 +118,7 @@ class BuildingAdmin(AuditedAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(AuditedAdmin):
+class UnitAdmin(AuditedModelAdmin):
     """Entrances."""
 
     entity = "unit"
@@ -192,7 +135,7 @@ class UnitAdmin(AuditedAdmin):
 
 
 @admin.register(Household)
-class HouseholdAdmin(AuditedAdmin):
+class HouseholdAdmin(AuditedModelAdmin):
     """Households; the community always follows the entrance."""
 
     entity = "household"
@@ -211,7 +154,7 @@ class HouseholdAdmin(AuditedAdmin):
 
 
 @admin.register(Zone)
-class ZoneAdmin(AuditedAdmin):
+class ZoneAdmin(AuditedModelAdmin):
     """Zones and key areas."""
 
     entity = "zone"

@@ -93,4 +93,4 @@ def test_admin_contact_delete_is_audited(world, admin_client):
     pk = world.a.contact.pk
     admin_client.post(f"/admin/people/emergencycontact/{pk}/delete/", {"post": "yes"})
     assert not EmergencyContact.objects.filter(pk=pk).exists()
-    assert AuditEvent.objects.filter(action="emergencycontact.admin_delete").exists()
+    assert AuditEvent.objects.filter(action="emergency_contact.delete").exists()
