@@ -250,7 +250,7 @@ class ParsedRow:
     birth_date: dt.date | None = None
     id_number: str | None = None  # None: not given (or masked: keep what is stored)
     phone: str | None = None
-    relation: str = Relation.OTHER
+    relation: str | None = None  # None: empty cell, keep a member's stored relation
     tags: list[str] | None = None  # None: column absent, keep the resident's tags
     building: Building | None = None
     unit_number: str = ""

@@ -678,7 +678,7 @@ def _import_row(
             phone=row.phone or "",
             tags=row.tags or (),
             household=household,
-            relation=row.relation,
+            relation=row.relation or Relation.OTHER,
         )
     else:
         resident = row.existing
@@ -698,9 +698,12 @@ def _import_row(
             ).first()
             if member is None:
                 household_member_add(
-                    actor=actor, household=household, resident=resident, relation=row.relation
+                    actor=actor,
+                    household=household,
+                    resident=resident,
+                    relation=row.relation or Relation.OTHER,
                 )
-            elif member.relation != row.relation:
+            elif row.relation is not None and member.relation != row.relation:
                 household_member_update(actor=actor, member=member, relation=row.relation)
     if row.contact_name:
         try:

@@ -175,6 +175,19 @@ def test_existing_resident_is_updated_by_id_number(world):
     assert HouseholdMember.objects.get(resident=existing).household == world.a.household
 
 
+def test_empty_relation_cell_keeps_the_stored_relation(world):
+    number = make_id("19450505", "041")
+    existing = services.resident_create(
+        actor=None, community=world.a.community, name="郑八", id_number=number, phone=""
+    )
+    first = [["1", "1", "3", "301", "郑八", "", "", number, "", "父母", "", "", ""]]
+    run_import(world, csv_bytes(CHINESE, first), name="r.csv")
+    again = [["1", "1", "3", "301", "郑八", "", "", number, "", "", "", "", ""]]
+    run_import(world, csv_bytes(CHINESE, again), name="r.csv")
+    member = HouseholdMember.objects.get(resident=existing, until__isnull=True)
+    assert member.relation == Relation.PARENT
+
+
 def _export(
     world: Any, role: str = "community_admin", file_format: str = "xlsx"
 ) -> tuple[bytes, str, str]:
