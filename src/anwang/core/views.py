@@ -41,6 +41,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Real counts of what the person may see in the current community."""
     scope = scope_for(request.user)
+    if not (scope.has_anywhere(Permission.VIEW_DASHBOARD) or scope.is_platform_admin):
+        return redirect("core:home")
     community = current_community(request, scope)
     return render(
         request,
