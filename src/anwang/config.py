@@ -78,6 +78,11 @@ class AnwangSettings(BaseSettings):
     lockout_window_minutes: int = Field(
         default=15, ge=1, description="Window in which failed logins are counted, and lock time."
     )
+    signups_per_hour: int = Field(
+        default=5,
+        ge=0,
+        description="Resident sign-ups allowed per client address per hour (0 turns sign-up off).",
+    )
     map_tile_url: str = Field(
         default="",
         description="Optional base-map tile URL template (`https://.../{z}/{x}/{y}.png`). Empty "

@@ -28,7 +28,8 @@ from anwang.accounts.models import ApiToken, LoginFailure, Membership, User
 from anwang.accounts.roles import COMMUNITY_STAFF_ROLES
 from anwang.accounts.selectors import scope_for, scope_reset
 from anwang.audit.services import audit_record, diff, snapshot
-from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.context import current_meta
+from anwang.core.errors import ConflictError, ServiceError, ThrottledError
 
 TOKEN_PREFIX = "aw_"  # noqa: S105 - a public prefix that makes leaked tokens recognisable
 TOTP_ISSUER = "Anwang"
@@ -601,9 +602,33 @@ def user_create(
     return candidate
 
 
+def _signup_throttle() -> None:
+    """Refuse a sign-up when the client address already made the hour's allowance of accounts:
+    sign-up is open to anyone, so it must not become a way to fill the database."""
+    from anwang.audit.models import AuditEvent
+
+    limit = settings.ANWANG_SIGNUPS_PER_HOUR
+    if limit == 0:
+        raise ServiceError(_("Sign-up is turned off here. Ask your community office."))
+    address = current_meta().client_address
+    if not address:
+        return
+    recent = AuditEvent.objects.filter(
+        action="user.create",
+        actor_id__isnull=True,
+        client_address=address,
+        at__gte=timezone.now() - dt.timedelta(hours=1),
+    ).count()
+    if recent >= limit:
+        raise ThrottledError(
+            _("Too many new accounts were made from this network. Try again in an hour.")
+        )
+
+
 def user_signup(*, username: str, password: str, display_name: str, email: str) -> User:
     """A resident makes their own account; it has no role until a household binding is
     approved."""
+    _signup_throttle()
     email = email.strip()
     if not display_name.strip():
         raise ServiceError(_("Enter the name others should see."), field="display_name")

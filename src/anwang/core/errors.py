@@ -22,6 +22,12 @@ class ServiceError(Exception):
         self.code = code
 
 
+class ThrottledError(ServiceError):
+    """Too many requests of this kind from one person or address; try again later."""
+
+    status = 429
+
+
 class ConflictError(ServiceError):
     """The object's current state forbids the action (already decided, duplicate, ...)."""
 

@@ -126,6 +126,7 @@ ANWANG_SESSION_IDLE_SECONDS = CONFIG.session_idle_minutes * 60
 ANWANG_LOCKOUT_FAILURES = CONFIG.lockout_failures
 ANWANG_LOCKOUT_WINDOW_SECONDS = CONFIG.lockout_window_minutes * 60
 ANWANG_MAP_TILE_URL = CONFIG.map_tile_url
+ANWANG_SIGNUPS_PER_HOUR = CONFIG.signups_per_hour
 ANWANG_MAP_TILE_CRS = CONFIG.map_tile_crs
 ANWANG_PUBLIC_URL = CONFIG.public_url.rstrip("/")
 

@@ -483,3 +483,39 @@ def test_membership_shape_is_checked(world):
         services.membership_grant(
             actor=None, user=user, role=Role.SUPERVISOR, community_id=world.a.community.pk
         )
+
+
+def test_signups_are_limited_per_client_address(db, settings):
+    from anwang.core.context import RequestMeta, acting_as
+    from anwang.core.errors import ThrottledError
+
+    settings.ANWANG_SIGNUPS_PER_HOUR = 2
+
+    def sign_up(name: str, address: str) -> None:
+        with acting_as(RequestMeta(client_address=address, channel="web")):
+            services.user_signup(
+                username=name,
+                password="Correct-Horse-42",
+                display_name=name,
+                email=f"{name}@example.com",
+            )
+
+    sign_up("first", "10.0.0.9")
+    sign_up("second", "10.0.0.9")
+    with pytest.raises(ThrottledError):
+        sign_up("third", "10.0.0.9")
+    sign_up("elsewhere", "10.0.0.10")
+    assert not User.objects.filter(username="third").exists()
+
+
+def test_signup_can_be_turned_off(db, settings):
+    from anwang.core.errors import ServiceError
+
+    settings.ANWANG_SIGNUPS_PER_HOUR = 0
+    with pytest.raises(ServiceError):
+        services.user_signup(
+            username="nobody",
+            password="Correct-Horse-42",
+            display_name="n",
+            email="n@example.com",
+        )
