@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Listed so the API docs page uses ninja's bundled Swagger UI instead of a CDN.
+    "ninja",
     "anwang.core",
     "anwang.accounts",
     "anwang.audit",

@@ -26,3 +26,9 @@ def test_errors_have_one_shape(world):
     anonymous = client.__class__().get("/api/v1/my-work")
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "unauthenticated"
+
+
+def test_api_docs_work_offline(client):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in page
+    assert "https://" not in page and "http://" not in page.replace("http://testserver", "")
