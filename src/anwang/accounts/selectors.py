@@ -6,10 +6,12 @@ cannot forget the community check: an object of another community is simply not 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -125,6 +127,79 @@ def scope_reset(user: Any) -> None:
     """Forget a cached scope (after memberships change in the same request)."""
     for name in [n for n in vars(user) if n.startswith("_anwang_scope_")]:
         delattr(user, name)
+
+
+# Authorisation of writes -------------------------------------------------------------------------
+#
+# Services check who may make a change themselves, so every caller (pages, the API, the admin,
+# commands, background work) gets the same rules. ``actor`` and ``scope`` both ``None`` is the
+# system itself (commands, demo data): always allowed. ``scope`` is passed when the caller's
+# scope is narrower than their account's (an API token limited to one community).
+
+
+def service_scope(actor: User | None, scope: Scope | None) -> Scope | None:
+    """The scope a service checks: the one given, else the actor's; ``None`` for the system."""
+    if scope is not None:
+        return scope
+    if actor is None:
+        return None
+    return scope_for(actor)
+
+
+def acts_platform_wide(scope: Scope) -> bool:
+    """Whether the scope is a platform administrator's, not narrowed to one community."""
+    # A token limited to one community never acts platform-wide, even a superuser's.
+    return scope.is_platform_admin and scope.token_community_id is None
+
+
+def is_unrestricted(*, actor: User | None, scope: Scope | None) -> bool:
+    """Whether the caller is the system itself or a platform administrator acting as such."""
+    resolved = service_scope(actor, scope)
+    return resolved is None or acts_platform_wide(resolved)
+
+
+def authorize(
+    *,
+    actor: User | None,
+    scope: Scope | None,
+    permission: Permission,
+    community_id: int | None,
+    visible_with: Permission | None = None,
+) -> None:
+    """Allow a change only to holders of ``permission`` in the community (and to the system
+    and platform administrators). Anyone else gets 403 if ``visible_with`` lets them see the
+    community's objects, and 404 otherwise, so nothing of a community is revealed to outsiders.
+    """
+    resolved = service_scope(actor, scope)
+    if resolved is None or acts_platform_wide(resolved):
+        return
+    if resolved.has(permission, community_id):
+        return
+    if visible_with is not None and resolved.has(visible_with, community_id):
+        raise PermissionDenied
+    raise Http404
+
+
+def authorize_platform_admin(
+    *,
+    actor: User | None,
+    scope: Scope | None,
+    visible_with: Permission | None = None,
+    community_ids: Collection[int] = (),
+) -> None:
+    """Allow a change only to platform administrators (and the system). Anyone else gets 404
+    when the object belongs to ``community_ids`` and they hold ``visible_with`` in none of
+    them (they cannot see it), and 403 otherwise."""
+    resolved = service_scope(actor, scope)
+    if resolved is None or acts_platform_wide(resolved):
+        return
+    if (
+        visible_with is not None
+        and community_ids
+        and not set(community_ids) & resolved.community_ids(visible_with)
+    ):
+        raise Http404
+    raise PermissionDenied
 
 
 def staff_memberships(scope: Scope, community_id: int, q: str = "") -> QuerySet[Membership]:

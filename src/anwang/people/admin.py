@@ -2,7 +2,8 @@
 
 Lists show ID and phone numbers masked and change forms never send a decrypted number to the
 browser: a new number is typed into an empty field (left empty, the stored one stays). Every
-write is audited; residents are created, changed and erased through the services.
+write is audited; residents are created, changed and erased through the services, which
+check the user's permissions themselves (a platform administrator may do anything).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from anwang.core.admin import AuditedModelAdmin, admin_actor
@@ -303,6 +305,9 @@ class HouseholdBindingAdmin(AuditedModelAdmin):
                 services.binding_approve(actor=actor, binding=binding)
             except ServiceError as error:
                 messages.error(request, f"{binding}: {error.message}")
+            except (PermissionDenied, Http404):
+                # A staff user who is not a platform administrator, outside their community.
+                messages.error(request, f"{binding}: {_('You may not do this.')}")
             else:
                 approved += 1
         messages.success(request, _("%(count)s requests approved.") % {"count": approved})

@@ -101,6 +101,7 @@ def resident_create(request: HttpRequest, payload: ResidentIn) -> Status[Residen
             raise ServiceError(_("No such household in this community."), field="household_id")
     resident = services.resident_create(
         actor=_actor(request),
+        scope=scope,
         community=community,
         name=payload.name,
         gender=payload.gender,
@@ -167,6 +168,7 @@ def resident_import(
     try:
         result = services.resident_import(
             actor=_actor(request),
+            scope=scope,
             community=community,
             file_name=file.name or "",
             content=file.read(),
@@ -213,7 +215,7 @@ def resident_update(request: HttpRequest, resident_id: int, payload: ResidentPat
     for name in ("id_number", "phone", "tags", "consent"):
         if name in given:
             kwargs[name] = getattr(payload, name)
-    services.resident_update(actor=_actor(request), resident=resident, **kwargs)
+    services.resident_update(actor=_actor(request), scope=scope, resident=resident, **kwargs)
     return selectors.resident_get(scope, resident_id)
 
 
@@ -221,10 +223,9 @@ def resident_update(request: HttpRequest, resident_id: int, payload: ResidentPat
 def resident_erase(request: HttpRequest, resident_id: int) -> Status[None]:
     """Erase on the person's request: the record, tags, memberships and emergency contacts are
     deleted; an audit entry (without personal data) remains."""
-    resident = selectors.resident_get(
-        request_scope(request), resident_id, Permission.MANAGE_RESIDENTS
-    )
-    services.resident_erase(actor=_actor(request), resident=resident)
+    scope = request_scope(request)
+    resident = selectors.resident_get(scope, resident_id, Permission.MANAGE_RESIDENTS)
+    services.resident_erase(actor=_actor(request), scope=scope, resident=resident)
     return Status(204, None)
 
 
@@ -249,7 +250,9 @@ def resident_move_out(request: HttpRequest, resident_id: int, payload: MoveOutIn
     """Ends the resident's household memberships and account bindings."""
     scope = request_scope(request)
     resident = selectors.resident_get(scope, resident_id, Permission.MANAGE_RESIDENTS)
-    services.resident_move_out(actor=_actor(request), resident=resident, on=payload.date)
+    services.resident_move_out(
+        actor=_actor(request), scope=scope, resident=resident, on=payload.date
+    )
     return selectors.resident_get(scope, resident_id)
 
 
@@ -277,11 +280,11 @@ def contact_create(
     request: HttpRequest, resident_id: int, payload: ContactIn
 ) -> Status[EmergencyContact]:
     """Add someone to call for a resident."""
-    resident = selectors.resident_get(
-        request_scope(request), resident_id, Permission.MANAGE_RESIDENTS
-    )
+    scope = request_scope(request)
+    resident = selectors.resident_get(scope, resident_id, Permission.MANAGE_RESIDENTS)
     contact = services.emergency_contact_create(
         actor=_actor(request),
+        scope=scope,
         resident=resident,
         name=payload.name,
         relation=payload.relation,
@@ -297,15 +300,16 @@ def contact_update(
     request: HttpRequest, contact_id: int, payload: ContactPatch
 ) -> EmergencyContact:
     """Omitted fields stay as they are."""
-    contact = selectors.emergency_contact_get(
-        request_scope(request), contact_id, Permission.MANAGE_RESIDENTS
-    )
+    scope = request_scope(request)
+    contact = selectors.emergency_contact_get(scope, contact_id, Permission.MANAGE_RESIDENTS)
     kwargs: dict[str, Any] = {
         name: getattr(payload, name)
         for name in ("name", "relation", "phone")
         if name in payload.model_fields_set and getattr(payload, name) is not None
     }
-    return services.emergency_contact_update(actor=_actor(request), contact=contact, **kwargs)
+    return services.emergency_contact_update(
+        actor=_actor(request), scope=scope, contact=contact, **kwargs
+    )
 
 
 @router.delete(
@@ -315,10 +319,9 @@ def contact_update(
 )
 def contact_delete(request: HttpRequest, contact_id: int) -> Status[None]:
     """Remove an emergency contact."""
-    contact = selectors.emergency_contact_get(
-        request_scope(request), contact_id, Permission.MANAGE_RESIDENTS
-    )
-    services.emergency_contact_delete(actor=_actor(request), contact=contact)
+    scope = request_scope(request)
+    contact = selectors.emergency_contact_get(scope, contact_id, Permission.MANAGE_RESIDENTS)
+    services.emergency_contact_delete(actor=_actor(request), scope=scope, contact=contact)
     return Status(204, None)
 
 
@@ -376,6 +379,7 @@ def binding_request(request: HttpRequest, payload: BindingIn) -> Status[Househol
         raise ServiceError(_("No such household."), field="household_id")
     binding = services.binding_request(
         actor=_actor(request),
+        scope=request_scope(request),
         household=household,
         relation=payload.relation,
         message=payload.message,
@@ -393,7 +397,9 @@ def binding_approve(
     resident = None
     if payload.resident_id is not None:
         resident = selectors.resident_get(scope, payload.resident_id, Permission.APPROVE_BINDINGS)
-    return services.binding_approve(actor=_actor(request), binding=binding, resident=resident)
+    return services.binding_approve(
+        actor=_actor(request), scope=scope, binding=binding, resident=resident
+    )
 
 
 @router.post("/bindings/{binding_id}/refuse", response=BindingOut, summary="Refuse a binding")
@@ -401,12 +407,16 @@ def binding_refuse(
     request: HttpRequest, binding_id: int, payload: BindingRefuseIn
 ) -> HouseholdBinding:
     """Refuse with a reason the requester sees."""
-    binding = selectors.binding_get(request_scope(request), binding_id, decide=True)
-    return services.binding_refuse(actor=_actor(request), binding=binding, note=payload.note)
+    scope = request_scope(request)
+    binding = selectors.binding_get(scope, binding_id, decide=True)
+    return services.binding_refuse(
+        actor=_actor(request), scope=scope, binding=binding, note=payload.note
+    )
 
 
 @router.post("/bindings/{binding_id}/end", response=BindingOut, summary="End a binding (moved out)")
 def binding_end(request: HttpRequest, binding_id: int) -> HouseholdBinding:
     """The bound resident or an approver ends a binding; a pending one is withdrawn."""
-    binding = selectors.binding_get(request_scope(request), binding_id, decide=False)
-    return services.binding_end(actor=_actor(request), binding=binding)
+    scope = request_scope(request)
+    binding = selectors.binding_get(scope, binding_id, decide=False)
+    return services.binding_end(actor=_actor(request), scope=scope, binding=binding)

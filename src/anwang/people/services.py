@@ -3,6 +3,15 @@ reveals of personal data, erasure and household bindings.
 
 Every function is atomic and audited. ID and phone numbers are redacted in audit diffs: the log
 records *that* they changed, never their values.
+
+Every write checks itself that the caller may make it (through
+:func:`anwang.accounts.selectors.authorize`), so pages, the API, the admin and commands get the
+same rules: residents, their households and emergency contacts need
+:attr:`Permission.MANAGE_RESIDENTS` in the resident's community; deciding on a binding needs
+:attr:`Permission.APPROVE_BINDINGS`. Someone who cannot see the community's residents gets 404,
+someone who can see but not change them gets 403. Pass ``scope`` when the caller's scope is
+narrower than their account's (an API token limited to one community); without ``actor`` and
+``scope`` the call is the system itself (commands, demo data) and is not checked.
 """
 
 from __future__ import annotations
@@ -22,7 +31,13 @@ from django.utils.translation import gettext as _
 
 from anwang.accounts.choices import Permission, Role
 from anwang.accounts.models import Membership, User
-from anwang.accounts.selectors import Scope, scope_reset
+from anwang.accounts.selectors import (
+    Scope,
+    acts_platform_wide,
+    authorize,
+    scope_reset,
+    service_scope,
+)
 from anwang.accounts.services import membership_grant, membership_revoke
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.crypto import blind_index
@@ -75,6 +90,48 @@ KEEP: Final = _Keep.KEEP
 """Default of update arguments: leave the stored value as it is."""
 
 Keep = Literal[_Keep.KEEP]
+
+
+# Authorisation ---------------------------------------------------------------------------------
+
+
+def _require_manage(actor: User | None, scope: Scope | None, community_id: int) -> None:
+    """Allow the change only for someone who manages residents in the community."""
+    authorize(
+        actor=actor,
+        scope=scope,
+        permission=Permission.MANAGE_RESIDENTS,
+        community_id=community_id,
+        visible_with=Permission.VIEW_RESIDENTS,
+    )
+
+
+def _require_reveal(actor: User | None, scope: Scope | None, community_id: int) -> None:
+    """Allow a reveal only for holders of the reveal permission; 404 for everybody else, like
+    any object the person may not see."""
+    authorize(
+        actor=actor,
+        scope=scope,
+        permission=Permission.REVEAL_PERSONAL_DATA,
+        community_id=community_id,
+    )
+
+
+def _require_approver(actor: User | None, scope: Scope | None, binding: HouseholdBinding) -> None:
+    """Allow deciding on a binding only for approvers of its household's community. Only they
+    see other people's requests, so anyone else gets 404, except the requester, who sees their
+    own request and gets 403."""
+    try:
+        authorize(
+            actor=actor,
+            scope=scope,
+            permission=Permission.APPROVE_BINDINGS,
+            community_id=binding.household.community_id,
+        )
+    except Http404:
+        if actor is not None and actor.pk == binding.user_id:
+            raise PermissionDenied from None
+        raise
 
 
 # Residents ------------------------------------------------------------------------------------
@@ -190,6 +247,7 @@ def resident_validate(
 def resident_create(
     *,
     actor: User | None,
+    scope: Scope | None = None,
     community: Community,
     name: str,
     gender: str = Gender.UNKNOWN,
@@ -204,6 +262,43 @@ def resident_create(
     user: User | None = None,
 ) -> Resident:
     """Register a resident, optionally with tags, consent and a household to live in."""
+    _require_manage(actor, scope, community.pk)
+    if household is not None:
+        _require_manage(actor, scope, household.community_id)
+    return _resident_create(
+        actor=actor,
+        community=community,
+        name=name,
+        gender=gender,
+        birth_date=birth_date,
+        id_number=id_number,
+        phone=phone,
+        note=note,
+        tags=tags,
+        consent=consent,
+        household=household,
+        relation=relation,
+        user=user,
+    )
+
+
+def _resident_create(
+    *,
+    actor: User | None,
+    community: Community,
+    name: str,
+    gender: str = Gender.UNKNOWN,
+    birth_date: dt.date | None = None,
+    id_number: str = "",
+    phone: str = "",
+    note: str = "",
+    tags: Iterable[str] = (),
+    consent: bool = False,
+    household: Household | None = None,
+    relation: str = Relation.OTHER,
+    user: User | None = None,
+) -> Resident:
+    """:func:`resident_create` for a caller already authorised (approving a binding)."""
     resident = Resident(community=community, name=_clean_name(name), note=note.strip())
     _apply_identity(resident, id_number=id_number, birth_date=birth_date, gender=gender)
     resident.phone = phone_normalise(phone)
@@ -225,7 +320,7 @@ def resident_create(
             changes["tags"] = [[], tag_list]
         audit_record(actor=actor, action="resident.create", obj=resident, changes=changes)
         if household is not None:
-            household_member_add(
+            _household_member_add(
                 actor=actor, household=household, resident=resident, relation=relation
             )
     return resident
@@ -234,6 +329,7 @@ def resident_create(
 def resident_update(
     *,
     actor: User | None,
+    scope: Scope | None = None,
     resident: Resident,
     name: str | Keep = KEEP,
     gender: str | Keep = KEEP,
@@ -246,6 +342,7 @@ def resident_update(
 ) -> Resident:
     """Change a resident. ``id_number``/``phone``: ``None`` keeps the stored value, ``""``
     removes it. ``tags`` (when given) replaces the tags; ``consent`` records or withdraws it."""
+    _require_manage(actor, scope, resident.community_id)
     before = snapshot(resident, RESIDENT_FIELDS)
     if name is not KEEP:
         resident.name = _clean_name(name)
@@ -263,9 +360,9 @@ def resident_update(
             resident.save()
             audit_record(actor=actor, action="resident.update", obj=resident, changes=changes)
         if tag_list is not None:
-            resident_tags_set(actor=actor, resident=resident, tags=tag_list)
+            resident_tags_set(actor=actor, scope=scope, resident=resident, tags=tag_list)
         if consent is not None:
-            resident_consent_record(actor=actor, resident=resident, consented=consent)
+            resident_consent_record(actor=actor, scope=scope, resident=resident, consented=consent)
     return resident
 
 
@@ -277,8 +374,11 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def resident_tags_set(*, actor: User | None, resident: Resident, tags: Iterable[str]) -> Resident:
+def resident_tags_set(
+    *, actor: User | None, scope: Scope | None = None, resident: Resident, tags: Iterable[str]
+) -> Resident:
     """Replace a resident's tags (elderly living alone, disabled, ...)."""
+    _require_manage(actor, scope, resident.community_id)
     wanted = _clean_tags(tags)
     current = sorted(resident.tag_links.values_list("tag", flat=True))
     if wanted == current:
@@ -299,8 +399,11 @@ def resident_tags_set(*, actor: User | None, resident: Resident, tags: Iterable[
     return resident
 
 
-def resident_consent_record(*, actor: User | None, resident: Resident, consented: bool) -> Resident:
+def resident_consent_record(
+    *, actor: User | None, scope: Scope | None = None, resident: Resident, consented: bool
+) -> Resident:
     """Record (or withdraw) the resident's consent to processing of their personal data."""
+    _require_manage(actor, scope, resident.community_id)
     if consented == (resident.data_consent_at is not None):
         return resident
     before = snapshot(resident, ["data_consent_at"])
@@ -317,17 +420,22 @@ def resident_consent_record(*, actor: User | None, resident: Resident, consented
 
 
 def resident_move_out(
-    *, actor: User | None, resident: Resident, on: dt.date | None = None
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    resident: Resident,
+    on: dt.date | None = None,
 ) -> Resident:
     """Record that a resident left: every current household membership ends and any account
     binding of theirs ends with it."""
+    _require_manage(actor, scope, resident.community_id)
     if resident.moved_out_at is not None:
         raise ConflictError(_("This resident has already moved out."))
     day = on or timezone.localdate()
     before = snapshot(resident, RESIDENT_FIELDS)
     with transaction.atomic():
         for member in resident.memberships.filter(until__isnull=True).select_related("household"):
-            household_member_end(actor=actor, member=member, until=day)
+            _household_member_end(actor=actor, member=member, until=day)
         for binding in resident.bindings.filter(status=BindingStatus.APPROVED):
             _binding_close(actor=actor, binding=binding, end_membership=False)
         resident.moved_out_at = day
@@ -342,14 +450,14 @@ def resident_move_out(
 
 
 def resident_reveal(
-    *, actor: User, scope: Scope, resident: Resident, field: PersonalField | str
+    *, actor: User, scope: Scope | None = None, resident: Resident, field: PersonalField | str
 ) -> str:
     """The full value of an encrypted field, for holders of the reveal permission; audited.
 
     The audit entry names the field, never the value. Without the permission in the resident's
     community this is 404, like any object the person may not see.
     """
-    scope.require(Permission.REVEAL_PERSONAL_DATA, resident.community_id)
+    _require_reveal(actor, scope, resident.community_id)
     if field not in PersonalField.values:
         raise ServiceError(_("This field cannot be revealed."), field="field")
     value = str(getattr(resident, str(field)) or "")
@@ -357,9 +465,10 @@ def resident_reveal(
     return value
 
 
-def resident_erase(*, actor: User | None, resident: Resident) -> None:
+def resident_erase(*, actor: User | None, scope: Scope | None = None, resident: Resident) -> None:
     """Erase a resident's personal data on request: the record, tags, household memberships
     and emergency contacts go; account bindings end. The audit entry keeps only counts."""
+    _require_manage(actor, scope, resident.community_id)
     with transaction.atomic():
         for binding in resident.bindings.filter(
             status__in=[BindingStatus.APPROVED, BindingStatus.PENDING]
@@ -385,12 +494,30 @@ def resident_erase(*, actor: User | None, resident: Resident) -> None:
 def household_member_add(
     *,
     actor: User | None,
+    scope: Scope | None = None,
     household: Household,
     resident: Resident,
     relation: str = Relation.OTHER,
     since: dt.date | None = None,
 ) -> HouseholdMember:
     """Record that a resident lives in a household (moving back in clears 'moved out')."""
+    _require_manage(actor, scope, resident.community_id)
+    _require_manage(actor, scope, household.community_id)
+    return _household_member_add(
+        actor=actor, household=household, resident=resident, relation=relation, since=since
+    )
+
+
+def _household_member_add(
+    *,
+    actor: User | None,
+    household: Household,
+    resident: Resident,
+    relation: str = Relation.OTHER,
+    since: dt.date | None = None,
+) -> HouseholdMember:
+    """:func:`household_member_add` for a caller already authorised (registering a resident,
+    approving a binding)."""
     if household.community_id != resident.community_id:
         raise ServiceError(
             _("The household belongs to another community than the resident."),
@@ -436,9 +563,22 @@ def household_member_add(
 
 
 def household_member_end(
-    *, actor: User | None, member: HouseholdMember, until: dt.date | None = None
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    member: HouseholdMember,
+    until: dt.date | None = None,
 ) -> HouseholdMember:
     """End a resident's membership of a household (they no longer live there)."""
+    _require_manage(actor, scope, member.household.community_id)
+    return _household_member_end(actor=actor, member=member, until=until)
+
+
+def _household_member_end(
+    *, actor: User | None, member: HouseholdMember, until: dt.date | None = None
+) -> HouseholdMember:
+    """:func:`household_member_end` for a caller already authorised (a move-out, the end of
+    a binding by its own account)."""
     if member.until is not None:
         raise ConflictError(_("This household membership has already ended."))
     day = until or timezone.localdate()
@@ -459,9 +599,10 @@ def household_member_end(
 
 
 def household_member_update(
-    *, actor: User | None, member: HouseholdMember, relation: str
+    *, actor: User | None, scope: Scope | None = None, member: HouseholdMember, relation: str
 ) -> HouseholdMember:
     """Change how a member relates to the head of the household."""
+    _require_manage(actor, scope, member.household.community_id)
     if relation not in Relation.values:
         raise ServiceError(_("Choose a relation from the list."), field="relation")
     if relation == member.relation:
@@ -505,9 +646,16 @@ def _clean_contact_phone(phone: str) -> str:
 
 
 def emergency_contact_create(
-    *, actor: User | None, resident: Resident, name: str, phone: str, relation: str = ""
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    resident: Resident,
+    name: str,
+    phone: str,
+    relation: str = "",
 ) -> EmergencyContact:
     """Add someone to call for a resident."""
+    _require_manage(actor, scope, resident.community_id)
     contact = EmergencyContact(
         resident=resident,
         name=_clean_name(name),
@@ -529,12 +677,14 @@ def emergency_contact_create(
 def emergency_contact_update(
     *,
     actor: User | None,
+    scope: Scope | None = None,
     contact: EmergencyContact,
     name: str | Keep = KEEP,
     relation: str | Keep = KEEP,
     phone: str | None = None,
 ) -> EmergencyContact:
     """Change an emergency contact; ``phone`` ``None`` keeps the stored number."""
+    _require_manage(actor, scope, contact.resident.community_id)
     before = snapshot(contact, CONTACT_FIELDS)
     if name is not KEEP:
         contact.name = _clean_name(name)
@@ -556,8 +706,11 @@ def emergency_contact_update(
     return contact
 
 
-def emergency_contact_delete(*, actor: User | None, contact: EmergencyContact) -> None:
+def emergency_contact_delete(
+    *, actor: User | None, scope: Scope | None = None, contact: EmergencyContact
+) -> None:
     """Remove an emergency contact."""
+    _require_manage(actor, scope, contact.resident.community_id)
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -569,11 +722,13 @@ def emergency_contact_delete(*, actor: User | None, contact: EmergencyContact) -
         contact.delete()
 
 
-def emergency_contact_reveal(*, actor: User, scope: Scope, contact: EmergencyContact) -> str:
+def emergency_contact_reveal(
+    *, actor: User, scope: Scope | None = None, contact: EmergencyContact
+) -> str:
     """The full phone number of an emergency contact, for holders of the reveal permission;
     audited like :func:`resident_reveal`."""
     community_id = contact.resident.community_id
-    scope.require(Permission.REVEAL_PERSONAL_DATA, community_id)
+    _require_reveal(actor, scope, community_id)
     audit_record(
         actor=actor,
         action="emergency_contact.reveal",
@@ -603,8 +758,15 @@ _CONTACT_COLUMNS: Final = {"name": "emergency_contact", "phone": "emergency_phon
 class _ImportPlaces:
     """Entrances and households found or created during one import."""
 
-    def __init__(self, actor: User | None, community: Community, result: ImportResult) -> None:
+    def __init__(
+        self,
+        actor: User | None,
+        scope: Scope | None,
+        community: Community,
+        result: ImportResult,
+    ) -> None:
         self.actor = actor
+        self.scope = scope
         self.community = community
         self.result = result
         self.units: dict[tuple[int, str], Unit] = {}
@@ -630,7 +792,12 @@ class _ImportPlaces:
         unit = self.units.get(unit_key)
         if unit is None:
             with self._as_column({"number": "unit"}):
-                unit = unit_create(actor=self.actor, building=row.building, number=row.unit_number)
+                unit = unit_create(
+                    actor=self.actor,
+                    scope=self.scope,
+                    building=row.building,
+                    number=row.unit_number,
+                )
             self.result.units_created += 1
             self.units[unit_key] = unit
         household_key = (unit.pk, row.room)
@@ -638,7 +805,11 @@ class _ImportPlaces:
         if household is None:
             with self._as_column({"number": "room", "floor": "floor", "unit": "unit"}):
                 household = household_create(
-                    actor=self.actor, unit=unit, floor=row.floor or 1, number=row.room
+                    actor=self.actor,
+                    scope=self.scope,
+                    unit=unit,
+                    floor=row.floor or 1,
+                    number=row.room,
                 )
             self.result.households_created += 1
             self.households[household_key] = household
@@ -663,13 +834,19 @@ class _ImportPlaces:
 
 
 def _import_row(
-    actor: User | None, community: Community, row: ParsedRow, places: _ImportPlaces
+    actor: User | None,
+    scope: Scope | None,
+    community: Community,
+    row: ParsedRow,
+    places: _ImportPlaces,
 ) -> bool:
-    """Apply one checked row; returns whether a resident was created."""
+    """Apply one checked row through the services (with the importer's scope, so each change
+    is checked as if made by hand); returns whether a resident was created."""
     household = places.household(row) if row.building is not None else None
     if row.existing is None:
         resident = resident_create(
             actor=actor,
+            scope=scope,
             community=community,
             name=row.name,
             gender=row.gender or Gender.UNKNOWN,
@@ -684,6 +861,7 @@ def _import_row(
         resident = row.existing
         resident_update(
             actor=actor,
+            scope=scope,
             resident=resident,
             name=row.name,
             gender=row.gender or KEEP,
@@ -699,24 +877,30 @@ def _import_row(
             if member is None:
                 household_member_add(
                     actor=actor,
+                    scope=scope,
                     household=household,
                     resident=resident,
                     relation=row.relation or Relation.OTHER,
                 )
             elif row.relation is not None and member.relation != row.relation:
-                household_member_update(actor=actor, member=member, relation=row.relation)
+                household_member_update(
+                    actor=actor, scope=scope, member=member, relation=row.relation
+                )
     if row.contact_name:
         try:
             contact = resident.emergency_contacts.filter(name=row.contact_name).first()
             if contact is None:
                 emergency_contact_create(
                     actor=actor,
+                    scope=scope,
                     resident=resident,
                     name=row.contact_name,
                     phone=row.contact_phone or "",
                 )
             else:
-                emergency_contact_update(actor=actor, contact=contact, phone=row.contact_phone)
+                emergency_contact_update(
+                    actor=actor, scope=scope, contact=contact, phone=row.contact_phone
+                )
         except ServiceError as error:
             error.field = _CONTACT_COLUMNS.get(error.field or "", "emergency_contact")
             raise
@@ -724,19 +908,26 @@ def _import_row(
 
 
 def resident_import(
-    *, actor: User | None, community: Community, file_name: str, content: bytes
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    community: Community,
+    file_name: str,
+    content: bytes,
 ) -> ImportResult:
     """Import residents and households from an .xlsx or .csv file, all or nothing.
 
     Every row is checked, then every row is applied through the services above inside one
     transaction; if any row fails, nothing stays and :class:`ImportRejectedError` lists each
-    problem by row and column.
+    problem by row and column. Needs :attr:`Permission.MANAGE_RESIDENTS` in the community;
+    adding missing entrances and households also needs :attr:`Permission.MANAGE_PLACES`.
     """
+    _require_manage(actor, scope, community.pk)
     parsed = check_file(community=community, file_name=file_name, content=content)
     errors: list[RowError] = list(parsed.errors)
     result = ImportResult(rows=parsed.total)
     with transaction.atomic():
-        places = _ImportPlaces(actor, community, result)
+        places = _ImportPlaces(actor, scope, community, result)
         matched: dict[int, int] = {}
         for row in parsed.rows:
             if row.existing is not None:
@@ -753,7 +944,7 @@ def resident_import(
                 matched[row.existing.pk] = row.row
             try:
                 with transaction.atomic():
-                    created = _import_row(actor, community, row, places)
+                    created = _import_row(actor, scope, community, row, places)
             except ServiceError as error:
                 column = _RESIDENT_COLUMNS.get(error.field or "", error.field or "")
                 errors.append(RowError(row.row, column, str(error.message)))
@@ -786,7 +977,7 @@ def resident_import(
 def resident_export(
     *,
     actor: User,
-    scope: Scope,
+    scope: Scope | None = None,
     community: Community,
     residents: QuerySet[Resident],
     file_format: str,
@@ -796,10 +987,18 @@ def resident_export(
     Full ID and phone numbers only for holders of the reveal permission in the community;
     masked otherwise. Either way the export is audited with its row count.
     """
+    # Like any read of residents: 404 for whoever may not see them.
+    authorize(
+        actor=actor, scope=scope, permission=Permission.VIEW_RESIDENTS, community_id=community.pk
+    )
     if file_format not in CONTENT_TYPES:
         raise ServiceError(_("Choose the xlsx or csv format."), field="format")
-    scope.require(Permission.VIEW_RESIDENTS, community.pk)
-    reveal = scope.has(Permission.REVEAL_PERSONAL_DATA, community.pk)
+    resolved = service_scope(actor, scope)
+    reveal = (
+        resolved is None
+        or acts_platform_wide(resolved)
+        or resolved.has(Permission.REVEAL_PERSONAL_DATA, community.pk)
+    )
     chosen = residents.filter(community=community).prefetch_related("emergency_contacts")
     rows = list(export_rows(chosen, reveal=reveal))
     header = header_row()
@@ -838,9 +1037,18 @@ def _binding_audit(
 
 
 def binding_request(
-    *, actor: User, household: Household, relation: str = Relation.OTHER, message: str = ""
+    *,
+    actor: User,
+    scope: Scope | None = None,
+    household: Household,
+    relation: str = Relation.OTHER,
+    message: str = "",
 ) -> HouseholdBinding:
-    """A logged-in account asks to be bound to the household it lives in."""
+    """A logged-in account asks to be bound to the household it lives in. Any active account
+    may ask, in any community (that is how residents join); nobody may ask for someone else."""
+    resolved = service_scope(actor, scope)
+    if resolved is None or resolved.user is None or resolved.user.pk != actor.pk:
+        raise PermissionDenied
     if relation not in Relation.values:
         raise ServiceError(_("Choose a relation from the list."), field="relation")
     open_bindings = HouseholdBinding.objects.filter(
@@ -908,7 +1116,7 @@ def _resident_for_binding(
             changes={"user": [user.pk, None]},
         )
     if resident is None:
-        return resident_create(
+        return _resident_create(
             actor=actor,
             community=binding.household.community,
             name=user.display_name or user.get_username(),
@@ -927,10 +1135,19 @@ def _resident_for_binding(
 
 
 def binding_approve(
-    *, actor: User, binding: HouseholdBinding, resident: Resident | None = None
+    *,
+    actor: User,
+    scope: Scope | None = None,
+    binding: HouseholdBinding,
+    resident: Resident | None = None,
 ) -> HouseholdBinding:
     """Approve a binding: link (or create) the account's resident record, add it to the
-    household and give the account the resident role in that community."""
+    household and give the account the resident role in that community.
+
+    Approving is enough: the resident record and household membership it writes do not also
+    need :attr:`Permission.MANAGE_RESIDENTS`.
+    """
+    _require_approver(actor, scope, binding)
     if binding.status != BindingStatus.PENDING:
         raise ConflictError(_("This request has already been decided."))
     before = snapshot(binding, [*BINDING_FIELDS, "ended_at"])
@@ -940,7 +1157,7 @@ def binding_approve(
         if not HouseholdMember.objects.filter(
             household=household, resident=linked, until__isnull=True
         ).exists():
-            household_member_add(
+            _household_member_add(
                 actor=actor, household=household, resident=linked, relation=binding.relation
             )
         membership_grant(
@@ -959,8 +1176,11 @@ def binding_approve(
     return binding
 
 
-def binding_refuse(*, actor: User, binding: HouseholdBinding, note: str) -> HouseholdBinding:
+def binding_refuse(
+    *, actor: User, scope: Scope | None = None, binding: HouseholdBinding, note: str
+) -> HouseholdBinding:
     """Refuse a binding request, telling the requester why."""
+    _require_approver(actor, scope, binding)
     if binding.status != BindingStatus.PENDING:
         raise ConflictError(_("This request has already been decided."))
     reason = note.strip()
@@ -1000,7 +1220,7 @@ def _binding_close(*, actor: User | None, binding: HouseholdBinding, end_members
             .first()
         )
         if member is not None:
-            household_member_end(actor=actor, member=member)
+            _household_member_end(actor=actor, member=member)
     still_bound = HouseholdBinding.objects.filter(
         user_id=binding.user_id,
         status=BindingStatus.APPROVED,
@@ -1016,10 +1236,17 @@ def _binding_close(*, actor: User | None, binding: HouseholdBinding, end_members
     return True
 
 
-def binding_end(*, actor: User, binding: HouseholdBinding) -> HouseholdBinding:
+def binding_end(
+    *, actor: User, scope: Scope | None = None, binding: HouseholdBinding
+) -> HouseholdBinding:
     """End a binding when the resident moves out (or withdraw a pending request): the
     household membership ends, and the resident role goes when nothing else binds the account
-    to that community. A resident who then lives nowhere is marked moved out."""
+    to that community. A resident who then lives nowhere is marked moved out.
+
+    The bound account itself may do this, and so may approvers of the household's community.
+    """
+    if actor.pk != binding.user_id:
+        _require_approver(actor, scope, binding)
     if binding.status not in (BindingStatus.APPROVED, BindingStatus.PENDING):
         raise ConflictError(_("This binding is no longer active."))
     with transaction.atomic():

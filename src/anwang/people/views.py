@@ -167,7 +167,8 @@ def resident_create(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        scope.require(Permission.MANAGE_RESIDENTS, data["community"])
+        # The form offers only communities where the person manages residents; the service
+        # checks again.
         community = Community.objects.get(pk=data["community"])
         address = data["address"]
         household = None
@@ -179,6 +180,7 @@ def resident_create(request: HttpRequest) -> HttpResponse:
             try:
                 resident = services.resident_create(
                     actor=_actor(request),
+                    scope=scope,
                     community=community,
                     name=data["name"],
                     gender=data["gender"],
@@ -226,6 +228,7 @@ def resident_update(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.resident_update(
                 actor=_actor(request),
+                scope=scope,
                 resident=resident,
                 name=data["name"],
                 gender=data["gender"],
@@ -284,7 +287,7 @@ def resident_move_out(request: HttpRequest, pk: int) -> HttpResponse:
     form = MoveOutForm(request.POST)
     day = form.cleaned_data["date"] if form.is_valid() else None
     try:
-        services.resident_move_out(actor=_actor(request), resident=resident, on=day)
+        services.resident_move_out(actor=_actor(request), scope=scope, resident=resident, on=day)
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:
@@ -299,7 +302,9 @@ def resident_consent(request: HttpRequest, pk: int) -> HttpResponse:
     scope = _scope(request)
     resident = selectors.resident_get(scope, pk, Permission.MANAGE_RESIDENTS)
     consented = request.POST.get("consented") == "1"
-    services.resident_consent_record(actor=_actor(request), resident=resident, consented=consented)
+    services.resident_consent_record(
+        actor=_actor(request), scope=scope, resident=resident, consented=consented
+    )
     messages.success(
         request,
         _("The consent was recorded.") if consented else _("The consent was withdrawn."),
@@ -314,7 +319,7 @@ def resident_erase(request: HttpRequest, pk: int) -> HttpResponse:
     scope = _scope(request)
     resident = selectors.resident_get(scope, pk, Permission.MANAGE_RESIDENTS)
     if request.method == "POST":
-        services.resident_erase(actor=_actor(request), resident=resident)
+        services.resident_erase(actor=_actor(request), scope=scope, resident=resident)
         messages.success(request, _("The resident's personal data was erased."))
         return redirect("people:resident_list")
     return render(request, "people/resident_erase.html", {"resident": resident})
@@ -337,6 +342,7 @@ def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.household_member_add(
                     actor=_actor(request),
+                    scope=scope,
                     household=household,
                     resident=resident,
                     relation=form.cleaned_data["relation"],
@@ -359,7 +365,7 @@ def household_member_end(request: HttpRequest, pk: int) -> HttpResponse:
     scope = _scope(request)
     member = selectors.household_member_get(scope, pk)
     try:
-        services.household_member_end(actor=_actor(request), member=member)
+        services.household_member_end(actor=_actor(request), scope=scope, member=member)
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:
@@ -381,6 +387,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.emergency_contact_create(
                 actor=_actor(request),
+                scope=scope,
                 resident=resident,
                 name=form.cleaned_data["name"],
                 relation=form.cleaned_data["relation"],
@@ -413,6 +420,7 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.emergency_contact_update(
                 actor=_actor(request),
+                scope=scope,
                 contact=contact,
                 name=form.cleaned_data["name"],
                 relation=form.cleaned_data["relation"],
@@ -441,7 +449,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     scope = _scope(request)
     contact = selectors.emergency_contact_get(scope, pk, Permission.MANAGE_RESIDENTS)
     if request.method == "POST":
-        services.emergency_contact_delete(actor=_actor(request), contact=contact)
+        services.emergency_contact_delete(actor=_actor(request), scope=scope, contact=contact)
         messages.success(request, _("The emergency contact was removed."))
         return redirect("people:resident_detail", pk=contact.resident_id)
     return render(request, "people/contact_delete.html", {"contact": contact})
@@ -484,12 +492,14 @@ def resident_import(request: HttpRequest) -> HttpResponse:
     )
     errors: list[Any] = []
     if request.method == "POST" and form.is_valid():
-        scope.require(Permission.MANAGE_RESIDENTS, form.cleaned_data["community"])
+        # The form offers only communities where the person manages residents; the service
+        # checks again.
         community = Community.objects.get(pk=form.cleaned_data["community"])
         upload = form.cleaned_data["file"]
         try:
             result = services.resident_import(
                 actor=_actor(request),
+                scope=scope,
                 community=community,
                 file_name=upload.name or "",
                 content=upload.read(),
@@ -590,7 +600,9 @@ def binding_approve(request: HttpRequest, pk: int) -> HttpResponse:
         else None
     )
     try:
-        services.binding_approve(actor=_actor(request), binding=binding, resident=resident)
+        services.binding_approve(
+            actor=_actor(request), scope=scope, binding=binding, resident=resident
+        )
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:
@@ -611,7 +623,7 @@ def binding_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     form = RefuseForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        services.binding_refuse(actor=_actor(request), binding=binding, note=note)
+        services.binding_refuse(actor=_actor(request), scope=scope, binding=binding, note=note)
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:
@@ -626,7 +638,7 @@ def binding_end(request: HttpRequest, pk: int) -> HttpResponse:
     scope = _scope(request)
     binding = selectors.binding_get(scope, pk, decide=False)
     try:
-        services.binding_end(actor=_actor(request), binding=binding)
+        services.binding_end(actor=_actor(request), scope=scope, binding=binding)
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:
@@ -668,6 +680,7 @@ def binding_request(request: HttpRequest) -> HttpResponse:
             try:
                 services.binding_request(
                     actor=_actor(request),
+                    scope=_scope(request),
                     household=household,
                     relation=form.cleaned_data["relation"],
                     message=form.cleaned_data["message"],

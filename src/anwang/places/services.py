@@ -5,12 +5,13 @@ Every function is keyword-only, checks that the caller may make the change, vali
 input (translated errors on the field they concern, never a database error), and records an
 audit entry with the before/after difference in the same transaction.
 
-Authorisation is checked here, so views, the API and the admin cannot forget it: editing needs
-:attr:`Permission.MANAGE_PLACES` in the object's community. A caller who cannot even see that
-community gets 404 (its objects are not revealed); one who can see but not edit gets 403.
-Street offices, and creating or deleting communities, are for platform administrators. Pass
-``scope`` when the caller's scope is narrower than their account's (an API token limited to one
-community); without ``actor`` and ``scope`` the call is the system itself (commands, demo data).
+Authorisation is checked here (through :func:`anwang.accounts.selectors.authorize`), so views,
+the API and the admin cannot forget it: editing needs :attr:`Permission.MANAGE_PLACES` in the
+object's community. A caller who cannot even see that community gets 404 (its objects are not
+revealed); one who can see but not edit gets 403. Street offices, and creating or deleting
+communities, are for platform administrators. Pass ``scope`` when the caller's scope is narrower
+than their account's (an API token limited to one community); without ``actor`` and ``scope``
+the call is the system itself (commands, demo data).
 
 Update functions take only the fields to change: an argument left at :data:`UNSET` keeps its
 value, while ``None`` clears an optional one.
@@ -24,16 +25,21 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any, Final, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from anwang.accounts.choices import Permission, Role
 from anwang.accounts.models import User
-from anwang.accounts.selectors import Scope, scope_for
+from anwang.accounts.selectors import (
+    Scope,
+    authorize,
+    authorize_platform_admin,
+    is_unrestricted,
+    scope_for,
+)
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core import geo
 from anwang.core.errors import ConflictError, ServiceError
@@ -78,30 +84,15 @@ _BLOCKING_ON_DELETE = (models.CASCADE, models.PROTECT, models.RESTRICT)
 # --------------------------------------------------------------------------- authorisation
 
 
-def _resolve_scope(actor: User | None, scope: Scope | None) -> Scope | None:
-    """The scope to check, or ``None`` for the system itself."""
-    if scope is not None:
-        return scope
-    if actor is None:
-        return None
-    return scope_for(actor)
-
-
-def _is_platform_admin(scope: Scope) -> bool:
-    # A token limited to one community never acts platform-wide, even a superuser's.
-    return scope.is_platform_admin and scope.token_community_id is None
-
-
 def _require_manage(actor: User | None, scope: Scope | None, community_id: int) -> None:
     """Allow the change only for someone who manages places in the community."""
-    resolved = _resolve_scope(actor, scope)
-    if resolved is None or _is_platform_admin(resolved):
-        return
-    if resolved.has(Permission.MANAGE_PLACES, community_id):
-        return
-    if resolved.has(Permission.VIEW_PLACES, community_id):
-        raise PermissionDenied
-    raise Http404
+    authorize(
+        actor=actor,
+        scope=scope,
+        permission=Permission.MANAGE_PLACES,
+        community_id=community_id,
+        visible_with=Permission.VIEW_PLACES,
+    )
 
 
 def _require_platform_admin(
@@ -109,14 +100,12 @@ def _require_platform_admin(
 ) -> None:
     """Allow the change only for a platform administrator; others who cannot see the object
     (none of ``visible_community_ids`` is theirs) get 404 rather than 403."""
-    resolved = _resolve_scope(actor, scope)
-    if resolved is None or _is_platform_admin(resolved):
-        return
-    if visible_community_ids and not (
-        set(visible_community_ids) & resolved.community_ids(Permission.VIEW_PLACES)
-    ):
-        raise Http404
-    raise PermissionDenied
+    authorize_platform_admin(
+        actor=actor,
+        scope=scope,
+        visible_with=Permission.VIEW_PLACES,
+        community_ids=visible_community_ids,
+    )
 
 
 # --------------------------------------------------------------------------- validation
@@ -451,8 +440,7 @@ def community_update(
     _require_manage(actor, scope, community.pk)
     values: dict[str, Any] = {}
     if region is not UNSET and region.pk != community.region_id:
-        resolved = _resolve_scope(actor, scope)
-        if resolved is not None and not _is_platform_admin(resolved):
+        if not is_unrestricted(actor=actor, scope=scope):
             raise ServiceError(
                 _("Only a platform administrator can move a community to another street office."),
                 field="region",

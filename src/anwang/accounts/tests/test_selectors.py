@@ -1,12 +1,23 @@
 """Scoped reads of the accounts domain."""
 
+import dataclasses
+
 import pytest
+from conftest import World
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from anwang.accounts import selectors, services
-from anwang.accounts.choices import Role
-from anwang.accounts.models import Membership
-from anwang.accounts.selectors import scope_for
+from anwang.accounts.choices import Permission, Role
+from anwang.accounts.models import Membership, User
+from anwang.accounts.selectors import (
+    Scope,
+    authorize,
+    authorize_platform_admin,
+    is_unrestricted,
+    scope_for,
+    service_scope,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +116,86 @@ def test_memberships_visible_through_a_limited_token_stay_in_its_community(world
     )
     own = list(selectors.memberships_visible(scope_for(supervisor, token=token)))
     assert [m.region_id for m in own] == [world.a.region.pk]
+
+
+def _authorize(
+    world: World,
+    actor: User | None,
+    scope: Scope | None = None,
+    side: str = "a",
+    visible_with: Permission | None = Permission.VIEW_RESIDENTS,
+) -> None:
+    authorize(
+        actor=actor,
+        scope=scope,
+        permission=Permission.MANAGE_RESIDENTS,
+        community_id=getattr(world, side).community.pk,
+        visible_with=visible_with,
+    )
+
+
+def test_authorize_allows_holders_the_system_and_platform_admins(world):
+    _authorize(world, world.user("community_admin"))
+    _authorize(world, world.user("grid_worker"))
+    _authorize(world, None)  # the system itself
+    _authorize(world, world.platform_admin)
+    _authorize(world, world.user("community_admin", "b"), side="b")
+
+
+def test_authorize_is_403_for_those_who_see_and_404_for_the_others(world):
+    with pytest.raises(PermissionDenied):
+        _authorize(world, world.user("operator"))
+    for role in ("guard", "volunteer", "resident"):
+        with pytest.raises(Http404):
+            _authorize(world, world.user(role))
+    with pytest.raises(Http404):
+        _authorize(world, world.user("community_admin", "b"))
+    # Without ``visible_with`` nobody learns that the object exists.
+    with pytest.raises(Http404):
+        _authorize(world, world.user("operator"), visible_with=None)
+
+
+def test_authorize_checks_the_scope_given_not_the_account(world):
+    admin = world.user("community_admin")
+    with pytest.raises(Http404):
+        _authorize(world, admin, scope=scope_for(world.user("guard")))
+    # A token limited to another community narrows even a superuser.
+    limited = dataclasses.replace(
+        scope_for(world.platform_admin), token_community_id=world.b.community.pk
+    )
+    with pytest.raises(Http404):
+        _authorize(world, world.platform_admin, scope=limited)
+    _authorize(world, world.platform_admin, scope=limited, side="b")
+    assert not is_unrestricted(actor=world.platform_admin, scope=limited)
+    assert is_unrestricted(actor=world.platform_admin, scope=None)
+    assert is_unrestricted(actor=None, scope=None)
+    assert not is_unrestricted(actor=admin, scope=None)
+    assert service_scope(None, None) is None
+    assert service_scope(admin, None) == scope_for(admin)
+
+
+def test_authorize_platform_admin(world):
+    authorize_platform_admin(actor=None, scope=None)
+    authorize_platform_admin(actor=world.platform_admin, scope=None)
+    a_ids = [world.a.community.pk]
+    view = Permission.VIEW_PLACES
+    with pytest.raises(PermissionDenied):
+        authorize_platform_admin(
+            actor=world.user("community_admin"), scope=None, visible_with=view, community_ids=a_ids
+        )
+    with pytest.raises(Http404):
+        authorize_platform_admin(
+            actor=world.user("community_admin", "b"),
+            scope=None,
+            visible_with=view,
+            community_ids=a_ids,
+        )
+    with pytest.raises(PermissionDenied):
+        authorize_platform_admin(actor=world.user("community_admin", "b"), scope=None)
+    limited = dataclasses.replace(
+        scope_for(world.platform_admin), token_community_id=world.a.community.pk
+    )
+    with pytest.raises(PermissionDenied):
+        authorize_platform_admin(
+            actor=world.platform_admin, scope=limited, visible_with=view, community_ids=a_ids
+        )

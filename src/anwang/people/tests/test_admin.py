@@ -1,11 +1,19 @@
 """The admin: masked lists, no decrypted numbers in forms, audited writes."""
 
+from typing import Any
+
 import pytest
+from conftest import World, make_user
+from django.contrib.auth.models import Permission as ModelPermission
 from django.test import Client
+from django.utils import translation
 
 from anwang.audit.models import AuditEvent
-from anwang.people.models import EmergencyContact, Resident
+from anwang.people import services
+from anwang.people.choices import BindingStatus
+from anwang.people.models import EmergencyContact, HouseholdBinding, Resident
 from anwang.people.tests.conftest import make_id
+from anwang.places.models import Household
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +102,49 @@ def test_admin_contact_delete_is_audited(world, admin_client):
     admin_client.post(f"/admin/people/emergencycontact/{pk}/delete/", {"post": "yes"})
     assert not EmergencyContact.objects.filter(pk=pk).exists()
     assert AuditEvent.objects.filter(action="emergency_contact.delete").exists()
+
+
+def _pending_binding(world: World) -> HouseholdBinding:
+    flat = Household.objects.create(
+        community=world.a.community, unit=world.a.unit, floor=5, number="502"
+    )
+    return services.binding_request(actor=make_user("newcomer"), household=flat)
+
+
+def _approve_selected(client: Client, binding: HouseholdBinding) -> Any:
+    return client.post(
+        "/admin/people/householdbinding/",
+        {"action": "approve_selected", "_selected_action": [str(binding.pk)]},
+        follow=True,
+    )
+
+
+def test_admin_approve_action_runs_as_the_platform_admin(world, admin_client):
+    binding = _pending_binding(world)
+    response = _approve_selected(admin_client, binding)
+    assert response.status_code == 200
+    binding.refresh_from_db()
+    assert binding.status == BindingStatus.APPROVED
+    assert binding.decided_by == world.platform_admin
+
+
+def test_admin_approve_action_is_checked_by_the_service_for_other_staff(world):
+    binding = _pending_binding(world)
+    # Staff of community B allowed into the admin for bindings, but not an approver in A.
+    staff = world.user("community_admin", "b")
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.add(
+        *ModelPermission.objects.filter(
+            content_type__app_label="people", codename__endswith="householdbinding"
+        )
+    )
+    client = Client()
+    client.force_login(staff)
+    response = _approve_selected(client, binding)
+    assert response.status_code == 200
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        refusal = translation.gettext("You may not do this.")
+    assert refusal in response.content.decode()
+    binding.refresh_from_db()
+    assert binding.status == BindingStatus.PENDING
