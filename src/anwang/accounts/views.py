@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import qrcode
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -46,6 +45,7 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, scope_for
 from anwang.core.errors import ServiceError
 from anwang.core.net import client_address
+from anwang.core.pages import attach_service_error, page_user
 from anwang.core.selectors import current_community
 from anwang.places.models import Community
 
@@ -54,18 +54,6 @@ PENDING_LOGIN_KEY = "anwang_pending_login"
 PENDING_LOGIN_SECONDS = 300
 LARGE_TEXT_COOKIE = "anwang_large_text"
 STAFF_PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every caller is behind login_required
-    return user
-
-
-def _attach(form: forms.Form, error: ServiceError, fields: dict[str, str] | None = None) -> None:
-    """Show a service error next to the form field it concerns (or above the form)."""
-    name = (fields or {}).get(error.field or "", error.field)
-    form.add_error(name if name in form.fields else None, str(error.message))
 
 
 # --- Log in and out -------------------------------------------------------------------------
@@ -145,7 +133,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(error.message))
             locked = True
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             request.session.pop(PENDING_LOGIN_KEY, None)
             next_url = str(pending.get("next") or "")
@@ -183,7 +171,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
             )
         except ServiceError as error:
-            _attach(form, error, {"password": "password1"})
+            attach_service_error(form, error, {"password": "password1"})
         else:
             messages.success(
                 request,
@@ -209,7 +197,7 @@ def _render_profile(
     new_token: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = page_user(request)
     scope = scope_for(user)
     if profile_form is None:
         profile_form = ProfileForm(
@@ -235,7 +223,7 @@ def _render_profile(
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     """The person's own account: name, language, text size, two-factor login, API tokens."""
-    user = _user(request)
+    user = page_user(request)
     if request.method != "POST":
         return _render_profile(request)
     form = ProfileForm(request.POST)
@@ -250,7 +238,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             large_text=form.cleaned_data["large_text"],
         )
     except ServiceError as error:
-        _attach(form, error, {"language": "preferred_language"})
+        attach_service_error(form, error, {"language": "preferred_language"})
         return _render_profile(request, profile_form=form, status=400)
     messages.success(request, _("Your settings were saved."))
     response = redirect("accounts:profile")
@@ -278,7 +266,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     """Make an API token and show it once, in this response only."""
-    user = _user(request)
+    user = page_user(request)
     scope = scope_for(user)
     form = ApiTokenForm(request.POST, communities=selectors.token_communities(scope))
     if not form.is_valid():
@@ -291,7 +279,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
             community_id=form.cleaned_data["community"],
         )
     except ServiceError as error:
-        _attach(form, error)
+        attach_service_error(form, error)
         return _render_profile(request, token_form=form, status=400)
     # Rendered, not redirected: the raw token must never be stored, not even in the session.
     return _render_profile(request, new_token=raw)
@@ -301,7 +289,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke one of the person's own tokens."""
-    user = _user(request)
+    user = page_user(request)
     token = selectors.api_token_get(scope_for(user), token_id)
     try:
         services.api_token_revoke(actor=user, token=token)
@@ -323,7 +311,7 @@ def qr_svg(text: str) -> SafeString:
 
 
 def _two_factor_user(request: HttpRequest) -> User:
-    user = _user(request)
+    user = page_user(request)
     if not (scope_for(user).is_staff_member or user.totp_enabled):
         raise Http404
     return user
@@ -366,7 +354,7 @@ def two_factor_enable(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             if error.status == 409 and user.totp_enabled:
                 return redirect("accounts:two_factor")
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(
                 request, _("Two-factor login is on. You will be asked for a code at each login.")
@@ -388,7 +376,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             if error.status == 409:
                 return redirect("accounts:two_factor")
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("Two-factor login is off."))
             return redirect("accounts:profile")
@@ -505,10 +493,10 @@ def staff_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             membership = services.staff_account_create(
-                actor=_user(request), community_id=community.pk, **form.cleaned_data
+                actor=page_user(request), community_id=community.pk, **form.cleaned_data
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(
                 request,
@@ -539,13 +527,13 @@ def staff_grant(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 membership = services.staff_membership_grant(
-                    actor=_user(request),
+                    actor=page_user(request),
                     community_id=community.pk,
                     user=person,
                     role=form.cleaned_data["role"],
                 )
             except ServiceError as error:
-                _attach(form, error)
+                attach_service_error(form, error)
             else:
                 messages.success(
                     request,
@@ -567,7 +555,7 @@ def staff_revoke(request: HttpRequest, membership_id: int) -> HttpResponse:
     """Take a role away (only in a community the person manages staff in; else 404)."""
     membership = selectors.staff_membership_get(scope_for(request.user), membership_id)
     try:
-        services.staff_membership_revoke(actor=_user(request), membership=membership)
+        services.staff_membership_revoke(actor=page_user(request), membership=membership)
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -25,6 +23,7 @@ from anwang.audit.selectors import (
     audit_visible_community_ids,
 )
 from anwang.audit.services import REDACTED
+from anwang.core.pages import paginate
 from anwang.core.selectors import visible_communities
 
 PAGE_SIZE = 50
@@ -99,8 +98,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     names = _community_names(scope)
     form = AuditFilterForm(request.GET or None, communities=sorted(names.items()))
     events = audit_event_list(scope, form.filters() if request.GET else None)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    kept = [(key, value) for key, value in request.GET.items() if key != "page" and value]
+    page, querystring = paginate(request, events, PAGE_SIZE)
     return render(
         request,
         "audit/event_list.html",
@@ -108,8 +106,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "events": [(event, names.get(event.community_id or 0, "")) for event in page],
-            "querystring": urlencode(kept),
-            "filtered": bool(kept),
+            "querystring": querystring,
+            "filtered": bool(querystring),
         },
     )
 

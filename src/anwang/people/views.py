@@ -11,16 +11,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from anwang.accounts.choices import Permission
-from anwang.accounts.models import User
-from anwang.accounts.selectors import Scope, scope_for
+from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
+from anwang.core.pages import attach_service_error, int_param, page_scope, page_user
 from anwang.core.selectors import current_community
 from anwang.people import selectors, services
 from anwang.people.choices import BindingStatus, PersonalField, ResidentTag
@@ -39,30 +38,8 @@ from anwang.places.models import Community
 PAGE_SIZE = 50
 
 
-def _scope(request: HttpRequest) -> Scope:
-    return scope_for(request.user)
-
-
-def _actor(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # every view here requires a login
-    return request.user
-
-
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _attach(form: Form, error: ServiceError) -> None:
-    """Show a service's complaint next to the field it is about (or above the form)."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error.message))
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _list_community(request: HttpRequest, scope: Scope, permission: Permission) -> int | None:
@@ -96,15 +73,15 @@ def _require_anywhere(scope: Scope, permission: Permission) -> None:
 @login_required
 def resident_list(request: HttpRequest) -> HttpResponse:
     """Residents of the current community: search, filters, masked phone numbers."""
-    scope = _scope(request)
+    scope = page_scope(request)
     _require_anywhere(scope, Permission.VIEW_RESIDENTS)
     community_id = _list_community(request, scope, Permission.VIEW_RESIDENTS)
     tag = request.GET.get("tag", "")
     filters: dict[str, Any] = {
         "q": request.GET.get("q", "").strip(),
         "tag": tag if tag in ResidentTag.values else "",
-        "building": _int(request.GET.get("building")),
-        "grid": _int(request.GET.get("grid")),
+        "building": int_param(request.GET.get("building")),
+        "grid": int_param(request.GET.get("grid")),
         "include_moved_out": request.GET.get("include_moved_out") == "1",
     }
     residents = selectors.residents_list(scope, community_id=community_id, **filters)
@@ -132,7 +109,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
 def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One resident: masked numbers with audited 'Show' buttons, tags, households, contacts,
     consent and the move-out action."""
-    scope = _scope(request)
+    scope = page_scope(request)
     resident = selectors.resident_get(scope, pk)
     community_id = resident.community_id
     return render(
@@ -158,7 +135,7 @@ def _resident_form_communities(scope: Scope) -> list[tuple[int, str]]:
 @require_http_methods(["GET", "POST"])
 def resident_create(request: HttpRequest) -> HttpResponse:
     """Register a resident, optionally in a household."""
-    scope = _scope(request)
+    scope = page_scope(request)
     _require_anywhere(scope, Permission.MANAGE_RESIDENTS)
     communities = _resident_form_communities(scope)
     default = _one_community(request, scope, Permission.MANAGE_RESIDENTS)
@@ -179,7 +156,7 @@ def resident_create(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 resident = services.resident_create(
-                    actor=_actor(request),
+                    actor=page_user(request),
                     scope=scope,
                     community=community,
                     name=data["name"],
@@ -194,7 +171,7 @@ def resident_create(request: HttpRequest) -> HttpResponse:
                     relation=data["relation"],
                 )
             except ServiceError as error:
-                _attach(form, error)
+                attach_service_error(form, error)
             else:
                 messages.success(request, _("%(name)s was registered.") % {"name": resident.name})
                 return redirect("people:resident_detail", pk=resident.pk)
@@ -209,7 +186,7 @@ def resident_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def resident_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a resident. ID and phone fields start empty: left empty, the stored numbers stay."""
-    scope = _scope(request)
+    scope = page_scope(request)
     resident = selectors.resident_get(scope, pk, Permission.MANAGE_RESIDENTS)
     masked = {"id_number": resident.id_number_masked, "phone": resident.phone_masked}
     initial = {
@@ -227,7 +204,7 @@ def resident_update(request: HttpRequest, pk: int) -> HttpResponse:
         phone = "" if data.get("clear_phone") else (data["phone"] or None)
         try:
             services.resident_update(
-                actor=_actor(request),
+                actor=page_user(request),
                 scope=scope,
                 resident=resident,
                 name=data["name"],
@@ -240,7 +217,7 @@ def resident_update(request: HttpRequest, pk: int) -> HttpResponse:
                 consent=data["consent"],
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("people:resident_detail", pk=resident.pk)
@@ -259,12 +236,12 @@ def resident_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def resident_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     """Show one full ID or phone number (audited); 404 without the reveal permission."""
-    scope = _scope(request)
+    scope = page_scope(request)
     if field not in PersonalField.values:
         raise Http404
     resident = selectors.resident_get(scope, pk)
     value = services.resident_reveal(
-        actor=_actor(request), scope=scope, resident=resident, field=field
+        actor=page_user(request), scope=scope, resident=resident, field=field
     )
     testid = "resident-id-number" if field == PersonalField.ID_NUMBER else "resident-phone"
     context = {
@@ -282,12 +259,12 @@ def resident_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
 @require_POST
 def resident_move_out(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that the resident moved out."""
-    scope = _scope(request)
+    scope = page_scope(request)
     resident = selectors.resident_get(scope, pk, Permission.MANAGE_RESIDENTS)
     form = MoveOutForm(request.POST)
     day = form.cleaned_data["date"] if form.is_valid() else None
     try:
-        services.resident_move_out(actor=_actor(request), scope=scope, resident=resident, on=day)
+        services.resident_move_out(actor=page_user(request), scope=scope, resident=resident, on=day)
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:
@@ -299,11 +276,11 @@ def resident_move_out(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def resident_consent(request: HttpRequest, pk: int) -> HttpResponse:
     """Record or withdraw the resident's consent to data processing."""
-    scope = _scope(request)
+    scope = page_scope(request)
     resident = selectors.resident_get(scope, pk, Permission.MANAGE_RESIDENTS)
     consented = request.POST.get("consented") == "1"
     services.resident_consent_record(
-        actor=_actor(request), scope=scope, resident=resident, consented=consented
+        actor=page_user(request), scope=scope, resident=resident, consented=consented
     )
     messages.success(
         request,
@@ -316,10 +293,10 @@ def resident_consent(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def resident_erase(request: HttpRequest, pk: int) -> HttpResponse:
     """Erase a resident's personal data on their request, after confirmation."""
-    scope = _scope(request)
+    scope = page_scope(request)
     resident = selectors.resident_get(scope, pk, Permission.MANAGE_RESIDENTS)
     if request.method == "POST":
-        services.resident_erase(actor=_actor(request), scope=scope, resident=resident)
+        services.resident_erase(actor=page_user(request), scope=scope, resident=resident)
         messages.success(request, _("The resident's personal data was erased."))
         return redirect("people:resident_list")
     return render(request, "people/resident_erase.html", {"resident": resident})
@@ -329,7 +306,7 @@ def resident_erase(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add the resident to a household given by its address."""
-    scope = _scope(request)
+    scope = page_scope(request)
     resident = selectors.resident_get(scope, pk, Permission.MANAGE_RESIDENTS)
     form = HouseholdAddForm(request.POST)
     if form.is_valid():
@@ -341,7 +318,7 @@ def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             try:
                 services.household_member_add(
-                    actor=_actor(request),
+                    actor=page_user(request),
                     scope=scope,
                     household=household,
                     resident=resident,
@@ -362,10 +339,10 @@ def household_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def household_member_end(request: HttpRequest, pk: int) -> HttpResponse:
     """End a household membership (the resident no longer lives there)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     member = selectors.household_member_get(scope, pk)
     try:
-        services.household_member_end(actor=_actor(request), scope=scope, member=member)
+        services.household_member_end(actor=page_user(request), scope=scope, member=member)
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:
@@ -380,13 +357,13 @@ def household_member_end(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Add an emergency contact to a resident."""
-    scope = _scope(request)
+    scope = page_scope(request)
     resident = selectors.resident_get(scope, pk, Permission.MANAGE_RESIDENTS)
     form = EmergencyContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.emergency_contact_create(
-                actor=_actor(request),
+                actor=page_user(request),
                 scope=scope,
                 resident=resident,
                 name=form.cleaned_data["name"],
@@ -394,7 +371,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
                 phone=form.cleaned_data["phone"],
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The emergency contact was added."))
             return redirect("people:resident_detail", pk=resident.pk)
@@ -409,7 +386,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Change an emergency contact; an empty phone keeps the stored number."""
-    scope = _scope(request)
+    scope = page_scope(request)
     contact = selectors.emergency_contact_get(scope, pk, Permission.MANAGE_RESIDENTS)
     form = EmergencyContactForm(
         request.POST or None,
@@ -419,7 +396,7 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.emergency_contact_update(
-                actor=_actor(request),
+                actor=page_user(request),
                 scope=scope,
                 contact=contact,
                 name=form.cleaned_data["name"],
@@ -427,7 +404,7 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
                 phone=form.cleaned_data["phone"] or None,
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("people:resident_detail", pk=contact.resident_id)
@@ -446,10 +423,10 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove an emergency contact, after confirmation."""
-    scope = _scope(request)
+    scope = page_scope(request)
     contact = selectors.emergency_contact_get(scope, pk, Permission.MANAGE_RESIDENTS)
     if request.method == "POST":
-        services.emergency_contact_delete(actor=_actor(request), scope=scope, contact=contact)
+        services.emergency_contact_delete(actor=page_user(request), scope=scope, contact=contact)
         messages.success(request, _("The emergency contact was removed."))
         return redirect("people:resident_detail", pk=contact.resident_id)
     return render(request, "people/contact_delete.html", {"contact": contact})
@@ -459,9 +436,11 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def contact_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Show an emergency contact's full phone number (audited); 404 without permission."""
-    scope = _scope(request)
+    scope = page_scope(request)
     contact = selectors.emergency_contact_get(scope, pk)
-    value = services.emergency_contact_reveal(actor=_actor(request), scope=scope, contact=contact)
+    value = services.emergency_contact_reveal(
+        actor=page_user(request), scope=scope, contact=contact
+    )
     testid = "contact-phone"
     context = {
         "value": value,
@@ -481,7 +460,7 @@ def contact_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def resident_import(request: HttpRequest) -> HttpResponse:
     """Upload a file; every row is checked and nothing is imported if any row fails."""
-    scope = _scope(request)
+    scope = page_scope(request)
     _require_anywhere(scope, Permission.MANAGE_RESIDENTS)
     default = _one_community(request, scope, Permission.MANAGE_RESIDENTS)
     form = ImportForm(
@@ -498,7 +477,7 @@ def resident_import(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             result = services.resident_import(
-                actor=_actor(request),
+                actor=page_user(request),
                 scope=scope,
                 community=community,
                 file_name=upload.name or "",
@@ -530,7 +509,7 @@ def resident_import(request: HttpRequest) -> HttpResponse:
 def resident_export(request: HttpRequest) -> HttpResponse:
     """Download the current community's residents as .xlsx or .csv (masked unless the person
     may reveal personal data; audited either way)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     _require_anywhere(scope, Permission.VIEW_RESIDENTS)
     file_format = request.GET.get("format", "xlsx")
     if file_format not in CONTENT_TYPES:
@@ -541,12 +520,12 @@ def resident_export(request: HttpRequest) -> HttpResponse:
         community_id=community.pk,
         q=request.GET.get("q", ""),
         tag=request.GET.get("tag", ""),
-        building=_int(request.GET.get("building")),
-        grid=_int(request.GET.get("grid")),
+        building=int_param(request.GET.get("building")),
+        grid=int_param(request.GET.get("grid")),
         include_moved_out=request.GET.get("include_moved_out") == "1",
     )
     content, file_name, content_type = services.resident_export(
-        actor=_actor(request),
+        actor=page_user(request),
         scope=scope,
         community=community,
         residents=residents,
@@ -560,7 +539,7 @@ def resident_export(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_template(request: HttpRequest) -> HttpResponse:
     """An empty import workbook with the headers and instructions."""
-    _require_anywhere(_scope(request), Permission.MANAGE_RESIDENTS)
+    _require_anywhere(page_scope(request), Permission.MANAGE_RESIDENTS)
     response = HttpResponse(template_xlsx(), content_type=CONTENT_TYPES["xlsx"])
     response["Content-Disposition"] = 'attachment; filename="residents-template.xlsx"'
     return response
@@ -572,7 +551,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @login_required
 def binding_list(request: HttpRequest) -> HttpResponse:
     """Pending binding requests to approve or refuse, and the latest decisions."""
-    scope = _scope(request)
+    scope = page_scope(request)
     _require_anywhere(scope, Permission.APPROVE_BINDINGS)
     pending = list(selectors.bindings_to_decide(scope))
     candidates = selectors.binding_candidates(pending)
@@ -591,9 +570,9 @@ def binding_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def binding_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve a binding, optionally linking an existing resident record."""
-    scope = _scope(request)
+    scope = page_scope(request)
     binding = selectors.binding_get(scope, pk, decide=True)
-    resident_id = _int(request.POST.get("resident"))
+    resident_id = int_param(request.POST.get("resident"))
     resident = (
         selectors.resident_get(scope, resident_id, Permission.APPROVE_BINDINGS)
         if resident_id
@@ -601,7 +580,7 @@ def binding_approve(request: HttpRequest, pk: int) -> HttpResponse:
     )
     try:
         services.binding_approve(
-            actor=_actor(request), scope=scope, binding=binding, resident=resident
+            actor=page_user(request), scope=scope, binding=binding, resident=resident
         )
     except ServiceError as error:
         messages.error(request, str(error.message))
@@ -618,12 +597,12 @@ def binding_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def binding_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     """Refuse a binding with a reason."""
-    scope = _scope(request)
+    scope = page_scope(request)
     binding = selectors.binding_get(scope, pk, decide=True)
     form = RefuseForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        services.binding_refuse(actor=_actor(request), scope=scope, binding=binding, note=note)
+        services.binding_refuse(actor=page_user(request), scope=scope, binding=binding, note=note)
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:
@@ -635,10 +614,10 @@ def binding_refuse(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def binding_end(request: HttpRequest, pk: int) -> HttpResponse:
     """End a binding (moved out) or withdraw a pending request."""
-    scope = _scope(request)
+    scope = page_scope(request)
     binding = selectors.binding_get(scope, pk, decide=False)
     try:
-        services.binding_end(actor=_actor(request), scope=scope, binding=binding)
+        services.binding_end(actor=page_user(request), scope=scope, binding=binding)
     except ServiceError as error:
         messages.error(request, str(error.message))
     else:
@@ -655,9 +634,9 @@ def binding_request(request: HttpRequest) -> HttpResponse:
     (htmx refreshes the choices; without JavaScript the 'Next' button does)."""
     source = request.POST if request.method == "POST" else request.GET
     choices = selectors.binding_request_options(
-        community_id=_int(source.get("community")),
-        building_id=_int(source.get("building")),
-        unit_id=_int(source.get("unit")),
+        community_id=int_param(source.get("community")),
+        building_id=int_param(source.get("building")),
+        unit_id=int_param(source.get("unit")),
     )
     options = choices.options()
     if request.method == "POST":
@@ -679,14 +658,14 @@ def binding_request(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 services.binding_request(
-                    actor=_actor(request),
-                    scope=_scope(request),
+                    actor=page_user(request),
+                    scope=page_scope(request),
                     household=household,
                     relation=form.cleaned_data["relation"],
                     message=form.cleaned_data["message"],
                 )
             except ServiceError as error:
-                _attach(form, error)
+                attach_service_error(form, error)
             else:
                 messages.success(
                     request,
@@ -703,7 +682,7 @@ def binding_request(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_household(request: HttpRequest) -> HttpResponse:
     """The resident's own household(s): members (masked), binding status, 'moved out'."""
-    scope = _scope(request)
+    scope = page_scope(request)
     bindings = selectors.my_bindings(scope)
     households = [
         (binding, selectors.household_members(scope=scope, household=binding.household))

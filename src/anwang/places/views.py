@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -26,9 +25,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from anwang.accounts.choices import Permission
-from anwang.accounts.models import User
-from anwang.accounts.selectors import Scope, scope_for
+from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
+from anwang.core.pages import attach_service_error, int_param, page_scope, page_user, paginate
 from anwang.core.selectors import current_community
 from anwang.people.selectors import household_members
 from anwang.places import selectors, services
@@ -44,21 +43,7 @@ from anwang.places.forms import (
 )
 from anwang.places.models import Community
 
-PAGE_SIZE = 50
-M = TypeVar("M", bound=Model)
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _scope(request: HttpRequest) -> Scope:
-    assert isinstance(request.user, User)
-    return scope_for(request.user)
-
-
-def _actor(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _page_community(request: HttpRequest, scope: Scope, *, manage: bool = False) -> Community:
@@ -76,30 +61,8 @@ def _page_community(request: HttpRequest, scope: Scope, *, manage: bool = False)
     return fallback
 
 
-def _int(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
 def _yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
-
-
-def _paginate(request: HttpRequest, queryset: QuerySet[M]) -> tuple[Page[M], str]:
-    """One page of a list, and the query string of the filters for the page links."""
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = [(k, v) for k, v in request.GET.items() if k != "page" and v]
-    return page, urlencode(params)
-
-
-def _attach(form: Form, error: ServiceError) -> None:
-    """Show a service error beside the field it concerns (or above the form)."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error.message))
 
 
 def _render_form(
@@ -182,8 +145,8 @@ def _geometry_text(value: Any) -> str:
 def community_map(request: HttpRequest) -> HttpResponse:
     """The community map (``?community=<id>``, else the current one): buildings and zones,
     key areas in red."""
-    scope = _scope(request)
-    requested = _int(request.GET.get("community"))
+    scope = page_scope(request)
+    requested = int_param(request.GET.get("community"))
     if requested is not None:
         community = selectors.community_get(scope, requested)
     else:
@@ -205,8 +168,8 @@ def community_map(request: HttpRequest) -> HttpResponse:
 @require_GET
 def map_geojson(request: HttpRequest) -> JsonResponse:
     """The community's shapes as GeoJSON (``?community=<id>``, else the current one)."""
-    scope = _scope(request)
-    community_id = _int(request.GET.get("community"))
+    scope = page_scope(request)
+    community_id = int_param(request.GET.get("community"))
     if community_id is None:
         community_id = _page_community(request, scope).pk
     collection = selectors.map_features(scope, community_id)
@@ -219,7 +182,7 @@ def map_geojson(request: HttpRequest) -> JsonResponse:
 @login_required
 def region_list(request: HttpRequest) -> HttpResponse:
     """Street offices the person may see."""
-    scope = _scope(request)
+    scope = page_scope(request)
     if not (selectors.can_administer_platform(scope) or scope.has_anywhere(Permission.VIEW_PLACES)):
         raise PermissionDenied
     return render(
@@ -236,15 +199,17 @@ def region_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def region_create(request: HttpRequest) -> HttpResponse:
     """Add a street office (platform administrators)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     if not selectors.can_administer_platform(scope):
         raise PermissionDenied
     form = RegionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            region = services.region_create(actor=_actor(request), scope=scope, **form.cleaned_data)
+            region = services.region_create(
+                actor=page_user(request), scope=scope, **form.cleaned_data
+            )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("Street office “%(name)s” was added.") % {"name": region})
             return redirect("places:region_list")
@@ -260,7 +225,7 @@ def region_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def region_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Rename a street office (platform administrators)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     region = selectors.region_get(scope, pk)
     if not selectors.can_administer_platform(scope):
         raise PermissionDenied
@@ -268,10 +233,10 @@ def region_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.region_update(
-                actor=_actor(request), scope=scope, region=region, **form.cleaned_data
+                actor=page_user(request), scope=scope, region=region, **form.cleaned_data
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("places:region_list")
@@ -287,14 +252,14 @@ def region_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def region_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete a street office without communities (platform administrators)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     region = selectors.region_get(scope, pk)
     if not selectors.can_administer_platform(scope):
         raise PermissionDenied
     return _confirm_delete(
         request,
         obj=region,
-        delete=lambda: services.region_delete(actor=_actor(request), scope=scope, region=region),
+        delete=lambda: services.region_delete(actor=page_user(request), scope=scope, region=region),
         cancel_url=reverse("places:region_list"),
         done_url=reverse("places:region_list"),
     )
@@ -306,12 +271,12 @@ def region_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def community_list(request: HttpRequest) -> HttpResponse:
     """Every community the person may see, with its place counts."""
-    scope = _scope(request)
+    scope = page_scope(request)
     if not (selectors.can_administer_platform(scope) or scope.has_anywhere(Permission.VIEW_PLACES)):
         raise PermissionDenied
     q = request.GET.get("q", "").strip()
-    region_id = _int(request.GET.get("region"))
-    page, query = _paginate(
+    region_id = int_param(request.GET.get("region"))
+    page, query = paginate(
         request, selectors.community_list(scope, q=q or None, region_id=region_id)
     )
     return render(
@@ -331,7 +296,7 @@ def community_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A community: details, counts, grids and key areas."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = selectors.community_get(scope, pk)
     return render(
         request,
@@ -350,19 +315,19 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def community_create(request: HttpRequest) -> HttpResponse:
     """Add a community (platform administrators)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     if not selectors.can_administer_platform(scope):
         raise PermissionDenied
     regions = selectors.region_list(scope)
-    initial = {"region": _int(request.GET.get("region"))}
+    initial = {"region": int_param(request.GET.get("region"))}
     form = CommunityForm(request.POST or None, regions=regions, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             community = services.community_create(
-                actor=_actor(request), scope=scope, **form.cleaned_data
+                actor=page_user(request), scope=scope, **form.cleaned_data
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("Community “%(name)s” was added.") % {"name": community})
             return redirect("places:community_detail", pk=community.pk)
@@ -378,7 +343,7 @@ def community_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a community's details (its admins; platform administrators also move it)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = selectors.community_get(scope, pk)
     _require_manage(scope, community.pk)
     regions = selectors.region_list(scope) if selectors.can_administer_platform(scope) else None
@@ -396,13 +361,13 @@ def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.community_update(
-                actor=_actor(request),
+                actor=page_user(request),
                 scope=scope,
                 community=community,
                 **form.cleaned_data,
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("places:community_detail", pk=community.pk)
@@ -423,7 +388,7 @@ def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def community_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete an empty community (platform administrators)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = selectors.community_get(scope, pk)
     if not selectors.can_administer_platform(scope):
         raise PermissionDenied
@@ -431,7 +396,7 @@ def community_delete(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         obj=community,
         delete=lambda: services.community_delete(
-            actor=_actor(request), scope=scope, community=community
+            actor=page_user(request), scope=scope, community=community
         ),
         cancel_url=reverse("places:community_detail", args=[community.pk]),
         done_url=reverse("places:community_list"),
@@ -445,10 +410,10 @@ def community_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def grid_list(request: HttpRequest) -> HttpResponse:
     """The grids of the current community."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = _page_community(request, scope)
     q = request.GET.get("q", "").strip()
-    page, query = _paginate(
+    page, query = paginate(
         request, selectors.grid_list(scope, community_id=community.pk, q=q or None)
     )
     return render(
@@ -467,9 +432,9 @@ def grid_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def grid_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A grid and its buildings."""
-    scope = _scope(request)
+    scope = page_scope(request)
     grid = selectors.grid_get(scope, pk)
-    page, query = _paginate(request, selectors.building_list(scope, grid_id=grid.pk))
+    page, query = paginate(request, selectors.building_list(scope, grid_id=grid.pk))
     return render(
         request,
         "places/grid_detail.html",
@@ -487,7 +452,7 @@ def grid_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def grid_create(request: HttpRequest) -> HttpResponse:
     """Add a grid to the current community."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = _page_community(request, scope, manage=True)
     form = GridForm(
         request.POST or None, workers=selectors.grid_worker_choices(scope, community.pk)
@@ -495,10 +460,10 @@ def grid_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             grid = services.grid_create(
-                actor=_actor(request), scope=scope, community=community, **form.cleaned_data
+                actor=page_user(request), scope=scope, community=community, **form.cleaned_data
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("Grid “%(name)s” was added.") % {"name": grid})
             return redirect("places:grid_detail", pk=grid.pk)
@@ -515,7 +480,7 @@ def grid_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def grid_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a grid."""
-    scope = _scope(request)
+    scope = page_scope(request)
     grid = selectors.grid_get(scope, pk)
     _require_manage(scope, grid.community_id)
     initial = {
@@ -531,9 +496,11 @@ def grid_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.grid_update(actor=_actor(request), scope=scope, grid=grid, **form.cleaned_data)
+            services.grid_update(
+                actor=page_user(request), scope=scope, grid=grid, **form.cleaned_data
+            )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("places:grid_detail", pk=grid.pk)
@@ -551,13 +518,13 @@ def grid_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def grid_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete a grid (its buildings stay, without a grid)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     grid = selectors.grid_get(scope, pk)
     _require_manage(scope, grid.community_id)
     return _confirm_delete(
         request,
         obj=grid,
-        delete=lambda: services.grid_delete(actor=_actor(request), scope=scope, grid=grid),
+        delete=lambda: services.grid_delete(actor=page_user(request), scope=scope, grid=grid),
         cancel_url=reverse("places:grid_detail", args=[grid.pk]),
         done_url=reverse("places:grid_list"),
         warning=_("Its buildings stay and are no longer assigned to a grid."),
@@ -570,7 +537,7 @@ def grid_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def building_list(request: HttpRequest) -> HttpResponse:
     """The buildings of the current community: search, filter by grid and use."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = _page_community(request, scope)
     q = request.GET.get("q", "").strip()
     grid_param = request.GET.get("grid", "")
@@ -579,11 +546,11 @@ def building_list(request: HttpRequest) -> HttpResponse:
         scope,
         community_id=community.pk,
         q=q or None,
-        grid_id=_int(grid_param),
+        grid_id=int_param(grid_param),
         without_grid=grid_param == "none",
         use=use if use in BuildingUse.values else None,
     )
-    page, query = _paginate(request, buildings)
+    page, query = paginate(request, buildings)
     return render(
         request,
         "places/building_list.html",
@@ -604,9 +571,9 @@ def building_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A building: details, footprint, its entrances and households."""
-    scope = _scope(request)
+    scope = page_scope(request)
     building = selectors.building_get(scope, pk)
-    page, query = _paginate(request, selectors.household_list(scope, building_id=building.pk))
+    page, query = paginate(request, selectors.household_list(scope, building_id=building.pk))
     return render(
         request,
         "places/building_detail.html",
@@ -625,22 +592,22 @@ def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def building_create(request: HttpRequest) -> HttpResponse:
     """Add a building to the current community."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = _page_community(request, scope, manage=True)
     grids = selectors.grid_list(scope, community_id=community.pk)
     form = BuildingForm(
-        request.POST or None, grids=grids, initial={"grid": _int(request.GET.get("grid"))}
+        request.POST or None, grids=grids, initial={"grid": int_param(request.GET.get("grid"))}
     )
     if request.method == "POST" and form.is_valid():
         try:
             building = services.building_create(
-                actor=_actor(request),
+                actor=page_user(request),
                 scope=scope,
                 community=community,
                 **form.cleaned_data,
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("Building “%(name)s” was added.") % {"name": building})
             return redirect("places:building_detail", pk=building.pk)
@@ -657,7 +624,7 @@ def building_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def building_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a building."""
-    scope = _scope(request)
+    scope = page_scope(request)
     building = selectors.building_get(scope, pk)
     _require_manage(scope, building.community_id)
     initial = {
@@ -676,10 +643,10 @@ def building_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.building_update(
-                actor=_actor(request), scope=scope, building=building, **form.cleaned_data
+                actor=page_user(request), scope=scope, building=building, **form.cleaned_data
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("places:building_detail", pk=building.pk)
@@ -700,14 +667,14 @@ def building_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def building_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete a building without households (its entrances go with it)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     building = selectors.building_get(scope, pk)
     _require_manage(scope, building.community_id)
     return _confirm_delete(
         request,
         obj=building,
         delete=lambda: services.building_delete(
-            actor=_actor(request), scope=scope, building=building
+            actor=page_user(request), scope=scope, building=building
         ),
         cancel_url=reverse("places:building_detail", args=[building.pk]),
         done_url=reverse("places:building_list"),
@@ -723,9 +690,9 @@ def building_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An entrance and its households, by floor."""
-    scope = _scope(request)
+    scope = page_scope(request)
     unit = selectors.unit_get(scope, pk)
-    page, query = _paginate(request, selectors.household_list(scope, unit_id=unit.pk))
+    page, query = paginate(request, selectors.household_list(scope, unit_id=unit.pk))
     return render(
         request,
         "places/unit_detail.html",
@@ -742,7 +709,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def unit_create(request: HttpRequest, building_pk: int) -> HttpResponse:
     """Add an entrance to a building."""
-    scope = _scope(request)
+    scope = page_scope(request)
     building = selectors.building_get(scope, building_pk)
     _require_manage(scope, building.community_id)
     next_number = str(int(getattr(building, "unit_count", 0)) + 1)
@@ -750,10 +717,10 @@ def unit_create(request: HttpRequest, building_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             unit = services.unit_create(
-                actor=_actor(request), scope=scope, building=building, **form.cleaned_data
+                actor=page_user(request), scope=scope, building=building, **form.cleaned_data
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("Entrance %(unit)s was added.") % {"unit": unit})
             return redirect("places:unit_detail", pk=unit.pk)
@@ -773,15 +740,17 @@ def unit_create(request: HttpRequest, building_pk: int) -> HttpResponse:
 @login_required
 def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Renumber an entrance."""
-    scope = _scope(request)
+    scope = page_scope(request)
     unit = selectors.unit_get(scope, pk)
     _require_manage(scope, unit.building.community_id)
     form = UnitForm(request.POST or None, initial={"number": unit.number})
     if request.method == "POST" and form.is_valid():
         try:
-            services.unit_update(actor=_actor(request), scope=scope, unit=unit, **form.cleaned_data)
+            services.unit_update(
+                actor=page_user(request), scope=scope, unit=unit, **form.cleaned_data
+            )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("places:unit_detail", pk=unit.pk)
@@ -802,14 +771,14 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def unit_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete an entrance without households."""
-    scope = _scope(request)
+    scope = page_scope(request)
     unit = selectors.unit_get(scope, pk)
     _require_manage(scope, unit.building.community_id)
     building_url = reverse("places:building_detail", args=[unit.building_id])
     return _confirm_delete(
         request,
         obj=unit,
-        delete=lambda: services.unit_delete(actor=_actor(request), scope=scope, unit=unit),
+        delete=lambda: services.unit_delete(actor=page_user(request), scope=scope, unit=unit),
         cancel_url=reverse("places:unit_detail", args=[unit.pk]),
         done_url=building_url,
         warning=_("An entrance with households cannot be deleted."),
@@ -823,11 +792,11 @@ def unit_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def household_list(request: HttpRequest) -> HttpResponse:
     """The households of the current community: search by address, filter by building, floor
     and whether rented out."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = _page_community(request, scope)
     q = request.GET.get("q", "").strip()
-    building_id = _int(request.GET.get("building"))
-    floor = _int(request.GET.get("floor"))
+    building_id = int_param(request.GET.get("building"))
+    floor = int_param(request.GET.get("floor"))
     rented = request.GET.get("rented", "")
     households = selectors.household_list(
         scope,
@@ -837,7 +806,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         floor=floor,
         is_rented=_yes_no(rented),
     )
-    page, query = _paginate(request, households)
+    page, query = paginate(request, households)
     return render(
         request,
         "places/household_list.html",
@@ -859,7 +828,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A household: address, details and (for those who may see residents) its members."""
-    scope = _scope(request)
+    scope = page_scope(request)
     household = selectors.household_get(scope, pk)
     show_members = scope.has(Permission.VIEW_RESIDENTS, household.community_id)
     context: dict[str, Any] = {
@@ -882,22 +851,25 @@ def _units_for(scope: Scope, community_id: int) -> QuerySet[Any]:
 @login_required
 def household_create(request: HttpRequest) -> HttpResponse:
     """Add a household to the current community (``?unit=<id>`` preselects the entrance)."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = _page_community(request, scope, manage=True)
-    initial = {"unit": _int(request.GET.get("unit")), "floor": _int(request.GET.get("floor"))}
+    initial = {
+        "unit": int_param(request.GET.get("unit")),
+        "floor": int_param(request.GET.get("floor")),
+    }
     form = HouseholdForm(
         request.POST or None, units=_units_for(scope, community.pk), initial=initial
     )
     if request.method == "POST" and form.is_valid():
         try:
             household = services.household_create(
-                actor=_actor(request),
+                actor=page_user(request),
                 scope=scope,
                 community=community,
                 **form.cleaned_data,
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(
                 request, _("Household %(address)s was added.") % {"address": household.address}
@@ -921,7 +893,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a household."""
-    scope = _scope(request)
+    scope = page_scope(request)
     household = selectors.household_get(scope, pk)
     _require_manage(scope, household.community_id)
     initial = {
@@ -938,10 +910,10 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.household_update(
-                actor=_actor(request), scope=scope, household=household, **form.cleaned_data
+                actor=page_user(request), scope=scope, household=household, **form.cleaned_data
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("places:household_detail", pk=household.pk)
@@ -961,14 +933,14 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def household_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete a household nobody is recorded at."""
-    scope = _scope(request)
+    scope = page_scope(request)
     household = selectors.household_get(scope, pk)
     _require_manage(scope, household.community_id)
     return _confirm_delete(
         request,
         obj=household,
         delete=lambda: services.household_delete(
-            actor=_actor(request), scope=scope, household=household
+            actor=page_user(request), scope=scope, household=household
         ),
         cancel_url=reverse("places:household_detail", args=[household.pk]),
         done_url=reverse("places:unit_detail", args=[household.unit_id]),
@@ -982,7 +954,7 @@ def household_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def zone_list(request: HttpRequest) -> HttpResponse:
     """The zones of the current community: filter by kind and key area."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = _page_community(request, scope)
     q = request.GET.get("q", "").strip()
     kind = request.GET.get("kind", "")
@@ -994,7 +966,7 @@ def zone_list(request: HttpRequest) -> HttpResponse:
         kind=kind if kind in ZoneKind.values else None,
         is_key_area=_yes_no(key_area),
     )
-    page, query = _paginate(request, zones)
+    page, query = paginate(request, zones)
     return render(
         request,
         "places/zone_list.html",
@@ -1014,7 +986,7 @@ def zone_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def zone_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A zone: details and its shape on the map."""
-    scope = _scope(request)
+    scope = page_scope(request)
     zone = selectors.zone_get(scope, pk)
     return render(
         request,
@@ -1031,17 +1003,17 @@ def zone_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def zone_create(request: HttpRequest) -> HttpResponse:
     """Add a zone to the current community, drawing its shape on the map."""
-    scope = _scope(request)
+    scope = page_scope(request)
     community = _page_community(request, scope, manage=True)
     initial = {"is_key_area": _yes_no(request.GET.get("key_area")) or False}
     form = ZoneForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             zone = services.zone_create(
-                actor=_actor(request), scope=scope, community=community, **form.cleaned_data
+                actor=page_user(request), scope=scope, community=community, **form.cleaned_data
             )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("Zone “%(name)s” was added.") % {"name": zone})
             return redirect("places:zone_detail", pk=zone.pk)
@@ -1058,7 +1030,7 @@ def zone_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def zone_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a zone and its shape."""
-    scope = _scope(request)
+    scope = page_scope(request)
     zone = selectors.zone_get(scope, pk)
     _require_manage(scope, zone.community_id)
     initial = {
@@ -1071,9 +1043,11 @@ def zone_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ZoneForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.zone_update(actor=_actor(request), scope=scope, zone=zone, **form.cleaned_data)
+            services.zone_update(
+                actor=page_user(request), scope=scope, zone=zone, **form.cleaned_data
+            )
         except ServiceError as error:
-            _attach(form, error)
+            attach_service_error(form, error)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("places:zone_detail", pk=zone.pk)
@@ -1091,13 +1065,13 @@ def zone_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def zone_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete a zone."""
-    scope = _scope(request)
+    scope = page_scope(request)
     zone = selectors.zone_get(scope, pk)
     _require_manage(scope, zone.community_id)
     return _confirm_delete(
         request,
         obj=zone,
-        delete=lambda: services.zone_delete(actor=_actor(request), scope=scope, zone=zone),
+        delete=lambda: services.zone_delete(actor=page_user(request), scope=scope, zone=zone),
         cancel_url=reverse("places:zone_detail", args=[zone.pk]),
         done_url=reverse("places:zone_list"),
     )
