@@ -3,12 +3,15 @@ same transaction as the change."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import decimal
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
@@ -108,6 +111,57 @@ def diff(
     return changed
 
 
+@dataclass
+class _ChainTip:
+    """The last entry written in an :func:`audit_batch`, before the head row is moved."""
+
+    start_seq: int
+    seq: int
+    hash: str
+
+
+_batch_tip: contextvars.ContextVar[_ChainTip | None] = contextvars.ContextVar(
+    "anwang_audit_batch", default=None
+)
+
+
+def _locked_head() -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        head = AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
+    return head
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Write many entries in one transaction and move the chain head once, at the end.
+
+    Updating the one head row per entry inside per-row savepoints (an import) makes
+    PostgreSQL walk an ever longer chain of row versions; a batch locks the head once instead.
+    The batch is all-or-nothing: if an entry of it was rolled back by a savepoint while the
+    rest stayed, the whole batch fails rather than commit a chain with a gap.
+    """
+    if _batch_tip.get() is not None:
+        yield
+        return
+    with transaction.atomic():
+        head = _locked_head()
+        tip = _ChainTip(start_seq=head.seq, seq=head.seq, hash=head.hash)
+        token = _batch_tip.set(tip)
+        try:
+            yield
+        finally:
+            _batch_tip.reset(token)
+        if tip.seq != head.seq:
+            written = AuditEvent.objects.filter(seq__gt=tip.start_seq).count()
+            if (
+                written != tip.seq - tip.start_seq
+                or not AuditEvent.objects.filter(seq=tip.seq, hash=tip.hash).exists()
+            ):
+                raise RuntimeError("an audit entry of this batch was rolled back on its own")
+            AuditChainHead.objects.filter(pk=1).update(seq=tip.seq, hash=tip.hash)
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -127,13 +181,17 @@ def audit_record(
         if community_id is None:
             community_id = getattr(obj, "community_id", None)
     meta = current_meta()
-    with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            head = AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
+    tip = _batch_tip.get()
+    # No savepoint of its own: a failure here must abort the caller's whole write anyway.
+    with transaction.atomic(savepoint=False):
+        if tip is None:
+            head = _locked_head()
+            prev_seq, prev_hash = head.seq, head.hash
+        else:
+            prev_seq, prev_hash = tip.seq, tip.hash
         at = timezone.now().astimezone(dt.UTC)
         fields: dict[str, Any] = {
-            "seq": head.seq + 1,
+            "seq": prev_seq + 1,
             "at": at.isoformat(),
             "actor_id": actor.pk if actor is not None and actor.pk else None,
             "actor_name": (actor.get_username() if actor is not None else "")[:150],
@@ -145,7 +203,7 @@ def audit_record(
             "object_repr": object_repr[:200],
             "community_id": community_id,
             "changes": jsonable(dict(changes or {})),
-            "prev_hash": head.hash,
+            "prev_hash": prev_hash,
         }
         digest = entry_hash(fields)
         event = AuditEvent.objects.create(
@@ -161,8 +219,11 @@ def audit_record(
             object_repr=fields["object_repr"],
             community_id=community_id,
             changes=fields["changes"],
-            prev_hash=head.hash,
+            prev_hash=prev_hash,
             hash=digest,
         )
-        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
+        if tip is None:
+            AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
+        else:
+            tip.seq, tip.hash = event.seq, digest
     return event

@@ -438,7 +438,14 @@ class _RowChecker:
         # Existing residents, read once: by ID number, and by name at an address.
         self.by_id_number: dict[str, Resident] = {}
         self.by_address: dict[tuple[int, str, str, str], Resident] = {}
-        residents = {r.pk: r for r in Resident.objects.filter(community=community)}
+        # Only what matching needs: decrypting every number of a large community is slow, and
+        # the few rows that update a resident load the rest when they need it.
+        residents = {
+            r.pk: r
+            for r in Resident.objects.filter(community=community)
+            .order_by()
+            .only("id", "community_id", "name", "id_number_index")
+        }
         for resident in residents.values():
             if resident.id_number_index:
                 self.by_id_number[resident.id_number_index] = resident

@@ -39,7 +39,7 @@ from anwang.accounts.selectors import (
     service_scope,
 )
 from anwang.accounts.services import membership_grant, membership_revoke
-from anwang.audit.services import audit_record, diff, snapshot
+from anwang.audit.services import audit_batch, audit_record, diff, snapshot
 from anwang.core.crypto import blind_index
 from anwang.core.errors import ConflictError, ServiceError
 from anwang.people.choices import BindingStatus, Gender, PersonalField, Relation, ResidentTag
@@ -210,7 +210,11 @@ def _check_unique_id_number(resident: Resident) -> None:
         Resident.objects.filter(
             community_id=resident.community_id, id_number_index=resident.id_number_index
         )
+        # Excluding empty indexes lets SQLite use the partial unique index instead of
+        # scanning the community; no ordering, so no join for the default ordering.
         .exclude(pk=resident.pk)
+        .exclude(id_number_index="")
+        .order_by()
         .only("id", "name")
         .first()
     )
@@ -926,7 +930,8 @@ def resident_import(
     parsed = check_file(community=community, file_name=file_name, content=content)
     errors: list[RowError] = list(parsed.errors)
     result = ImportResult(rows=parsed.total)
-    with transaction.atomic():
+    # One audit batch: the chain head is moved once for the whole file, not once per row.
+    with transaction.atomic(), audit_batch():
         places = _ImportPlaces(actor, scope, community, result)
         matched: dict[int, int] = {}
         for row in parsed.rows:

@@ -55,3 +55,51 @@ def test_deleting_an_account_keeps_the_chain_valid(world):
     guard.delete()
     report = audit_chain_verify()
     assert report.ok, report.reason
+
+
+def test_a_batch_moves_the_head_once_and_the_chain_verifies(db, django_assert_max_num_queries):
+    from django.db import transaction
+
+    from anwang.audit.models import AuditChainHead, AuditEvent
+    from anwang.audit.selectors import audit_chain_verify
+    from anwang.audit.services import audit_batch, audit_record
+
+    audit_record(actor=None, action="before.batch", object_type="test")
+    with audit_batch():
+        for number in range(20):
+            audit_record(actor=None, action="in.batch", object_type="test", object_id=number)
+        # Inside the batch the head row has not moved yet; the entries are chained in memory.
+        assert AuditChainHead.objects.get().seq == 1
+    assert AuditChainHead.objects.get().seq == 21
+    audit_record(actor=None, action="after.batch", object_type="test")
+    assert AuditEvent.objects.count() == 22
+    assert audit_chain_verify().ok
+    with transaction.atomic(), audit_batch(), audit_batch():  # nesting joins the outer batch
+        audit_record(actor=None, action="nested", object_type="test")
+    assert audit_chain_verify().ok
+
+
+def test_a_batch_with_an_entry_rolled_back_alone_fails_whole(db):
+    from django.db import transaction
+
+    from anwang.audit.models import AuditChainHead, AuditEvent
+    from anwang.audit.selectors import audit_chain_verify
+    from anwang.audit.services import audit_batch, audit_record
+
+    def write_with_a_gap() -> None:
+        with audit_batch():
+            audit_record(actor=None, action="first", object_type="test")
+            try:
+                with transaction.atomic():
+                    audit_record(actor=None, action="rolled.back", object_type="test")
+                    raise ValueError
+            except ValueError:
+                pass
+            audit_record(actor=None, action="third", object_type="test")
+
+    audit_record(actor=None, action="kept", object_type="test")
+    with pytest.raises(RuntimeError):
+        write_with_a_gap()
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["kept"]
+    assert AuditChainHead.objects.get().seq == 1
+    assert audit_chain_verify().ok
