@@ -1,12 +1,14 @@
-"""Small helpers every app's page views share: who is asking, query parameters, pagination and
-showing a service's complaint on a form."""
+"""Small helpers every app's page views share: who is asking, query parameters, pagination,
+handing a form to a service and showing a service's complaint on a form."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -16,6 +18,7 @@ from anwang.accounts.selectors import Scope, scope_for
 from anwang.core.errors import ServiceError
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 PAGE_SIZE = 50
 
@@ -58,3 +61,25 @@ def attach_service_error(
     to form field names), or above the form."""
     name = (fields or {}).get(error.field or "", error.field)
     form.add_error(name if name in form.fields else None, str(error.message))
+
+
+def submit_form(
+    request: HttpRequest,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], T],
+    *,
+    success: Callable[[T], str] | str,
+    fields: dict[str, str] | None = None,
+) -> T | None:
+    """On a valid POST, hand the form's data to a service and say so with ``success`` (a message,
+    or one made from what was saved); show a service error on the form. The saved object, or
+    ``None`` when the form is to be shown (again)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        saved = save(form.cleaned_data)
+    except ServiceError as error:
+        attach_service_error(form, error, fields)
+        return None
+    messages.success(request, success(saved) if callable(success) else success)
+    return saved

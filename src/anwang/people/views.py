@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from anwang.accounts.choices import Permission
 from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
-from anwang.core.pages import attach_service_error, int_param, page_scope, page_user
+from anwang.core.pages import int_param, page_scope, page_user, submit_form
 from anwang.core.selectors import current_community
 from anwang.people import selectors, services
 from anwang.people.choices import BindingStatus, PersonalField, ResidentTag
@@ -33,6 +33,7 @@ from anwang.people.forms import (
     ResidentForm,
 )
 from anwang.people.importing import CONTENT_TYPES, ImportRejectedError, template_xlsx
+from anwang.people.models import Resident
 from anwang.places.models import Community
 
 PAGE_SIZE = 50
@@ -154,8 +155,10 @@ def resident_create(request: HttpRequest) -> HttpResponse:
         if address and household is None:
             form.add_error("address", _("No household at this address in this community."))
         else:
-            try:
-                resident = services.resident_create(
+            saved = submit_form(
+                request,
+                form,
+                lambda data: services.resident_create(
                     actor=page_user(request),
                     scope=scope,
                     community=community,
@@ -169,12 +172,11 @@ def resident_create(request: HttpRequest) -> HttpResponse:
                     consent=data["consent"],
                     household=household,
                     relation=data["relation"],
-                )
-            except ServiceError as error:
-                attach_service_error(form, error)
-            else:
-                messages.success(request, _("%(name)s was registered.") % {"name": resident.name})
-                return redirect("people:resident_detail", pk=resident.pk)
+                ),
+                success=lambda resident: _("%(name)s was registered.") % {"name": resident.name},
+            )
+            if saved is not None:
+                return redirect("people:resident_detail", pk=saved.pk)
     return render(
         request,
         "people/resident_form.html",
@@ -198,29 +200,27 @@ def resident_update(request: HttpRequest, pk: int) -> HttpResponse:
         "consent": resident.data_consent_at is not None,
     }
     form = ResidentForm(request.POST or None, initial=initial, masked=masked)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def save(data: dict[str, Any]) -> Resident:
+        # Empty keeps the stored number; "clear" removes it.
         id_number = "" if data.get("clear_id_number") else (data["id_number"] or None)
         phone = "" if data.get("clear_phone") else (data["phone"] or None)
-        try:
-            services.resident_update(
-                actor=page_user(request),
-                scope=scope,
-                resident=resident,
-                name=data["name"],
-                gender=data["gender"],
-                birth_date=data["birth_date"],
-                id_number=id_number,
-                phone=phone,
-                note=data["note"],
-                tags=data["tags"],
-                consent=data["consent"],
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("people:resident_detail", pk=resident.pk)
+        return services.resident_update(
+            actor=page_user(request),
+            scope=scope,
+            resident=resident,
+            name=data["name"],
+            gender=data["gender"],
+            birth_date=data["birth_date"],
+            id_number=id_number,
+            phone=phone,
+            note=data["note"],
+            tags=data["tags"],
+            consent=data["consent"],
+        )
+
+    if submit_form(request, form, save, success=_("The changes were saved.")) is not None:
+        return redirect("people:resident_detail", pk=resident.pk)
     return render(
         request,
         "people/resident_form.html",
@@ -360,21 +360,21 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     scope = page_scope(request)
     resident = selectors.resident_get(scope, pk, Permission.MANAGE_RESIDENTS)
     form = EmergencyContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.emergency_contact_create(
-                actor=page_user(request),
-                scope=scope,
-                resident=resident,
-                name=form.cleaned_data["name"],
-                relation=form.cleaned_data["relation"],
-                phone=form.cleaned_data["phone"],
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The emergency contact was added."))
-            return redirect("people:resident_detail", pk=resident.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.emergency_contact_create(
+            actor=page_user(request),
+            scope=scope,
+            resident=resident,
+            name=data["name"],
+            relation=data["relation"],
+            phone=data["phone"],
+        ),
+        success=_("The emergency contact was added."),
+    )
+    if saved is not None:
+        return redirect("people:resident_detail", pk=resident.pk)
     return render(
         request,
         "people/contact_form.html",
@@ -393,21 +393,21 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"name": contact.name, "relation": contact.relation},
         masked_phone=contact.phone_masked,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.emergency_contact_update(
-                actor=page_user(request),
-                scope=scope,
-                contact=contact,
-                name=form.cleaned_data["name"],
-                relation=form.cleaned_data["relation"],
-                phone=form.cleaned_data["phone"] or None,
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("people:resident_detail", pk=contact.resident_id)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.emergency_contact_update(
+            actor=page_user(request),
+            scope=scope,
+            contact=contact,
+            name=data["name"],
+            relation=data["relation"],
+            phone=data["phone"] or None,
+        ),
+        success=_("The changes were saved."),
+    )
+    if saved is not None:
+        return redirect("people:resident_detail", pk=contact.resident_id)
     return render(
         request,
         "people/contact_form.html",
@@ -656,22 +656,22 @@ def binding_request(request: HttpRequest) -> HttpResponse:
         if household is None:
             form.add_error("household", _("Choose your room."))
         else:
-            try:
-                services.binding_request(
+            saved = submit_form(
+                request,
+                form,
+                lambda data: services.binding_request(
                     actor=page_user(request),
                     scope=page_scope(request),
                     household=household,
-                    relation=form.cleaned_data["relation"],
-                    message=form.cleaned_data["message"],
-                )
-            except ServiceError as error:
-                attach_service_error(form, error)
-            else:
-                messages.success(
-                    request,
+                    relation=data["relation"],
+                    message=data["message"],
+                ),
+                success=lambda binding: (
                     _("Your request was sent to %(community)s.")
-                    % {"community": household.community.name},
-                )
+                    % {"community": household.community.name}
+                ),
+            )
+            if saved is not None:
                 return redirect("people:my_household")
     context = {"form": form, "ready": choices.unit_id is not None}
     if _is_htmx(request) and request.method == "GET":

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET
 from anwang.accounts.choices import Permission
 from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
-from anwang.core.pages import attach_service_error, int_param, page_scope, page_user, paginate
+from anwang.core.pages import int_param, page_scope, page_user, paginate, submit_form
 from anwang.core.selectors import current_community
 from anwang.people.selectors import household_members
 from anwang.places import selectors, services
@@ -203,16 +203,14 @@ def region_create(request: HttpRequest) -> HttpResponse:
     if not selectors.can_administer_platform(scope):
         raise PermissionDenied
     form = RegionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            region = services.region_create(
-                actor=page_user(request), scope=scope, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("Street office “%(name)s” was added.") % {"name": region})
-            return redirect("places:region_list")
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.region_create(actor=page_user(request), scope=scope, **data),
+        success=lambda region: _("Street office “%(name)s” was added.") % {"name": region},
+    )
+    if saved is not None:
+        return redirect("places:region_list")
     return _render_form(
         request,
         form,
@@ -230,16 +228,16 @@ def region_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.can_administer_platform(scope):
         raise PermissionDenied
     form = RegionForm(request.POST or None, initial={"name": region.name, "code": region.code})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.region_update(
-                actor=page_user(request), scope=scope, region=region, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("places:region_list")
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.region_update(
+            actor=page_user(request), scope=scope, region=region, **data
+        ),
+        success=_("The changes were saved."),
+    )
+    if saved is not None:
+        return redirect("places:region_list")
     return _render_form(
         request,
         form,
@@ -321,16 +319,14 @@ def community_create(request: HttpRequest) -> HttpResponse:
     regions = selectors.region_list(scope)
     initial = {"region": int_param(request.GET.get("region"))}
     form = CommunityForm(request.POST or None, regions=regions, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            community = services.community_create(
-                actor=page_user(request), scope=scope, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("Community “%(name)s” was added.") % {"name": community})
-            return redirect("places:community_detail", pk=community.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.community_create(actor=page_user(request), scope=scope, **data),
+        success=lambda community: _("Community “%(name)s” was added.") % {"name": community},
+    )
+    if saved is not None:
+        return redirect("places:community_detail", pk=saved.pk)
     return _render_form(
         request,
         form,
@@ -358,19 +354,16 @@ def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "boundary": _geometry_text(community.boundary),
     }
     form = CommunityForm(request.POST or None, regions=regions, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.community_update(
-                actor=page_user(request),
-                scope=scope,
-                community=community,
-                **form.cleaned_data,
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("places:community_detail", pk=community.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.community_update(
+            actor=page_user(request), scope=scope, community=community, **data
+        ),
+        success=_("The changes were saved."),
+    )
+    if saved is not None:
+        return redirect("places:community_detail", pk=community.pk)
     detail_url = reverse("places:community_detail", args=[community.pk])
     return _render_form(
         request,
@@ -457,16 +450,16 @@ def grid_create(request: HttpRequest) -> HttpResponse:
     form = GridForm(
         request.POST or None, workers=selectors.grid_worker_choices(scope, community.pk)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            grid = services.grid_create(
-                actor=page_user(request), scope=scope, community=community, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("Grid “%(name)s” was added.") % {"name": grid})
-            return redirect("places:grid_detail", pk=grid.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.grid_create(
+            actor=page_user(request), scope=scope, community=community, **data
+        ),
+        success=lambda grid: _("Grid “%(name)s” was added.") % {"name": grid},
+    )
+    if saved is not None:
+        return redirect("places:grid_detail", pk=saved.pk)
     return _render_form(
         request,
         form,
@@ -494,16 +487,14 @@ def grid_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial=initial,
         workers=selectors.grid_worker_choices(scope, grid.community_id),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.grid_update(
-                actor=page_user(request), scope=scope, grid=grid, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("places:grid_detail", pk=grid.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.grid_update(actor=page_user(request), scope=scope, grid=grid, **data),
+        success=_("The changes were saved."),
+    )
+    if saved is not None:
+        return redirect("places:grid_detail", pk=grid.pk)
     detail_url = reverse("places:grid_detail", args=[grid.pk])
     return _render_form(
         request,
@@ -598,19 +589,16 @@ def building_create(request: HttpRequest) -> HttpResponse:
     form = BuildingForm(
         request.POST or None, grids=grids, initial={"grid": int_param(request.GET.get("grid"))}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            building = services.building_create(
-                actor=page_user(request),
-                scope=scope,
-                community=community,
-                **form.cleaned_data,
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("Building “%(name)s” was added.") % {"name": building})
-            return redirect("places:building_detail", pk=building.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.building_create(
+            actor=page_user(request), scope=scope, community=community, **data
+        ),
+        success=lambda building: _("Building “%(name)s” was added.") % {"name": building},
+    )
+    if saved is not None:
+        return redirect("places:building_detail", pk=saved.pk)
     return _render_form(
         request,
         form,
@@ -640,16 +628,16 @@ def building_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial=initial,
         grids=selectors.grid_list(scope, community_id=building.community_id),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.building_update(
-                actor=page_user(request), scope=scope, building=building, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("places:building_detail", pk=building.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.building_update(
+            actor=page_user(request), scope=scope, building=building, **data
+        ),
+        success=_("The changes were saved."),
+    )
+    if saved is not None:
+        return redirect("places:building_detail", pk=building.pk)
     detail_url = reverse("places:building_detail", args=[building.pk])
     return _render_form(
         request,
@@ -714,16 +702,16 @@ def unit_create(request: HttpRequest, building_pk: int) -> HttpResponse:
     _require_manage(scope, building.community_id)
     next_number = str(int(getattr(building, "unit_count", 0)) + 1)
     form = UnitForm(request.POST or None, initial={"number": next_number})
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = services.unit_create(
-                actor=page_user(request), scope=scope, building=building, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("Entrance %(unit)s was added.") % {"unit": unit})
-            return redirect("places:unit_detail", pk=unit.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.unit_create(
+            actor=page_user(request), scope=scope, building=building, **data
+        ),
+        success=lambda unit: _("Entrance %(unit)s was added.") % {"unit": unit},
+    )
+    if saved is not None:
+        return redirect("places:unit_detail", pk=saved.pk)
     detail_url = reverse("places:building_detail", args=[building.pk])
     return _render_form(
         request,
@@ -744,16 +732,14 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     unit = selectors.unit_get(scope, pk)
     _require_manage(scope, unit.building.community_id)
     form = UnitForm(request.POST or None, initial={"number": unit.number})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.unit_update(
-                actor=page_user(request), scope=scope, unit=unit, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("places:unit_detail", pk=unit.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.unit_update(actor=page_user(request), scope=scope, unit=unit, **data),
+        success=_("The changes were saved."),
+    )
+    if saved is not None:
+        return redirect("places:unit_detail", pk=unit.pk)
     detail_url = reverse("places:unit_detail", args=[unit.pk])
     return _render_form(
         request,
@@ -860,26 +846,23 @@ def household_create(request: HttpRequest) -> HttpResponse:
     form = HouseholdForm(
         request.POST or None, units=_units_for(scope, community.pk), initial=initial
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            household = services.household_create(
-                actor=page_user(request),
-                scope=scope,
-                community=community,
-                **form.cleaned_data,
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.household_create(
+            actor=page_user(request), scope=scope, community=community, **data
+        ),
+        success=lambda household: (
+            _("Household %(address)s was added.") % {"address": household.address}
+        ),
+    )
+    if saved is not None:
+        if "add_another" in request.POST:
+            return redirect(
+                f"{reverse('places:household_create')}?"
+                f"{urlencode({'unit': saved.unit_id, 'floor': saved.floor})}"
             )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(
-                request, _("Household %(address)s was added.") % {"address": household.address}
-            )
-            if "add_another" in request.POST:
-                return redirect(
-                    f"{reverse('places:household_create')}?"
-                    f"{urlencode({'unit': household.unit_id, 'floor': household.floor})}"
-                )
-            return redirect("places:household_detail", pk=household.pk)
+        return redirect("places:household_detail", pk=saved.pk)
     return _render_form(
         request,
         form,
@@ -907,16 +890,16 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = HouseholdForm(
         request.POST or None, initial=initial, units=_units_for(scope, household.community_id)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.household_update(
-                actor=page_user(request), scope=scope, household=household, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("places:household_detail", pk=household.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.household_update(
+            actor=page_user(request), scope=scope, household=household, **data
+        ),
+        success=_("The changes were saved."),
+    )
+    if saved is not None:
+        return redirect("places:household_detail", pk=household.pk)
     detail_url = reverse("places:household_detail", args=[household.pk])
     return _render_form(
         request,
@@ -1007,16 +990,16 @@ def zone_create(request: HttpRequest) -> HttpResponse:
     community = _page_community(request, scope, manage=True)
     initial = {"is_key_area": _yes_no(request.GET.get("key_area")) or False}
     form = ZoneForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            zone = services.zone_create(
-                actor=page_user(request), scope=scope, community=community, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("Zone “%(name)s” was added.") % {"name": zone})
-            return redirect("places:zone_detail", pk=zone.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.zone_create(
+            actor=page_user(request), scope=scope, community=community, **data
+        ),
+        success=lambda zone: _("Zone “%(name)s” was added.") % {"name": zone},
+    )
+    if saved is not None:
+        return redirect("places:zone_detail", pk=saved.pk)
     return _render_form(
         request,
         form,
@@ -1041,16 +1024,14 @@ def zone_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "description": zone.description,
     }
     form = ZoneForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.zone_update(
-                actor=page_user(request), scope=scope, zone=zone, **form.cleaned_data
-            )
-        except ServiceError as error:
-            attach_service_error(form, error)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("places:zone_detail", pk=zone.pk)
+    saved = submit_form(
+        request,
+        form,
+        lambda data: services.zone_update(actor=page_user(request), scope=scope, zone=zone, **data),
+        success=_("The changes were saved."),
+    )
+    if saved is not None:
+        return redirect("places:zone_detail", pk=zone.pk)
     detail_url = reverse("places:zone_detail", args=[zone.pk])
     return _render_form(
         request,
