@@ -1,0 +1,1 @@
+"""The ingestion pipeline: protocol adapters, normalised events, dedup, storage, the worker."""

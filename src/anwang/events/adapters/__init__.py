@@ -1,0 +1,1 @@
+"""Device adapters: one module per native format, each behind :class:`~.base.Adapter`."""
