@@ -86,6 +86,8 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "user",
     "membership",
     "event",
+    "device",
+    "credential",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -582,6 +584,8 @@ def probe(world: World) -> Probe:
     from anwang.accounts.models import Membership
     from anwang.accounts.services import api_token_create
     from anwang.audit.services import audit_record
+    from anwang.devices.choices import CredentialKind, DeviceKind, Protocol
+    from anwang.devices.models import Device, DeviceCredential
     from anwang.people.choices import BindingStatus, Relation
     from anwang.people.models import EmergencyContact, HouseholdBinding, HouseholdMember, Resident
     from anwang.places.models import Building, Household, Zone
@@ -622,6 +626,17 @@ def probe(world: World) -> Probe:
         user=admin_a, community=a.community, role=Role.COMMUNITY_ADMIN
     )
     event = audit_record(actor=admin_a, action="probe.view", obj=a.zone)
+    device = Device.objects.create(
+        community=a.community,
+        zone=a.zone,
+        name="翠苑北门摄像头",
+        kind=DeviceKind.CAMERA,
+        protocol=Protocol.FRIGATE,
+        source_id="a_north_gate",
+    )
+    credential = DeviceCredential.objects.create(
+        device=device, kind=CredentialKind.HTTP_DIGEST, username="a_cam", secret="a-secret"
+    )
 
     staff_targets = {
         "region": a.region.pk,
@@ -638,6 +653,8 @@ def probe(world: World) -> Probe:
         "user": admin_a.pk,
         "membership": membership.pk,
         "event": event.pk,
+        "device": device.pk,
+        "credential": credential.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -653,6 +670,8 @@ def probe(world: World) -> Probe:
             a.grid.name,
             "翠苑北门",
             "翠苑1号楼",
+            "翠苑北门摄像头",
+            "a_north_gate",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

@@ -29,3 +29,5 @@ class Permission(models.TextChoices):
     MANAGE_STAFF = "manage_staff", _("Create staff accounts and memberships")
     VIEW_AUDIT = "view_audit", _("Read the audit log")
     VIEW_DASHBOARD = "view_dashboard", _("See the dashboard")
+    VIEW_DEVICES = "view_devices", _("View devices")
+    MANAGE_DEVICES = "manage_devices", _("Register and edit devices")

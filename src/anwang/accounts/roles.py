@@ -6,7 +6,7 @@ from anwang.accounts.choices import Permission as P  # noqa: N817 - keeps the ta
 from anwang.accounts.choices import Role
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
-    Role.SUPERVISOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS}),
+    Role.SUPERVISOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS, P.VIEW_DEVICES}),
     Role.COMMUNITY_ADMIN: frozenset(
         {
             P.VIEW_DASHBOARD,
@@ -17,10 +17,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.REVEAL_PERSONAL_DATA,
             P.APPROVE_BINDINGS,
             P.MANAGE_STAFF,
+            P.VIEW_DEVICES,
+            P.MANAGE_DEVICES,
         }
     ),
-    Role.OPERATOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS}),
-    Role.GUARD: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES}),
+    Role.OPERATOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS, P.VIEW_DEVICES}),
+    Role.GUARD: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_DEVICES}),
     Role.GRID_WORKER: frozenset(
         {
             P.VIEW_DASHBOARD,

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "anwang.audit",
     "anwang.places",
     "anwang.people",
+    "anwang.devices",
 ]
 
 MIDDLEWARE = [

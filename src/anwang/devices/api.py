@@ -1,0 +1,149 @@
+"""JSON API of the devices domain: the device registry and device credentials.
+
+Reads are scoped: a device of a community the caller cannot see is 404. Writes go through
+:mod:`anwang.devices.services`, which need the manage-devices permission in the device's
+community (403 when the caller can see it but not edit it).
+"""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Router, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from anwang.accounts.models import User
+from anwang.accounts.selectors import Scope
+from anwang.core.api_helpers import request_scope
+from anwang.devices import selectors, services
+from anwang.devices.choices import DeviceKind, DeviceStatus, Protocol
+from anwang.devices.models import Device, DeviceCredential
+from anwang.devices.schemas import (
+    CredentialIn,
+    CredentialIssued,
+    CredentialOut,
+    DeviceIn,
+    DeviceOut,
+    DevicePatch,
+)
+from anwang.places import selectors as place_selectors
+from anwang.places.models import Zone
+
+router = Router(tags=["devices"])
+PAGE_SIZE = 50
+
+
+def _actor(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _zone(scope: Scope, zone_id: int | None) -> Zone | None:
+    return None if zone_id is None else place_selectors.zone_get(scope, zone_id)
+
+
+@router.get("/devices", response=list[DeviceOut], summary="List devices")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def device_list(
+    request: HttpRequest,
+    community_id: int | None = None,
+    q: str | None = None,
+    kind: DeviceKind | None = None,
+    protocol: Protocol | None = None,
+    zone_id: int | None = None,
+    status: DeviceStatus | None = None,
+    include_retired: bool = False,
+) -> QuerySet[Device]:
+    """Devices the caller may see; retired ones only with ``include_retired``."""
+    return selectors.device_list(
+        request_scope(request),
+        community_id=community_id,
+        q=q,
+        kind=kind,
+        protocol=protocol,
+        zone_id=zone_id,
+        status=status,
+        include_retired=include_retired,
+    )
+
+
+@router.post("/devices", response={201: DeviceOut}, summary="Register a device")
+def device_create(request: HttpRequest, payload: DeviceIn) -> Status[Device]:
+    """Register a device in a community."""
+    scope = request_scope(request)
+    values = payload.model_dump()
+    community = place_selectors.community_get(scope, values.pop("community_id"))
+    zone = _zone(scope, values.pop("zone_id"))
+    device = services.device_create(
+        actor=_actor(request), scope=scope, community=community, zone=zone, **values
+    )
+    return Status(201, device)
+
+
+@router.get("/devices/{device_id}", response=DeviceOut, summary="Get a device")
+def device_get(request: HttpRequest, device_id: int) -> Device:
+    """One device, retired or not."""
+    return selectors.device_get(request_scope(request), device_id)
+
+
+@router.patch("/devices/{device_id}", response=DeviceOut, summary="Change a device")
+def device_update(request: HttpRequest, device_id: int, payload: DevicePatch) -> Device:
+    """Change a device in service; ``zone: null`` takes it out of its zone."""
+    scope = request_scope(request)
+    device = selectors.device_get(scope, device_id)
+    values: dict[str, Any] = payload.model_dump(exclude_unset=True)
+    if "zone_id" in values:
+        values["zone"] = _zone(scope, values.pop("zone_id"))
+    return services.device_update(actor=_actor(request), scope=scope, device=device, **values)
+
+
+@router.post("/devices/{device_id}/retire", response=DeviceOut, summary="Retire a device")
+def device_retire(request: HttpRequest, device_id: int) -> Device:
+    """Take a device out of service; its history stays and its source identity is freed."""
+    scope = request_scope(request)
+    device = selectors.device_get(scope, device_id)
+    return services.device_retire(actor=_actor(request), scope=scope, device=device)
+
+
+@router.get(
+    "/devices/{device_id}/credentials",
+    response=list[CredentialOut],
+    summary="List a device's credentials",
+)
+def credential_list(request: HttpRequest, device_id: int) -> QuerySet[DeviceCredential]:
+    """The credentials of a device (never their secrets)."""
+    scope = request_scope(request)
+    return selectors.device_credentials(scope, selectors.device_get(scope, device_id))
+
+
+@router.post(
+    "/devices/{device_id}/credentials",
+    response={201: CredentialIssued},
+    summary="Issue a device credential",
+)
+def credential_issue(
+    request: HttpRequest, device_id: int, payload: CredentialIn
+) -> Status[dict[str, Any]]:
+    """Issue a token, HMAC secret or HTTP Basic/Digest password; the secret is in this answer
+    only and cannot be shown again."""
+    scope = request_scope(request)
+    device = selectors.device_get(scope, device_id)
+    credential, raw = services.device_credential_issue(
+        actor=_actor(request), scope=scope, device=device, **payload.model_dump()
+    )
+    body = CredentialOut.from_orm(credential).model_dump() | {"secret": raw}
+    return Status(201, body)
+
+
+@router.delete(
+    "/devices/{device_id}/credentials/{credential_id}",
+    response={204: None},
+    summary="Revoke a device credential",
+)
+def credential_revoke(request: HttpRequest, device_id: int, credential_id: int) -> Status[None]:
+    """Revoke a credential; the device can no longer use it."""
+    scope = request_scope(request)
+    device = selectors.device_get(scope, device_id)
+    credential = selectors.device_credential_get(scope, device, credential_id)
+    services.device_credential_revoke(actor=_actor(request), scope=scope, credential=credential)
+    return Status(204, None)

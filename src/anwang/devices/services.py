@@ -1,0 +1,437 @@
+"""Writes of the devices domain: registering, editing and retiring devices, their credentials,
+and bulk import from a spreadsheet.
+
+Every function is keyword-only, checks that the caller may make the change (editing needs
+:attr:`Permission.MANAGE_DEVICES` in the device's community; someone who cannot even see the
+community's devices gets 404), validates the input with translated errors on the field they
+concern, and records an audit entry in the same transaction. Without ``actor`` and ``scope``
+the call is the system itself (commands, demo data).
+
+A retired device keeps its history (events, audit) but frees its source identity, so a
+replacement can be registered under the same Zigbee2MQTT name or camera serial.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from collections.abc import Mapping
+from typing import Any, Final
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from anwang.accounts.choices import Permission
+from anwang.accounts.models import User
+from anwang.accounts.selectors import Scope, authorize
+from anwang.audit.services import audit_batch, audit_record, diff, snapshot
+from anwang.core.errors import ConflictError, ServiceError
+from anwang.devices.choices import CredentialKind, DeviceKind, Protocol
+from anwang.devices.models import DEFAULT_HEARTBEAT_SECONDS, Device, DeviceCredential
+from anwang.places.models import Community, Zone
+
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`: an update argument the caller did not pass."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
+
+DEVICE_FIELDS = (
+    "community",
+    "zone",
+    "name",
+    "kind",
+    "protocol",
+    "source_id",
+    "latitude",
+    "longitude",
+    "heartbeat_seconds",
+    "retired_at",
+    "note",
+)
+CREDENTIAL_FIELDS = ("device", "kind", "username", "digest", "secret", "revoked_at")
+CREDENTIAL_REDACT = ("digest", "secret")
+MAX_HEARTBEAT_SECONDS = 7 * 24 * 3600
+TOKEN_PREFIX = "awd_"  # noqa: S105 - a marker, not a secret
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _require_manage(actor: User | None, scope: Scope | None, community_id: int) -> None:
+    """Allow the change only for someone who manages devices in the community."""
+    authorize(
+        actor=actor,
+        scope=scope,
+        permission=Permission.MANAGE_DEVICES,
+        community_id=community_id,
+        visible_with=Permission.VIEW_DEVICES,
+    )
+
+
+def _text(name: str, value: Any, *, limit: int, required: bool = True) -> str:
+    """A stripped text value of at most ``limit`` characters."""
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise ServiceError(_("This field is required."), field=name)
+    if len(text) > limit:
+        raise ServiceError(
+            _("Use at most %(limit)d characters (this has %(count)d).")
+            % {"limit": limit, "count": len(text)},
+            field=name,
+        )
+    return text
+
+
+def _choice(value: Any, choices: Any, name: str) -> str:
+    if value not in choices.values:
+        raise ServiceError(
+            _("Choose one of: %(choices)s.")
+            % {"choices": ", ".join(str(label) for label in choices.labels)},
+            field=name,
+        )
+    return str(value)
+
+
+def _number(value: Any, name: str, *, low: float, high: float) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ServiceError(_("Enter a number."), field=name)
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise ServiceError(_("Enter a number."), field=name) from error
+    if not low <= number <= high:
+        raise ServiceError(
+            _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high},
+            field=name,
+        )
+    return number
+
+
+def _position(latitude: Any, longitude: Any) -> tuple[float | None, float | None]:
+    """A WGS84 position, or none: both coordinates or neither."""
+    lat = _number(latitude, "latitude", low=-90, high=90)
+    lon = _number(longitude, "longitude", low=-180, high=180)
+    if (lat is None) != (lon is None):
+        raise ServiceError(
+            _("Give both latitude and longitude, or neither."),
+            field="longitude" if lon is None else "latitude",
+        )
+    return lat, lon
+
+
+def _heartbeat(value: Any) -> int:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_HEARTBEAT_SECONDS
+    if isinstance(value, bool):
+        raise ServiceError(_("Enter a whole number."), field="heartbeat_seconds")
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as error:
+        raise ServiceError(_("Enter a whole number."), field="heartbeat_seconds") from error
+    if number != value and not isinstance(value, str):
+        raise ServiceError(_("Enter a whole number."), field="heartbeat_seconds")
+    if not 0 <= number <= MAX_HEARTBEAT_SECONDS:
+        raise ServiceError(
+            _("Enter a number of seconds from 0 to %(max)d.") % {"max": MAX_HEARTBEAT_SECONDS},
+            field="heartbeat_seconds",
+        )
+    return number
+
+
+def _zone(zone: Zone | None, community_id: int) -> Zone | None:
+    if zone is not None and zone.community_id != community_id:
+        raise ServiceError(_("Choose a zone of this community."), field="zone")
+    return zone
+
+
+def _ensure_free_source(
+    community_id: int, protocol: str, source_id: str, *, exclude_pk: int | None
+) -> None:
+    taken = Device.objects.filter(
+        community_id=community_id, protocol=protocol, source_id=source_id, retired_at__isnull=True
+    )
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ServiceError(_SOURCE_TAKEN(), field="source_id")
+
+
+def _SOURCE_TAKEN() -> str:  # noqa: N802 - reads like the constant message it is
+    return _("Another device of this community already has this source identity.")
+
+
+def _save(device: Device) -> None:
+    # The check before saving can race with a concurrent registration; the constraint decides.
+    try:
+        with transaction.atomic():
+            device.save()
+    except IntegrityError as error:
+        raise ServiceError(_SOURCE_TAKEN(), field="source_id") from error
+
+
+def _audit(
+    actor: User | None,
+    action: str,
+    obj: Device | DeviceCredential,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    *,
+    redact: tuple[str, ...] = (),
+) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        community_id=obj.community_id,
+        changes=diff(before, after, redact=redact),
+    )
+
+
+def _refuse_retired(device: Device) -> None:
+    if device.retired_at is not None:
+        raise ConflictError(_("This device was retired and can no longer be changed."))
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def check_device_values(
+    *,
+    name: Any,
+    kind: Any,
+    protocol: Any,
+    source_id: Any,
+    zone: Zone | None = None,
+    latitude: Any = None,
+    longitude: Any = None,
+    heartbeat_seconds: Any = None,
+) -> None:
+    """Raise :class:`ServiceError` for the first value :func:`device_create` would refuse
+    (used by the import to check every row before writing any)."""
+    _text("name", name, limit=100)
+    _choice(kind, DeviceKind, "kind")
+    _choice(protocol, Protocol, "protocol")
+    _text("source_id", source_id, limit=200)
+    _position(latitude, longitude)
+    _heartbeat(heartbeat_seconds)
+
+
+def device_create(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    community: Community,
+    name: str,
+    kind: str,
+    protocol: str,
+    source_id: str,
+    zone: Zone | None = None,
+    latitude: float | str | None = None,
+    longitude: float | str | None = None,
+    heartbeat_seconds: int | str | None = DEFAULT_HEARTBEAT_SECONDS,
+    note: str = "",
+) -> Device:
+    """Register a device; its source identity must be free among the community's devices."""
+    _require_manage(actor, scope, community.pk)
+    lat, lon = _position(latitude, longitude)
+    device = Device(
+        community=community,
+        zone=_zone(zone, community.pk),
+        name=_text("name", name, limit=100),
+        kind=_choice(kind, DeviceKind, "kind"),
+        protocol=_choice(protocol, Protocol, "protocol"),
+        source_id=_text("source_id", source_id, limit=200),
+        latitude=lat,
+        longitude=lon,
+        heartbeat_seconds=_heartbeat(heartbeat_seconds),
+        note=_text("note", note, limit=2000, required=False),
+    )
+    with transaction.atomic():
+        _ensure_free_source(community.pk, device.protocol, device.source_id, exclude_pk=None)
+        _save(device)
+        _audit(actor, "device.create", device, {}, snapshot(device, DEVICE_FIELDS))
+    return device
+
+
+def device_update(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    device: Device,
+    name: str | Unset = UNSET,
+    kind: str | Unset = UNSET,
+    protocol: str | Unset = UNSET,
+    source_id: str | Unset = UNSET,
+    zone: Zone | Unset | None = UNSET,
+    latitude: float | str | Unset | None = UNSET,
+    longitude: float | str | Unset | None = UNSET,
+    heartbeat_seconds: int | str | Unset | None = UNSET,
+    note: str | Unset = UNSET,
+) -> Device:
+    """Change a device that is in service; arguments left at :data:`UNSET` keep their value."""
+    _require_manage(actor, scope, device.community_id)
+    _refuse_retired(device)
+    values: dict[str, Any] = {}
+    if name is not UNSET:
+        values["name"] = _text("name", name, limit=100)
+    if kind is not UNSET:
+        values["kind"] = _choice(kind, DeviceKind, "kind")
+    if protocol is not UNSET:
+        values["protocol"] = _choice(protocol, Protocol, "protocol")
+    if source_id is not UNSET:
+        values["source_id"] = _text("source_id", source_id, limit=200)
+    if zone is not UNSET:
+        values["zone"] = _zone(zone, device.community_id)
+    if latitude is not UNSET or longitude is not UNSET:
+        values["latitude"], values["longitude"] = _position(
+            device.latitude if latitude is UNSET else latitude,
+            device.longitude if longitude is UNSET else longitude,
+        )
+    if heartbeat_seconds is not UNSET:
+        values["heartbeat_seconds"] = _heartbeat(heartbeat_seconds)
+    if note is not UNSET:
+        values["note"] = _text("note", note, limit=2000, required=False)
+    with transaction.atomic():
+        if "protocol" in values or "source_id" in values:
+            _ensure_free_source(
+                device.community_id,
+                values.get("protocol", device.protocol),
+                values.get("source_id", device.source_id),
+                exclude_pk=device.pk,
+            )
+        before = snapshot(device, DEVICE_FIELDS)
+        for key, value in values.items():
+            setattr(device, key, value)
+        after = snapshot(device, DEVICE_FIELDS)
+        if before != after:
+            _save(device)
+            _audit(actor, "device.update", device, before, after)
+    return device
+
+
+def device_retire(*, actor: User | None, scope: Scope | None = None, device: Device) -> Device:
+    """Take a device out of service: its history stays, its credentials are revoked and its
+    source identity is free for a replacement."""
+    _require_manage(actor, scope, device.community_id)
+    _refuse_retired(device)
+    now = timezone.now()
+    with transaction.atomic():
+        before = snapshot(device, DEVICE_FIELDS)
+        device.retired_at = now
+        device.save(update_fields=["retired_at", "updated_at"])
+        revoked = device.credentials.filter(revoked_at__isnull=True).update(revoked_at=now)
+        changes = diff(before, snapshot(device, DEVICE_FIELDS))
+        if revoked:
+            changes["credentials_revoked"] = [0, revoked]
+        audit_record(
+            actor=actor,
+            action="device.retire",
+            obj=device,
+            community_id=device.community_id,
+            changes=changes,
+        )
+    return device
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+def token_digest(raw: str) -> str:
+    """The stored form of a device token."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def device_credential_issue(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    device: Device,
+    kind: str,
+    username: str = "",
+) -> tuple[DeviceCredential, str]:
+    """Issue a credential for a device; the raw secret is returned this once and never again
+    (a token is stored only as its digest, other secrets encrypted)."""
+    _require_manage(actor, scope, device.community_id)
+    _refuse_retired(device)
+    kind = _choice(kind, CredentialKind, "kind")
+    login = _text("username", username, limit=100, required=False)
+    if kind in (CredentialKind.HTTP_BASIC, CredentialKind.HTTP_DIGEST):
+        login = login or device.source_id[:100]
+        if ":" in login:
+            raise ServiceError(_("A user name may not contain a colon."), field="username")
+    else:
+        login = ""
+    if kind == CredentialKind.TOKEN:
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        credential = DeviceCredential(
+            device=device, kind=kind, username=login, digest=token_digest(raw)
+        )
+    else:
+        raw = secrets.token_urlsafe(24)
+        credential = DeviceCredential(device=device, kind=kind, username=login, secret=raw)
+    with transaction.atomic():
+        credential.save()
+        _audit(
+            actor,
+            "device_credential.issue",
+            credential,
+            {},
+            snapshot(credential, CREDENTIAL_FIELDS),
+            redact=CREDENTIAL_REDACT,
+        )
+    return credential, raw
+
+
+def device_credential_revoke(
+    *, actor: User | None, scope: Scope | None = None, credential: DeviceCredential
+) -> DeviceCredential:
+    """Revoke a credential; the device can no longer use it. Revoking twice changes nothing."""
+    _require_manage(actor, scope, credential.device.community_id)
+    if credential.revoked_at is not None:
+        return credential
+    with transaction.atomic():
+        before = snapshot(credential, CREDENTIAL_FIELDS)
+        credential.revoked_at = timezone.now()
+        credential.save(update_fields=["revoked_at"])
+        _audit(
+            actor,
+            "device_credential.revoke",
+            credential,
+            before,
+            snapshot(credential, CREDENTIAL_FIELDS),
+            redact=CREDENTIAL_REDACT,
+        )
+    return credential
+
+
+# --------------------------------------------------------------------------- import
+
+
+def device_import(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    community: Community,
+    file_name: str,
+    content: bytes,
+) -> list[Device]:
+    """Register every device of a spreadsheet (.xlsx or .csv), or none: any problem rejects the
+    whole file with :class:`~anwang.people.importing.ImportRejectedError` listing each row and
+    column."""
+    from anwang.devices.importing import check_file
+
+    _require_manage(actor, scope, community.pk)
+    rows = check_file(community=community, file_name=file_name, content=content)
+    created: list[Device] = []
+    with transaction.atomic(), audit_batch():
+        for row in rows:
+            created.append(device_create(actor=actor, scope=scope, community=community, **row))
+    return created
