@@ -144,7 +144,7 @@ def _geometry_text(value: Any) -> str:
 @login_required
 def community_map(request: HttpRequest) -> HttpResponse:
     """The community map (``?community=<id>``, else the current one): buildings and zones,
-    key areas in red."""
+    key areas in red, and the devices for those who may see them."""
     scope = page_scope(request)
     requested = int_param(request.GET.get("community"))
     if requested is not None:
@@ -152,12 +152,18 @@ def community_map(request: HttpRequest) -> HttpResponse:
     else:
         community = _page_community(request, scope)
     key_areas = selectors.zone_list(scope, community_id=community.pk, is_key_area=True)
+    # The device layer is offered only to those who may see the devices of this community;
+    # the GeoJSON endpoint checks the same permission again.
+    devices_url = ""
+    if scope.has(Permission.VIEW_DEVICES, community.pk):
+        devices_url = f"{reverse('devices:map_geojson')}?{urlencode({'community': community.pk})}"
     return render(
         request,
         "places/map.html",
         {
             "community": community,
             "geojson_url": _geojson_url(community),
+            "devices_geojson_url": devices_url,
             "key_areas": key_areas,
             "can_manage": selectors.can_manage(scope, community.pk),
         },

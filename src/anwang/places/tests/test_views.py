@@ -471,3 +471,35 @@ def test_unit_detail_lists_its_households(client_for, world):
     assert response.status_code == 200
     assert "1-1-301" in text(response)
     assert "/places/households/create/" not in text(response)
+
+
+def test_map_page_offers_the_device_layer_only_to_those_who_see_devices(client_for, world):
+    from anwang.devices import services as device_services
+
+    device_services.device_create(
+        actor=None,
+        community=world.a.community,
+        name="北门摄像头",
+        kind="camera",
+        protocol="frigate",
+        source_id="map-cam",
+        latitude=30.5,
+        longitude=114.3,
+    )
+    devices_url = f"/devices/map.geojson?community={world.a.community.pk}"
+    operator = client_for("operator")
+    body = text(operator.get("/places/map/"))
+    assert f'data-devices-url="{devices_url}"' in body
+    assert 'data-layer-toggle="devices"' in body
+    features = operator.get(devices_url).json()["features"]
+    assert [feature["properties"]["name"] for feature in features] == ["北门摄像头"]
+    # A volunteer sees the map but not the devices; a resident does not get the device URL either.
+    for role in ("volunteer", "resident"):
+        response = client_for(role).get("/places/map/")
+        assert "data-devices-url" not in text(response)
+        assert 'data-layer-toggle="devices"' not in text(response)
+    assert client_for("volunteer").get("/places/map/").status_code == 200
+    assert client_for("volunteer").get(devices_url).status_code == 404
+    # Community A's staff get 404 for the devices of community B.
+    b_devices = f"/devices/map.geojson?community={world.b.community.pk}"
+    assert operator.get(b_devices).status_code == 404

@@ -9,7 +9,10 @@
  * Elements opt in with data-anwang-map:
  *   "features"  a community map: loads GeoJSON from data-geojson-url; legend checkboxes with
  *               data-layer-toggle="community|buildings|zones|key_areas" and data-map="<map id>"
- *               switch layers. When drawn it sets data-loaded="true" and data-feature-count.
+ *               switch layers. With data-devices-url it also loads device points (layer
+ *               "devices", circle markers coloured by status; devices without a position are
+ *               not in that GeoJSON). When drawn it sets data-loaded="true", data-feature-count
+ *               (shapes and devices) and data-device-count.
  *   "shape"     one geometry from the <script type="application/json"> element whose id is in
  *               data-geometry-id, over the faded shapes of data-context-url (optional).
  *   "editor"    a click-to-draw editor writing GeoJSON into the textarea whose id is in
@@ -105,6 +108,11 @@
     building: "#0b5cad",
     zone: "#1e6b35",
     key: "#b42318"
+  };
+  var DEVICE_COLOURS = {
+    online: "#1e6b35",
+    offline: "#b42318",
+    unknown: "#4a5568"
   };
 
   function round7(value) {
@@ -211,6 +219,63 @@
     });
   }
 
+  function devicePopup(props, labels) {
+    var box = document.createElement("div");
+    var title = document.createElement("span");
+    title.className = "map-popup-title";
+    title.textContent = props.name || "";
+    box.appendChild(title);
+    var details = document.createElement("dl");
+    details.className = "map-popup-details";
+    [[labels.kind, props.kind_label || props.device_kind], [labels.status, props.status_label || props.status]]
+      .forEach(function (row) {
+        if (!row[1]) return;
+        var dt = document.createElement("dt");
+        dt.textContent = row[0] || "";
+        var dd = document.createElement("dd");
+        dd.textContent = row[1];
+        details.appendChild(dt);
+        details.appendChild(dd);
+      });
+    box.appendChild(details);
+    if (props.url) {
+      var link = document.createElement("a");
+      link.href = props.url;
+      link.textContent = labels.open || "›";
+      box.appendChild(link);
+    }
+    return box;
+  }
+
+  // Devices get a pane above the shapes, so switching a shape layer back on cannot cover them.
+  var DEVICE_PANE = "anwangDevices";
+
+  /* Device points as circle markers coloured by status. */
+  function deviceLayer(view, data, labels) {
+    return L.geoJSON(data, {
+      coordsToLatLng: function (c) { return view.toLatLng(c[0], c[1]); },
+      pointToLayer: function (feature, latlng) {
+        var props = feature.properties || {};
+        var colour = DEVICE_COLOURS[props.status] || DEVICE_COLOURS.unknown;
+        return L.circleMarker(latlng, {
+          radius: 6,
+          color: "#ffffff",
+          weight: 2,
+          fillColor: colour,
+          fillOpacity: 0.95,
+          opacity: 1,
+          pane: DEVICE_PANE,
+          className: "map-device map-device-" + (DEVICE_COLOURS[props.status] ? props.status : "unknown")
+        });
+      },
+      onEachFeature: function (feature, layer) {
+        var props = feature.properties || {};
+        layer.bindPopup(devicePopup(props, labels));
+        if (props.name) layer.bindTooltip(String(props.name), {sticky: true});
+      }
+    });
+  }
+
   function fetchJson(url) {
     return fetch(url, {credentials: "same-origin", headers: {Accept: "application/geo+json, application/json"}})
       .then(function (response) {
@@ -240,8 +305,15 @@
     var view = makeMap(el, el);
     var openLabel = el.getAttribute("data-open-label") || "";
     fit(view, null);
-    fetchJson(el.getAttribute("data-geojson-url"))
-      .then(function (data) {
+    var devicesUrl = el.getAttribute("data-devices-url");
+    // A failing device layer must not hide the buildings and zones: it resolves to null.
+    var devicesLoaded = devicesUrl
+      ? fetchJson(devicesUrl).catch(function () { return null; })
+      : Promise.resolve({type: "FeatureCollection", features: []});
+    Promise.all([fetchJson(el.getAttribute("data-geojson-url")), devicesLoaded])
+      .then(function (results) {
+        var data = results[0];
+        var devices = results[1];
         var features = data.features || [];
         var groups = {community: [], buildings: [], zones: [], key_areas: []};
         features.forEach(function (feature) {
@@ -262,6 +334,18 @@
         });
         // Key areas stay on top of ordinary zones and buildings.
         layers.key_areas.bringToFront();
+        var deviceFeatures = (devices && devices.features) || [];
+        if (devicesUrl) {
+          view.map.createPane(DEVICE_PANE).style.zIndex = "450";
+          layers.devices = deviceLayer(view, {type: "FeatureCollection", features: deviceFeatures}, {
+            kind: el.getAttribute("data-device-kind-label"),
+            status: el.getAttribute("data-device-status-label"),
+            open: el.getAttribute("data-device-open-label")
+          });
+          // Points last, so they stay clickable above the shapes.
+          layers.devices.addTo(view.map);
+          if (deviceFeatures.length) bounds.extend(layers.devices.getBounds());
+        }
         fit(view, bounds);
         document.querySelectorAll('[data-layer-toggle][data-map="' + el.id + '"]').forEach(function (box) {
           var layer = layers[box.getAttribute("data-layer-toggle")];
@@ -270,8 +354,10 @@
             if (box.checked) layer.addTo(view.map); else view.map.removeLayer(layer);
           });
         });
-        setStatus(el, features.length ? "" : el.getAttribute("data-empty-label"));
-        el.setAttribute("data-feature-count", String(features.length));
+        if (devicesUrl && !devices) setStatus(el, el.getAttribute("data-devices-error-label"));
+        else setStatus(el, features.length ? "" : el.getAttribute("data-empty-label"));
+        el.setAttribute("data-feature-count", String(features.length + deviceFeatures.length));
+        el.setAttribute("data-device-count", String(deviceFeatures.length));
         el.setAttribute("data-loaded", "true");
         el.anwangMap = view.map;
       })
