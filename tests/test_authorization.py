@@ -88,6 +88,8 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "event",
     "device",
     "credential",
+    "device_event",
+    "dead_letter",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -586,6 +588,7 @@ def probe(world: World) -> Probe:
     from anwang.audit.services import audit_record
     from anwang.devices.choices import CredentialKind, DeviceKind, Protocol
     from anwang.devices.models import Device, DeviceCredential
+    from anwang.events.models import DeadLetter, DeviceEvent
     from anwang.people.choices import BindingStatus, Relation
     from anwang.people.models import EmergencyContact, HouseholdBinding, HouseholdMember, Resident
     from anwang.places.models import Building, Household, Zone
@@ -637,6 +640,25 @@ def probe(world: World) -> Probe:
     credential = DeviceCredential.objects.create(
         device=device, kind=CredentialKind.HTTP_DIGEST, username="a_cam", secret="a-secret"
     )
+    # A device event and a dead letter of community A (the ingestion pipeline's rows).
+    device_event = DeviceEvent.objects.create(
+        community=a.community,
+        device=device,
+        kind="object_detected",
+        edge_key="a_probe:new",
+        dedup_key=f"{device.pk}:a_probe:new",
+        received_at=device.created_at,
+        data={"camera": "a_north_gate"},
+    )
+    dead_letter = DeadLetter.objects.create(
+        community=a.community,
+        transport="mqtt",
+        topic="frigate/events",
+        payload=b'{"camera": "a_north_gate"}',
+        payload_preview='{"camera": "a_north_gate"}',
+        reason="Unknown device a_north_gate.",
+        received_at=device.created_at,
+    )
 
     staff_targets = {
         "region": a.region.pk,
@@ -655,6 +677,8 @@ def probe(world: World) -> Probe:
         "event": event.pk,
         "device": device.pk,
         "credential": credential.pk,
+        "device_event": device_event.pk,
+        "dead_letter": dead_letter.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,

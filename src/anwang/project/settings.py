@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "anwang.places",
     "anwang.people",
     "anwang.devices",
+    "anwang.events",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("places/", include("anwang.places.urls")),
     path("people/", include("anwang.people.urls")),
     path("devices/", include("anwang.devices.urls")),
+    path("events/", include("anwang.events.urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,35 @@
+"""Choices of the events domain."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventKind(models.TextChoices):
+    """The normalised kinds adapters report (an adapter may report a kind not listed here)."""
+
+    SMOKE = "smoke", _("Smoke")
+    SMOKE_TEST = "smoke_test", _("Smoke detector self-test")
+    GAS = "gas", _("Gas")
+    WATER_LEAK = "water_leak", _("Water leak")
+    CONTACT = "contact", _("Door or window contact")
+    MOTION = "motion", _("Motion")
+    TAMPER = "tamper", _("Tamper")
+    BATTERY_LOW = "battery_low", _("Battery low")
+    PANIC = "panic", _("Panic button")
+    TEMPERATURE = "temperature", _("Temperature")
+    AVAILABILITY = "availability", _("Availability")
+    OBJECT_DETECTED = "object_detected", _("Object detected")
+    REVIEW = "review", _("Camera review")
+    LINE_CROSSING = "line_crossing", _("Line crossing")
+    INTRUSION = "intrusion", _("Intrusion")
+    VIDEO_LOSS = "video_loss", _("Video loss")
+    HEARTBEAT = "heartbeat", _("Heartbeat")
+    ACCESS = "access", _("Access control")
+    OTHER = "other", _("Other")
+
+
+class Transport(models.TextChoices):
+    """How a message reached Anwang."""
+
+    MQTT = "mqtt", _("MQTT")
+    HTTP = "http", _("HTTP")

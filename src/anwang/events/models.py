@@ -1,0 +1,125 @@
+"""Stored device events (one per real change), the last known value of every device
+attribute, and dead letters (messages that could not be used)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from anwang.events.choices import EventKind, Transport
+
+
+class DeviceEvent(models.Model):
+    """One real change reported by a device: a level transition or an edge-triggered event.
+
+    ``dedup_key`` is unique, so a message stored twice (redelivery, two workers) yields one row.
+    """
+
+    community = models.ForeignKey(
+        "places.Community",
+        on_delete=models.CASCADE,
+        related_name="device_events",
+        verbose_name=_("community"),
+    )
+    device = models.ForeignKey(
+        "devices.Device",
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("device"),
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=EventKind.choices)
+    # None, not "", as in Observation: a level event has an attribute, an edge event has not.
+    attribute = models.CharField(  # noqa: DJ001
+        _("attribute"), max_length=100, null=True, blank=True
+    )
+    value = models.JSONField(_("value"), null=True, blank=True)
+    previous_value = models.JSONField(_("previous value"), null=True, blank=True)
+    edge_key = models.CharField(  # noqa: DJ001 - None for level events, as in Observation
+        _("event identity"), max_length=200, null=True, blank=True
+    )
+    dedup_key = models.CharField(_("deduplication key"), max_length=255, unique=True)
+    device_time = models.DateTimeField(_("device time"), null=True, blank=True)
+    device_time_raw = models.CharField(_("device time as sent"), max_length=100, blank=True)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    clock_skew_seconds = models.FloatField(
+        _("clock skew (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("The device's time minus the server's receive time."),
+    )
+    replay = models.BooleanField(
+        _("replay"), default=False, help_text=_("A replay from the device's log, not new.")
+    )
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("device event")
+        verbose_name_plural = _("device events")
+        # Device clocks are not trusted: the server's receive time orders events.
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["community", "received_at"], name="devevent_community_idx"),
+            models.Index(fields=["device", "received_at"], name="devevent_device_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} · {self.kind}"
+
+
+class DeviceState(models.Model):
+    """The last known value of one attribute of a device, so transitions survive restarts."""
+
+    device = models.ForeignKey(
+        "devices.Device",
+        on_delete=models.CASCADE,
+        related_name="states",
+        verbose_name=_("device"),
+    )
+    attribute = models.CharField(_("attribute"), max_length=100)
+    value = models.JSONField(_("value"), null=True, blank=True)
+    changed_at = models.DateTimeField(_("changed at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("device state")
+        verbose_name_plural = _("device states")
+        ordering = ["device", "attribute"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "attribute"], name="device_state_unique_attribute"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} · {self.attribute}"
+
+
+class DeadLetter(models.Model):
+    """A message that could not be used, kept with the reason so it can be re-processed."""
+
+    community = models.ForeignKey(
+        "places.Community",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dead_letters",
+        verbose_name=_("community"),
+    )
+    transport = models.CharField(_("transport"), max_length=10, choices=Transport.choices)
+    topic = models.CharField(_("topic or path"), max_length=500)
+    payload = models.BinaryField(_("payload"))
+    payload_preview = models.TextField(_("payload preview"), blank=True)
+    content_type = models.CharField(_("content type"), max_length=200, blank=True)
+    retained = models.BooleanField(_("retained"), default=False)
+    reason = models.TextField(_("reason"))
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    reprocessed_at = models.DateTimeField(_("re-processed at"), null=True, blank=True)
+    resolved = models.BooleanField(_("resolved"), default=False)
+
+    class Meta:
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.topic} · {self.reason[:60]}"

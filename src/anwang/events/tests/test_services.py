@@ -1,0 +1,284 @@
+"""The ingestion pipeline against recorded payloads: one event per real change, dead letters,
+health, clock skew, and re-processing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from anwang.accounts.selectors import scope_for
+from anwang.audit.models import AuditEvent
+from anwang.core.errors import ConflictError
+from anwang.devices.choices import DeviceKind, DeviceStatus, Protocol
+from anwang.devices.models import Device
+from anwang.events.adapters.base import InboundMessage
+from anwang.events.models import DeadLetter, DeviceEvent, DeviceState
+from anwang.events.services import dead_letter_reprocess, ingest_messages
+
+FIXTURES = Path(__file__).resolve().parents[4] / "tests/fixtures/payloads"
+T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
+
+pytestmark = pytest.mark.django_db
+
+
+def at(seconds: int) -> dt.datetime:
+    return T0 + dt.timedelta(seconds=seconds)
+
+
+def mqtt(
+    topic: str, payload: bytes | dict[str, Any], *, second: int = 0, retained: bool = False
+) -> InboundMessage:
+    body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
+    return InboundMessage(
+        transport="mqtt", topic=topic, payload=body, received_at=at(second), retained=retained
+    )
+
+
+def hikvision(name: str, *, second: int = 0) -> InboundMessage:
+    return InboundMessage(
+        transport="http",
+        topic="hikvision",
+        payload=(FIXTURES / "hikvision" / name).read_bytes(),
+        received_at=at(second),
+        content_type="application/json",
+    )
+
+
+def fixture(vendor: str, name: str) -> bytes:
+    return (FIXTURES / vendor / name).read_bytes()
+
+
+def device(world: Any, source_id: str, protocol: str, kind: str, side: str = "a") -> Device:
+    community = getattr(world, side).community
+    return Device.objects.create(
+        community=community, name=source_id, kind=kind, protocol=protocol, source_id=source_id
+    )
+
+
+def smoke(value: bool, *, second: int = 0, retained: bool = False) -> InboundMessage:
+    return mqtt("zigbee2mqtt/kitchen_smoke", {"smoke": value}, second=second, retained=retained)
+
+
+def events(**filters: Any) -> list[tuple[Any, ...]]:
+    return list(
+        DeviceEvent.objects.filter(**filters)
+        .order_by("received_at", "id")
+        .values_list("kind", "previous_value", "value")
+    )
+
+
+@pytest.fixture
+def detector(world: Any) -> Device:
+    return device(world, "kitchen_smoke", Protocol.ZIGBEE2MQTT, DeviceKind.SMOKE)
+
+
+def test_smoke_transitions_are_one_event_each(detector: Device) -> None:
+    assert ingest_messages(messages=[smoke(False)]).events == 1  # first seen
+    result = ingest_messages(messages=[smoke(True, second=1)])
+    assert (result.events, result.dead_letters) == (1, 0)
+    # The same state again is no event.
+    assert ingest_messages(messages=[smoke(True, second=2)]).events == 0
+    assert events(kind="smoke") == [("smoke", None, False), ("smoke", False, True)]
+    # A fire that clears and returns is a new event, although the payload is byte-identical.
+    ingest_messages(messages=[smoke(False, second=3), smoke(True, second=4)])
+    assert events(kind="smoke")[-2:] == [("smoke", True, False), ("smoke", False, True)]
+    state = DeviceState.objects.get(device=detector, attribute="smoke")
+    assert (state.value, state.changed_at, state.updated_at) == (True, at(4), at(4))
+
+
+def test_a_redelivered_message_stores_nothing(detector: Device) -> None:
+    ingest_messages(messages=[smoke(False)])
+    alarm = smoke(True, second=1)
+    assert ingest_messages(messages=[alarm]).events == 1
+    assert ingest_messages(messages=[alarm]).events == 0
+    # Even twice in one batch.
+    again = smoke(False, second=2)
+    assert ingest_messages(messages=[again, again]).events == 1
+    assert DeviceEvent.objects.count() == 3
+
+
+def test_a_retained_message_updates_state_and_is_no_event(detector: Device) -> None:
+    result = ingest_messages(messages=[smoke(True, retained=True)])
+    assert result.events == 0
+    assert DeviceState.objects.get(device=detector, attribute="smoke").value is True
+    # The broker's memory is not a sign of life.
+    detector.refresh_from_db()
+    assert detector.last_seen_at is None
+    # Still true after the restart: no event; clearing is one.
+    assert ingest_messages(messages=[smoke(True, second=1)]).events == 0
+    assert ingest_messages(messages=[smoke(False, second=2)]).events == 1
+
+
+def test_recorded_zigbee_state_and_health(world: Any) -> None:
+    sensor = device(world, "livingroomsmokedetector", Protocol.ZIGBEE2MQTT, DeviceKind.SMOKE)
+    message = mqtt(
+        "zigbee2mqtt/livingroomsmokedetector", fixture("zigbee2mqtt", "smoke_state.json")
+    )
+    assert ingest_messages(messages=[message]).events == 1
+    sensor.refresh_from_db()
+    assert (sensor.last_seen_at, sensor.battery, sensor.status) == (T0, 100, DeviceStatus.ONLINE)
+    stored = DeviceEvent.objects.get()
+    assert (stored.community_id, stored.device_id) == (world.a.community.pk, sensor.pk)
+    assert stored.data["voltage"] == 3055
+
+
+def test_battery_low_spam_is_one_event_per_transition(world: Any) -> None:
+    contact = device(world, "front_door", Protocol.ZIGBEE2MQTT, DeviceKind.CONTACT)
+    low = fixture("zigbee2mqtt", "battery_low_made_here.json")
+    ingest_messages(messages=[mqtt("zigbee2mqtt/front_door", low, second=s) for s in range(20)])
+    assert events(kind="battery_low") == [("battery_low", None, True)]
+    ok = {"battery": 90, "battery_low": False, "contact": True}
+    ingest_messages(messages=[mqtt("zigbee2mqtt/front_door", ok, second=30 + s) for s in range(5)])
+    ingest_messages(messages=[mqtt("zigbee2mqtt/front_door", low, second=40 + s) for s in range(5)])
+    assert [v for _k, _p, v in events(kind="battery_low")] == [True, False, True]
+    contact.refresh_from_db()
+    assert contact.battery == 7
+
+
+def test_contact_flapping_is_one_event_per_change(world: Any) -> None:
+    device(world, "0x00158e5202e6be17", Protocol.ZIGBEE2MQTT, DeviceKind.CONTACT)
+    topic = "zigbee2mqtt/0x00158e5202e6be17"
+    closed = fixture("zigbee2mqtt", "contact_closed.json")
+    opened = fixture("zigbee2mqtt", "contact_open.json")
+    sequence = [closed, closed, opened, opened, closed, opened, closed, closed]
+    ingest_messages(messages=[mqtt(topic, body, second=i) for i, body in enumerate(sequence)])
+    assert [v for _k, _p, v in events(kind="contact")] == [
+        "closed",
+        "open",
+        "closed",
+        "open",
+        "closed",
+    ]
+
+
+def test_availability_offline_is_one_event_and_marks_the_device(world: Any) -> None:
+    sensor = device(world, "hall_pir", Protocol.ZIGBEE2MQTT, DeviceKind.MOTION)
+    offline = fixture("zigbee2mqtt", "availability_offline.json")
+    topic = "zigbee2mqtt/hall_pir/availability"
+    ingest_messages(messages=[mqtt(topic, offline, second=s) for s in range(3)])
+    assert events(kind="availability") == [("availability", None, "offline")]
+    sensor.refresh_from_db()
+    assert sensor.status == DeviceStatus.OFFLINE
+    online = fixture("zigbee2mqtt", "availability_online.json")
+    ingest_messages(messages=[mqtt(topic, online, second=5)])
+    sensor.refresh_from_db()
+    assert sensor.status == DeviceStatus.ONLINE
+    assert len(events(kind="availability")) == 2
+
+
+def test_hikvision_access_event_is_stored_once_per_serial_number(world: Any) -> None:
+    reader = device(world, "01:17:24:45:d9:f4", Protocol.HIKVISION, DeviceKind.ACCESS_READER)
+    first = ingest_messages(messages=[hikvision("access_face_employee_string.json")])
+    # The device posts it again (a retry, or a second worker): same serialNo, nothing new.
+    again = ingest_messages(messages=[hikvision("access_face_employee_string.json", second=9)])
+    assert (first.events, again.events, again.duplicates) == (1, 0, 1)
+    stored = DeviceEvent.objects.get(device=reader)
+    assert (stored.kind, stored.edge_key, stored.replay) == ("access", "4512", False)
+    assert stored.dedup_key == f"{reader.pk}:4512"
+
+
+def test_hikvision_replay_is_stored_flagged(world: Any) -> None:
+    device(world, "01:17:24:45:d9:f4", Protocol.HIKVISION, DeviceKind.ACCESS_READER)
+    ingest_messages(messages=[hikvision("access_door_forced_replay.json")])
+    ingest_messages(messages=[hikvision("access_door_forced_replay.json", second=1)])
+    assert list(DeviceEvent.objects.values_list("edge_key", "replay")) == [("4398", True)]
+
+
+def test_clock_skew_is_recorded_and_order_is_by_receive_time(world: Any) -> None:
+    device(world, "01:17:24:45:d9:f4", Protocol.HIKVISION, DeviceKind.ACCESS_READER)
+    ingest_messages(messages=[hikvision("access_face_employee_string.json")])
+    stored = DeviceEvent.objects.get()
+    assert stored.device_time == dt.datetime(2024, 5, 3, 9, 30, 8, tzinfo=dt.UTC)
+    assert stored.device_time_raw == "2024-05-03T17:30:08+08:00"
+    assert stored.received_at == T0
+    assert stored.clock_skew_seconds == (stored.device_time - T0).total_seconds()
+
+
+def test_unparsable_device_time_is_kept_raw(world: Any) -> None:
+    device(world, "3c:1b:f8:09:88:85", Protocol.HIKVISION, DeviceKind.CAMERA)
+    ingest_messages(messages=[hikvision("vmd_json_bad_time.json")])
+    stored = DeviceEvent.objects.get()
+    assert stored.device_time is None
+    assert stored.device_time_raw
+    assert stored.clock_skew_seconds is None
+
+
+def test_frigate_event_is_stored_once_per_id_and_type(world: Any) -> None:
+    device(world, "front_door", Protocol.FRIGATE, DeviceKind.CAMERA)
+    update = mqtt("frigate/events", fixture("frigate", "events_update.json"))
+    end = mqtt("frigate/events", fixture("frigate", "events_end.json"), second=5)
+    result = ingest_messages(messages=[update, update, end])
+    assert (result.events, result.duplicates) == (2, 1)
+    assert ingest_messages(messages=[update, end]).events == 0
+    assert sorted(str(k) for k in DeviceEvent.objects.values_list("edge_key", flat=True)) == [
+        "1607123955.475377-mxklsc:end",
+        "1607123955.475377-mxklsc:update",
+    ]
+
+
+def test_bad_messages_become_dead_letters_and_the_rest_is_stored(detector: Device) -> None:
+    unknown = mqtt("zigbee2mqtt/nobody_knows_me", {"smoke": True})
+    malformed = mqtt(
+        "zigbee2mqtt/kitchen_smoke", fixture("zigbee2mqtt", "malformed_made_here.json")
+    )
+    stray = mqtt("somewhere/else", b"hello")
+    result = ingest_messages(messages=[unknown, malformed, smoke(True, second=1), stray])
+    assert (result.events, result.dead_letters) == (1, 3)
+    letters = {letter.topic: letter for letter in DeadLetter.objects.all()}
+    assert letters["zigbee2mqtt/nobody_knows_me"].reason == "Unknown device nobody_knows_me."
+    assert letters["somewhere/else"].reason == "No adapter accepts this topic."
+    assert letters["zigbee2mqtt/kitchen_smoke"].reason
+    assert bytes(letters["somewhere/else"].payload) == b"hello"
+    assert letters["somewhere/else"].payload_preview == "hello"
+    assert all(letter.community_id is None for letter in letters.values())
+
+
+def test_retired_devices_are_unknown(detector: Device) -> None:
+    Device.objects.filter(pk=detector.pk).update(retired_at=T0)
+    assert ingest_messages(messages=[smoke(True)]).dead_letters == 1
+    assert not DeviceEvent.objects.exists()
+
+
+def test_a_community_limits_the_devices_matched(world: Any, detector: Device) -> None:
+    result = ingest_messages(messages=[smoke(True)], community=world.b.community)
+    assert (result.events, result.dead_letters) == (0, 1)
+    assert DeadLetter.objects.get().community_id == world.b.community.pk
+
+
+def test_reprocess_after_registering_the_device(world: Any) -> None:
+    ingest_messages(messages=[smoke(True)])
+    letter = DeadLetter.objects.get()
+    admin = world.platform_admin
+    still = dead_letter_reprocess(actor=admin, scope=scope_for(admin), dead_letter=letter)
+    assert (still.resolved, DeadLetter.objects.count()) == (False, 1)
+    assert still.reprocessed_at is not None
+    device(world, "kitchen_smoke", Protocol.ZIGBEE2MQTT, DeviceKind.SMOKE)
+    done = dead_letter_reprocess(actor=admin, scope=scope_for(admin), dead_letter=letter)
+    assert done.resolved is True
+    assert events(kind="smoke") == [("smoke", None, True)]
+    assert DeviceEvent.objects.get().received_at == T0  # when it really arrived
+    assert AuditEvent.objects.filter(action="dead_letter.reprocess").count() == 2
+    with pytest.raises(ConflictError):
+        dead_letter_reprocess(actor=admin, scope=scope_for(admin), dead_letter=done)
+
+
+def test_reprocess_needs_the_right_person(world: Any) -> None:
+    ingest_messages(messages=[smoke(True)])
+    orphan = DeadLetter.objects.get()
+    admin_a = world.user("community_admin")
+    # A dead letter of no known community is for platform administrators only.
+    with pytest.raises(PermissionDenied):
+        dead_letter_reprocess(actor=admin_a, scope=scope_for(admin_a), dead_letter=orphan)
+    ingest_messages(messages=[smoke(True)], community=world.a.community)
+    of_a = DeadLetter.objects.get(community=world.a.community)
+    admin_b = world.user("community_admin", "b")
+    with pytest.raises(Http404):
+        dead_letter_reprocess(actor=admin_b, scope=scope_for(admin_b), dead_letter=of_a)
+    dead_letter_reprocess(actor=admin_a, scope=scope_for(admin_a), dead_letter=of_a)
+    assert AuditEvent.objects.filter(action="dead_letter.reprocess").count() == 1
