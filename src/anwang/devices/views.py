@@ -305,7 +305,7 @@ def device_import(request: HttpRequest) -> HttpResponse:
             errors = [
                 {
                     "row": error.row,
-                    "column": " / ".join(COLUMNS[error.column][:2])
+                    "column_label": " / ".join(COLUMNS[error.column][:2])
                     if error.column in COLUMNS
                     else "",
                     "message": error.message,
