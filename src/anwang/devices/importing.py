@@ -1,92 +1,165 @@
-"""Checking a devices spreadsheet (.xlsx or .csv), one row per device.
+"""The devices spreadsheet (.xlsx or .csv), one row per device: checking an import, writing an
+export and the import template.
 
-Reading the file (encodings, .xlsx, size and row limits) is shared with the residents import
-(:func:`anwang.people.importing.read_table`). Headers are accepted in Chinese or English, and
-kinds and protocols as their codes or their English or Chinese labels. Every problem is
-collected, with its row and column, before anything is written.
+Reading and writing files (encodings, .xlsx, size and row limits, formula guards) is
+:mod:`anwang.core.tables`. Headers are accepted in Chinese or English, and kinds and protocols
+as their codes or their English or Chinese labels. Every problem is collected, with its row
+and column, before anything is written. An export has the import's columns, so it imports
+again, followed by read-only columns (status, last seen, battery) that the import ignores.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import TextChoices
-from django.utils import translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from anwang.core.errors import ServiceError
+from anwang.core.tables import (
+    CONTENT_TYPES,
+    Column,
+    ImportRejectedError,
+    RowError,
+    Table,
+    choice_aliases,
+    fold,
+    read_table,
+)
 from anwang.devices import services
 from anwang.devices.choices import DeviceKind, Protocol
-from anwang.devices.models import Device
-from anwang.people.importing import Cell, ImportRejectedError, RowError, read_table
+from anwang.devices.models import DEFAULT_HEARTBEAT_SECONDS, Device
 from anwang.places.models import Community, Zone
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "name": ("name", "名称", "设备名称"),
-    "kind": ("kind", "type", "类型", "设备类型"),
-    "protocol": ("protocol", "协议"),
-    "source_id": ("source_id", "source id", "source identity", "来源标识"),
-    "zone": ("zone", "zone name", "区域"),
-    "latitude": ("latitude", "lat", "纬度"),
-    "longitude": ("longitude", "lon", "lng", "经度"),
-    "heartbeat_seconds": ("heartbeat", "heartbeat_seconds", "heartbeat seconds", "心跳秒数"),
-}
-REQUIRED = ("name", "kind", "protocol", "source_id")
-
-
-def _fold(text: str) -> str:
-    """Compare header and value text without case, spaces, underscores or required marks."""
-    text = re.sub(r"[(（].*?[)）]", "", text)
-    return re.sub(r"[\s_*＊:：]", "", text).lower()
-
-
-def _aliases(choices: type[TextChoices]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for value, label in choices.choices:
-        found[_fold(value)] = value
-        for language in ("en", "zh-hans"):
-            with translation.override(language):
-                found[_fold(str(label))] = value
-    return found
-
-
-def _map_header(header: Sequence[str]) -> tuple[dict[str, int], list[RowError]]:
-    aliases = {_fold(text): key for key, texts in COLUMNS.items() for text in texts}
-    positions: dict[str, int] = {}
-    errors: list[RowError] = []
-    for index, text in enumerate(header):
-        key = aliases.get(_fold(text))
-        if key is None:
-            continue  # extra columns (notes, serial numbers) are ignored
-        if key in positions:
-            errors.append(
-                RowError(1, key, _("The column “%(header)s” appears twice.") % {"header": text})
-            )
-        positions[key] = index
-    for key in REQUIRED:
-        if key not in positions:
-            errors.append(
-                RowError(
-                    1,
-                    key,
-                    _("The file has no “%(column)s” column (%(names)s).")
-                    % {"column": key, "names": " / ".join(COLUMNS[key][:2])},
-                )
-            )
-    return positions, errors
+DEVICES = Table(
+    (
+        Column(
+            "name",
+            gettext_lazy("Name"),
+            "名称",
+            "Name",
+            ("设备名称",),
+            gettext_lazy("Required: what people call the device."),
+            example="北门摄像头",
+            width=20,
+            required=True,
+        ),
+        Column(
+            "kind",
+            gettext_lazy("Kind"),
+            "类型",
+            "Kind",
+            ("type", "设备类型"),
+            gettext_lazy("Required: one of the allowed values, as its label or its code."),
+            choices=DeviceKind,
+            example=DeviceKind.CAMERA.label,
+            width=16,
+            required=True,
+        ),
+        Column(
+            "protocol",
+            gettext_lazy("Protocol"),
+            "协议",
+            "Protocol",
+            (),
+            gettext_lazy("Required: one of the allowed values, as its label or its code."),
+            choices=Protocol,
+            example=Protocol.FRIGATE.label,
+            width=16,
+            required=True,
+        ),
+        Column(
+            "source_id",
+            gettext_lazy("Source identity"),
+            "来源标识",
+            "Source ID",
+            ("source identity",),
+            gettext_lazy(
+                "Required, and free among the community's devices of the protocol: the "
+                "Zigbee2MQTT friendly name, the Frigate camera name, the Hikvision serial "
+                "number or address, or our own id."
+            ),
+            example="north_gate",
+            width=24,
+            required=True,
+        ),
+        Column(
+            "zone",
+            gettext_lazy("Zone"),
+            "区域",
+            "Zone",
+            ("zone name",),
+            gettext_lazy("Optional: the name of one of the community's zones."),
+            width=14,
+        ),
+        Column(
+            "latitude",
+            gettext_lazy("Latitude"),
+            "纬度",
+            "Latitude",
+            ("lat",),
+            gettext_lazy("Optional, with the longitude: WGS84, as GPS shows it."),
+            example="30.5",
+            width=12,
+        ),
+        Column(
+            "longitude",
+            gettext_lazy("Longitude"),
+            "经度",
+            "Longitude",
+            ("lon", "lng"),
+            gettext_lazy("Optional, with the latitude: WGS84, as GPS shows it."),
+            example="114.3",
+            width=12,
+        ),
+        Column(
+            "heartbeat_seconds",
+            gettext_lazy("Expected heartbeat (seconds)"),
+            "心跳秒数",
+            "Heartbeat",
+            ("heartbeat seconds",),
+            gettext_lazy(
+                "Optional: the device counts as offline when silent this many seconds; 0 "
+                "means it sends no heartbeat; empty keeps the default."
+            ),
+            example=str(DEFAULT_HEARTBEAT_SECONDS),
+            width=10,
+        ),
+        Column(
+            "note",
+            gettext_lazy("Note"),
+            "备注",
+            "Note",
+            (),
+            gettext_lazy("Optional."),
+            width=24,
+        ),
+        Column("status", gettext_lazy("Status"), "状态", "Status", read_only=True),
+        Column("last_seen", gettext_lazy("Last seen"), "最后在线", "Last seen", read_only=True),
+        Column("battery", gettext_lazy("Battery"), "电量", "Battery (%)", width=8, read_only=True),
+    ),
+    title=gettext_lazy("Devices"),
+    rules=gettext_lazy(
+        "The first sheet is imported; one row per device, each registered as a new device. "
+        "Every row is checked first, and nothing is imported if any row has a problem. "
+        "Status, last seen and battery, which an export adds, are ignored."
+    ),
+    example_row=True,
+)
+"""The devices spreadsheet: its template's example row imports as it is."""
 
 
 def check_file(*, community: Community, file_name: str, content: bytes) -> list[dict[str, Any]]:
     """The arguments of :func:`anwang.devices.services.device_create` for every row, or
     :class:`ImportRejectedError` with every problem found."""
     header, data = read_table(file_name, content)
-    positions, errors = _map_header(header)
+    positions, errors = DEVICES.map_header(header)
     if errors:
         raise ImportRejectedError(errors)
-    kinds, protocols = _aliases(DeviceKind), _aliases(Protocol)
-    zones = {_fold(zone.name): zone for zone in Zone.objects.filter(community=community)}
+    kinds, protocols = choice_aliases(DeviceKind), choice_aliases(Protocol)
+    zones = {fold(zone.name): zone for zone in Zone.objects.filter(community=community)}
     taken = set(
         Device.objects.filter(community=community, retired_at__isnull=True).values_list(
             "protocol", "source_id"
@@ -95,10 +168,11 @@ def check_file(*, community: Community, file_name: str, content: bytes) -> list[
     seen: dict[tuple[str, str], int] = {}
     rows: list[dict[str, Any]] = []
     for number, cells in data:
+        values = DEVICES.row_values(positions, cells)
 
-        def cell(key: str, cells: list[Cell] = cells) -> str:
-            index = positions.get(key)
-            return cells[index].text.strip() if index is not None and index < len(cells) else ""
+        def cell(key: str, values: dict[str, Any] = values) -> str:
+            found = values.get(key)
+            return found.text.strip() if found is not None else ""
 
         row: dict[str, Any] = {
             "name": cell("name"),
@@ -113,7 +187,7 @@ def check_file(*, community: Community, file_name: str, content: bytes) -> list[
             ("protocol", protocols, Protocol),
         ):
             text = cell(key)
-            value = table.get(_fold(text)) if text else None
+            value = table.get(fold(text)) if text else None
             if value is None:
                 row_errors.append(
                     RowError(
@@ -125,7 +199,7 @@ def check_file(*, community: Community, file_name: str, content: bytes) -> list[
                 )
             row[key] = value
         zone_name = cell("zone")
-        row["zone"] = zones.get(_fold(zone_name)) if zone_name else None
+        row["zone"] = zones.get(fold(zone_name)) if zone_name else None
         if zone_name and row["zone"] is None:
             row_errors.append(
                 RowError(
@@ -158,9 +232,43 @@ def check_file(*, community: Community, file_name: str, content: bytes) -> list[
             )
         seen.setdefault(key_pair, number)
         errors.extend(row_errors)
+        # The note is free text: nothing to check, so it joins after the checks.
+        row["note"] = values["note"].text.strip() if "note" in values else ""
         rows.append(row)
     if not data:
         errors.append(RowError(0, "", _("The file has no devices.")))
     if errors:
         raise ImportRejectedError(errors)
     return rows
+
+
+def export_rows(devices: Iterable[Device]) -> Iterator[list[str]]:
+    """One row per device in the columns of :data:`DEVICES`, labels in the current language."""
+    retired = _("Retired")
+    for device in devices:
+        last_seen = device.last_seen_at
+        yield [
+            device.name,
+            str(device.get_kind_display()),
+            str(device.get_protocol_display()),
+            device.source_id,
+            device.zone.name if device.zone else "",
+            "" if device.latitude is None else str(device.latitude),
+            "" if device.longitude is None else str(device.longitude),
+            str(device.heartbeat_seconds),
+            device.note,
+            retired if device.is_retired else str(device.get_status_display()),
+            timezone.localtime(last_seen).strftime("%Y-%m-%d %H:%M") if last_seen else "",
+            "" if device.battery is None else str(device.battery),
+        ]
+
+
+def export_file(
+    devices: Iterable[Device], *, community: Community, file_format: str
+) -> tuple[bytes, str, str]:
+    """The devices as an .xlsx or .csv file: ``(content, file name, content type)``.
+
+    Not audited: device records hold no personal data, and reading them is not a write."""
+    content = DEVICES.write(export_rows(devices), file_format)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return content, f"devices-{community.slug}-{stamp}.{file_format}", CONTENT_TYPES[file_format]

@@ -8,51 +8,58 @@ write the headers and labels of the exporter's language, and always re-import cl
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import TextChoices
-from django.utils import translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from anwang.core import tables
 from anwang.core.crypto import blind_index
 from anwang.core.errors import ServiceError
+from anwang.core.tables import (
+    CONTENT_TYPES,
+    Cell,
+    Column,
+    ImportRejectedError,
+    RowError,
+    choice_aliases,
+    fold,
+    is_chinese,
+    read_table,
+    write_csv,
+)
 from anwang.people.choices import Gender, Relation, ResidentTag
 from anwang.people.masking import is_masked
 from anwang.people.models import HouseholdMember, Resident
 from anwang.people.validation import id_number_normalise, id_number_parse, phone_normalise
 from anwang.places.models import Building, Community, Household, Unit
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 20_000
+# The generic parts live in anwang.core.tables; the residents services and API import some of
+# them from here, as the residents spreadsheet's own.
+__all__ = [
+    "COLUMNS",
+    "CONTENT_TYPES",
+    "RESIDENTS",
+    "ImportRejectedError",
+    "ImportResult",
+    "ParsedFile",
+    "ParsedRow",
+    "RowError",
+    "check_file",
+    "export_rows",
+    "header_row",
+    "parse_date",
+    "template_xlsx",
+    "write_csv",
+    "write_xlsx",
+]
+
 TAG_SEPARATORS = re.compile(r"[、,，;；]")
-XLSX_MAGIC = b"PK\x03\x04"
-CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of the residents spreadsheet."""
-
-    key: str
-    label: str | Promise
-    chinese: str
-    english: str
-    aliases: tuple[str, ...] = ()
-    help: str | Promise = ""
-
-
 COLUMNS: tuple[Column, ...] = (
     Column(
         "building",
@@ -61,6 +68,8 @@ COLUMNS: tuple[Column, ...] = (
         "Building",
         ("楼号", "楼栋号", "楼", "building number"),
         gettext_lazy("Number (or name) of an existing building, e.g. 1."),
+        example="1",
+        width=8,
     ),
     Column(
         "unit",
@@ -69,6 +78,8 @@ COLUMNS: tuple[Column, ...] = (
         "Unit",
         ("单元号", "entrance"),
         gettext_lazy("Entrance number; a missing entrance of a known building is created."),
+        example="1",
+        width=8,
     ),
     Column(
         "floor",
@@ -77,6 +88,8 @@ COLUMNS: tuple[Column, ...] = (
         "Floor",
         ("层",),
         gettext_lazy("Optional: taken from the room number when empty (301 is on floor 3)."),
+        example="3",
+        width=6,
     ),
     Column(
         "room",
@@ -85,8 +98,20 @@ COLUMNS: tuple[Column, ...] = (
         "Room",
         ("房间号", "门牌号", "室", "room number"),
         gettext_lazy("Room number, e.g. 301."),
+        example="301",
+        width=8,
     ),
-    Column("name", gettext_lazy("Name"), "姓名", "Name", (), gettext_lazy("Required.")),
+    Column(
+        "name",
+        gettext_lazy("Name"),
+        "姓名",
+        "Name",
+        (),
+        gettext_lazy("Required."),
+        example="张三",
+        width=12,
+        required=True,
+    ),
     Column(
         "gender",
         gettext_lazy("Gender"),
@@ -94,6 +119,8 @@ COLUMNS: tuple[Column, ...] = (
         "Gender",
         ("sex",),
         gettext_lazy("男 / 女, or male / female; taken from the ID number when empty."),
+        example="男",
+        width=6,
     ),
     Column(
         "birth_date",
@@ -102,6 +129,8 @@ COLUMNS: tuple[Column, ...] = (
         "Birth date",
         ("生日", "date of birth", "birthday"),
         gettext_lazy("Like 1990-01-31; taken from the ID number when empty."),
+        example="1990-01-01",
+        width=12,
     ),
     Column(
         "id_number",
@@ -110,6 +139,8 @@ COLUMNS: tuple[Column, ...] = (
         "ID number",
         ("身份证号码", "公民身份号码", "证件号码", "id"),
         gettext_lazy("18 characters. A resident with the same ID number is updated."),
+        example="110101199001011237",
+        width=22,
     ),
     Column(
         "phone",
@@ -118,6 +149,8 @@ COLUMNS: tuple[Column, ...] = (
         "Phone",
         ("手机号码", "手机", "电话", "联系电话", "mobile", "phone number"),
         gettext_lazy("Mobile number, or landline with area code."),
+        example="13812345678",
+        width=16,
     ),
     Column(
         "relation",
@@ -126,6 +159,8 @@ COLUMNS: tuple[Column, ...] = (
         "Relation",
         ("关系", "relation to head"),
         gettext_lazy("户主, 配偶, 子女, 父母, 租户, ... (empty: other)."),
+        example="户主",
+        width=12,
     ),
     Column(
         "tags",
@@ -134,6 +169,8 @@ COLUMNS: tuple[Column, ...] = (
         "Tags",
         (),
         gettext_lazy("Separated by 、 , or ;. Replaces the resident's tags."),
+        example="独居老人",
+        width=20,
     ),
     Column(
         "emergency_contact",
@@ -142,6 +179,8 @@ COLUMNS: tuple[Column, ...] = (
         "Emergency contact",
         (),
         gettext_lazy("Name of someone to call."),
+        example="李四",
+        width=12,
     ),
     Column(
         "emergency_phone",
@@ -150,9 +189,23 @@ COLUMNS: tuple[Column, ...] = (
         "Emergency phone",
         ("紧急联系电话", "emergency contact phone"),
         gettext_lazy("Their phone number."),
+        example="13900001111",
+        width=16,
     ),
 )
-COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+RESIDENTS = tables.Table(
+    COLUMNS,
+    title=gettext_lazy("Residents"),
+    rules=gettext_lazy(
+        "The first sheet is imported; one row per resident. Every row is checked "
+        "first, and nothing is imported if any row has a problem. Import adds "
+        "residents to the households in the file and never ends other household "
+        "memberships: record moves with 'Move out'. Empty cells keep what is stored, "
+        "except Tags, which replaces the tags."
+    ),
+)
+"""The residents spreadsheet: its template has the example in its instructions only, so a
+filled-in template never imports a sample person."""
 
 # Spelling variants found in real registers, beyond the labels of the choices.
 _EXTRA_ALIASES: dict[type[TextChoices], dict[str, str]] = {
@@ -175,69 +228,6 @@ _EXTRA_ALIASES: dict[type[TextChoices], dict[str, str]] = {
         "需关爱": "needs_care",
     },
 }  # fmt: skip
-
-
-def _fold(text: str) -> str:
-    """Compare header and label text without case, spaces, underscores or required marks."""
-    text = re.sub(r"[(（].*?[)）]", "", text)
-    return re.sub(r"[\s_*＊:：]", "", text).lower()
-
-
-def _choice_aliases(choices: type[TextChoices]) -> dict[str, str]:
-    """Every accepted spelling of every value of a choice, folded."""
-    aliases = {_fold(text): value for text, value in _EXTRA_ALIASES.get(choices, {}).items()}
-    for value, label in choices.choices:
-        aliases[_fold(value)] = value
-        for language in ("en", "zh-hans", translation.get_language() or "en"):
-            with translation.override(language):
-                aliases[_fold(str(label))] = value
-    return aliases
-
-
-def _header_aliases() -> dict[str, str]:
-    aliases: dict[str, str] = {}
-    for column in COLUMNS:
-        for text in (column.key, column.chinese, column.english, *column.aliases):
-            aliases[_fold(text)] = column.key
-        for language in ("en", "zh-hans"):
-            with translation.override(language):
-                aliases.setdefault(_fold(str(column.label)), column.key)
-    return aliases
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem found in an import file; row 1 is the header row, row 0 the whole file."""
-
-    row: int
-    column: str
-    message: str
-
-    @property
-    def column_label(self) -> str:
-        """The column as the person knows it."""
-        column = COLUMN_BY_KEY.get(self.column)
-        return str(column.label) if column else ""
-
-
-class ImportRejectedError(ServiceError):
-    """The file was not imported; ``errors`` says where and why."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(
-            _("Nothing was imported: %(count)s problems were found in the file.")
-            % {"count": len(errors)},
-            field="file",
-        )
-        self.errors = errors
-
-
-@dataclass
-class Cell:
-    """A raw cell value and whether the spreadsheet stored it as a number."""
-
-    text: str
-    was_float: bool = False
 
 
 @dataclass
@@ -283,109 +273,8 @@ class ImportResult:
     households_created: int = 0
 
 
-# Reading -----------------------------------------------------------------------------------------
-
-
-def _cell(value: Any) -> Cell:
-    if value is None:
-        return Cell("")
-    if isinstance(value, dt.datetime):
-        return Cell(value.date().isoformat())
-    if isinstance(value, dt.date):
-        return Cell(value.isoformat())
-    if isinstance(value, bool):
-        return Cell(str(value))
-    if isinstance(value, int):
-        return Cell(str(value))
-    if isinstance(value, float):
-        if value.is_integer():
-            return Cell(str(int(value)), was_float=True)
-        return Cell(str(value), was_float=True)
-    text = str(value).strip()
-    # Undo the quote that guards a CSV cell against being run as a formula (see _csv_safe).
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
-        text = text[1:]
-    return Cell(text)
-
-
-def _xlsx_rows(content: bytes) -> Iterator[list[Cell]]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise ImportRejectedError(
-            [RowError(0, "", _("The file is not a readable .xlsx workbook."))]
-        ) from error
-    try:
-        sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield [_cell(value) for value in values]
-    finally:
-        workbook.close()
-
-
-def _csv_rows(content: bytes) -> Iterator[list[Cell]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("gb18030")
-        except UnicodeDecodeError as error:
-            raise ImportRejectedError(
-                [RowError(0, "", _("The file's text encoding is neither UTF-8 nor GB18030."))]
-            ) from error
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    for values in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        yield [_cell(value) for value in values]
-
-
-def read_table(file_name: str, content: bytes) -> tuple[list[str], list[tuple[int, list[Cell]]]]:
-    """The header row and the non-empty data rows (with spreadsheet row numbers) of a file."""
-    if not content:
-        raise ImportRejectedError([RowError(0, "", _("The file is empty."))])
-    if len(content) > MAX_BYTES:
-        raise ImportRejectedError([RowError(0, "", _("The file is larger than 10 MB."))])
-    if content.startswith(XLSX_MAGIC):
-        rows = _xlsx_rows(content)
-    elif file_name.lower().endswith((".xls", ".et", ".numbers", ".ods")):
-        raise ImportRejectedError([RowError(0, "", _("Save the file as .xlsx or .csv first."))])
-    else:
-        rows = _csv_rows(content)
-    header: list[str] | None = None
-    data: list[tuple[int, list[Cell]]] = []
-    for number, cells in enumerate(rows, start=1):
-        if not any(cell.text for cell in cells):
-            continue
-        if header is None:
-            header = [cell.text for cell in cells]
-            continue
-        data.append((number, cells))
-        if len(data) > MAX_ROWS:
-            raise ImportRejectedError(
-                [RowError(0, "", _("A file may hold at most %(max)s rows.") % {"max": MAX_ROWS})]
-            )
-    if header is None:
-        raise ImportRejectedError([RowError(0, "", _("The file is empty."))])
-    return header, data
-
-
 def _map_header(header: Sequence[str]) -> tuple[dict[str, int], list[RowError]]:
-    aliases = _header_aliases()
-    positions: dict[str, int] = {}
-    errors: list[RowError] = []
-    for index, text in enumerate(header):
-        key = aliases.get(_fold(text))
-        if key is None:
-            continue  # extra columns (notes, serial numbers) are ignored
-        if key in positions:
-            errors.append(
-                RowError(1, key, _("The column “%(header)s” appears twice.") % {"header": text})
-            )
-        positions[key] = index
-    if "name" not in positions:
-        errors.append(RowError(1, "name", _("The file has no name column (姓名 / Name).")))
+    positions, errors = RESIDENTS.map_header(header)
     address = {"building", "unit", "room"}
     if address & positions.keys() and not address <= positions.keys():
         errors.append(
@@ -426,14 +315,14 @@ class _RowChecker:
 
     def __init__(self, community: Community) -> None:
         self.community = community
-        self.genders = _choice_aliases(Gender)
-        self.relations = _choice_aliases(Relation)
-        self.tags = _choice_aliases(ResidentTag)
+        self.genders = choice_aliases(Gender, _EXTRA_ALIASES[Gender])
+        self.relations = choice_aliases(Relation, _EXTRA_ALIASES[Relation])
+        self.tags = choice_aliases(ResidentTag, _EXTRA_ALIASES[ResidentTag])
         self.buildings: dict[str, Building] = {}
         for building in Building.objects.filter(community=community):
-            self.buildings.setdefault(_fold(building.name), building)
+            self.buildings.setdefault(fold(building.name), building)
         for building in Building.objects.filter(community=community):
-            self.buildings[_fold(building.number)] = building  # numbers win over names
+            self.buildings[fold(building.number)] = building  # numbers win over names
         self.seen_ids: dict[str, int] = {}
         # Existing residents, read once: by ID number, and by name at an address.
         self.by_id_number: dict[str, Resident] = {}
@@ -456,8 +345,8 @@ class _RowChecker:
             living = residents[member.resident_id]
             key = (
                 unit.building_id,
-                _fold(unit.number),
-                _fold(member.household.number),
+                fold(unit.number),
+                fold(member.household.number),
                 living.name,
             )
             self.by_address.setdefault(key, living)
@@ -480,7 +369,7 @@ class _RowChecker:
         self._check_identity(row, values, fail)
         self._check_phones(row, text, fail)
         if "gender" in values and text("gender"):
-            row.gender = self.genders.get(_fold(text("gender")))
+            row.gender = self.genders.get(fold(text("gender")))
             if row.gender is None:
                 fail("gender", _("Unknown gender “%(value)s”.") % {"value": text("gender")})
         if text("birth_date"):
@@ -489,7 +378,7 @@ class _RowChecker:
             except ValueError:
                 fail("birth_date", _("Write the date like 1990-01-31."))
         if text("relation"):
-            relation = self.relations.get(_fold(text("relation")))
+            relation = self.relations.get(fold(text("relation")))
             if relation is None:
                 fail(
                     "relation",
@@ -502,7 +391,7 @@ class _RowChecker:
             for word in (w.strip() for w in TAG_SEPARATORS.split(text("tags"))):
                 if not word:
                     continue
-                tag = self.tags.get(_fold(word))
+                tag = self.tags.get(fold(word))
                 if tag is None:
                     fail("tags", _("Unknown tag “%(value)s”.") % {"value": word})
                 elif tag not in row.tags:
@@ -574,7 +463,7 @@ class _RowChecker:
                 fail(key, _("An address needs building, entrance and room."))
         if not (building and unit and room):
             return
-        row.building = self.buildings.get(_fold(building))
+        row.building = self.buildings.get(fold(building))
         if row.building is None:
             fail(
                 "building",
@@ -601,7 +490,7 @@ class _RowChecker:
         if row.id_number:
             row.existing = self.by_id_number.get(blind_index(row.id_number))
         if row.existing is None and row.building is not None and row.name:
-            address = (row.building.pk, _fold(row.unit_number), _fold(row.room), row.name)
+            address = (row.building.pk, fold(row.unit_number), fold(row.room), row.name)
             row.existing = self.by_address.get(address)
         masked_message = _("A masked number can only keep a stored one; enter it in full.")
         if row.existing is None:
@@ -624,10 +513,7 @@ def check_file(*, community: Community, file_name: str, content: bytes) -> Parse
         return parsed
     checker = _RowChecker(community)
     for number, cells in data:
-        values = {
-            key: cells[index] if index < len(cells) else Cell("")
-            for key, index in positions.items()
-        }
+        values = RESIDENTS.row_values(positions, cells)
         before = len(parsed.errors)
         row = checker.check(number, values, parsed.errors)
         if len(parsed.errors) == before:
@@ -640,13 +526,9 @@ def check_file(*, community: Community, file_name: str, content: bytes) -> Parse
 # Writing -----------------------------------------------------------------------------------------
 
 
-def _chinese() -> bool:
-    return (translation.get_language() or "").startswith("zh")
-
-
 def header_row() -> list[str]:
     """Column headers in the language of the person exporting (both import again)."""
-    return [column.chinese if _chinese() else column.english for column in COLUMNS]
+    return RESIDENTS.header_row()
 
 
 def export_rows(residents: Iterable[Resident], *, reveal: bool) -> Iterator[list[str]]:
@@ -654,7 +536,7 @@ def export_rows(residents: Iterable[Resident], *, reveal: bool) -> Iterator[list
     genders = dict(Gender.choices)
     relations = dict(Relation.choices)
     tag_labels = dict(ResidentTag.choices)
-    separator = "、" if _chinese() else ", "
+    separator = "、" if is_chinese() else ", "
     for resident in residents:
         members: list[HouseholdMember] = getattr(resident, "current_memberships", [])
         member = members[0] if members else None
@@ -690,23 +572,6 @@ def _tags(resident: Resident) -> list[Any]:
     return sorted(resident.tag_links.all(), key=lambda link: link.tag)
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection).
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
-def write_csv(header: list[str], rows: Iterable[list[str]]) -> bytes:
-    """A UTF-8 CSV with a byte-order mark, which Excel on Windows needs to show Chinese."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_safe(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
 def write_xlsx(
     header: list[str],
     rows: Iterable[list[str]],
@@ -714,68 +579,13 @@ def write_xlsx(
     sheet_title: str,
     notes: list[list[str]] | None = None,
 ) -> bytes:
-    """An .xlsx workbook; every cell is text, so numbers keep their digits and nothing runs
-    as a formula."""
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import Cell as XlsxCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title[:31])
-    sheet.freeze_panes = "A2"
-    for index, width in enumerate((8, 8, 6, 8, 12, 6, 12, 22, 16, 12, 20, 12, 16)):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = width
-
-    def text_cells(values: list[str], bold: bool = False) -> list[XlsxCell]:
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            cell.number_format = "@"
-            if bold:
-                cell.font = Font(bold=True)
-            cells.append(cell)
-        return cells
-
-    sheet.append(text_cells(header, bold=True))
-    for row in rows:
-        sheet.append(text_cells(row))
-    if notes:
-        notes_sheet = workbook.create_sheet(_("Instructions")[:31])
-        notes_sheet.column_dimensions["A"].width = 22
-        notes_sheet.column_dimensions["B"].width = 70
-        for note in notes:
-            notes_sheet.append(note)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """A residents workbook (see :func:`anwang.core.tables.write_xlsx`) with the residents'
+    column widths."""
+    return tables.write_xlsx(
+        header, rows, sheet_title=sheet_title, notes=notes, widths=RESIDENTS.widths()
+    )
 
 
 def template_xlsx() -> bytes:
     """An empty import file with the headers, and a second sheet explaining each column."""
-    header = header_row()
-    notes = [[_("Column"), _("What to enter")]]
-    notes += [[title, str(column.help)] for title, column in zip(header, COLUMNS, strict=True)]
-    notes.append(["", ""])
-    notes.append(
-        [
-            _("Example"),
-            "1 | 1 | 3 | 301 | 张三 | 男 | 1990-01-01 | 110101199001011237 | 13812345678 | "
-            "户主 | 独居老人 | 李四 | 13900001111",
-        ]
-    )
-    notes.append(
-        [
-            _("Rules"),
-            _(
-                "The first sheet is imported; one row per resident. Every row is checked "
-                "first, and nothing is imported if any row has a problem. Import adds "
-                "residents to the households in the file and never ends other household "
-                "memberships: record moves with 'Move out'. Empty cells keep what is stored, "
-                "except Tags, which replaces the tags."
-            ),
-        ]
-    )
-    return write_xlsx(header, [], sheet_title=_("Residents"), notes=notes)
+    return RESIDENTS.template_xlsx()

@@ -5,9 +5,9 @@ import io
 import openpyxl
 import pytest
 
+from anwang.core.tables import ImportRejectedError
 from anwang.devices import services
 from anwang.devices.models import Device
-from anwang.people.importing import ImportRejectedError
 
 pytestmark = pytest.mark.django_db
 
