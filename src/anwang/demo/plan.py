@@ -1,5 +1,6 @@
 """The demo community as plain data: a street office, two communities, buildings, households,
-residents and key areas, generated reproducibly from a seed without touching the database.
+residents, key areas and devices, generated reproducibly from a seed without touching the
+database.
 
 :func:`build_plan` is pure; :mod:`anwang.demo.seed` writes a plan to the database.
 """
@@ -14,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from anwang.demo import names
+from anwang.devices.choices import DeviceKind, Protocol
 from anwang.people.choices import Gender, Relation, ResidentTag
 from anwang.places.choices import ZoneKind
 
@@ -103,6 +105,21 @@ class ZonePlan:
 
 
 @dataclass(frozen=True)
+class DevicePlan:
+    """A device as installed: what it is, how its source names it, where it hangs."""
+
+    name: str
+    kind: str
+    protocol: str
+    source_id: str
+    latitude: float
+    longitude: float
+    heartbeat_seconds: int
+    zone: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class CommunityPlan:
     """One community with everything in it."""
 
@@ -117,6 +134,7 @@ class CommunityPlan:
     buildings: tuple[BuildingPlan, ...]
     households: tuple[HouseholdPlan, ...]
     zones: tuple[ZonePlan, ...]
+    devices: tuple[DevicePlan, ...]
 
     def residents(self) -> list[PersonPlan]:
         """Every resident, household by household."""
@@ -417,16 +435,251 @@ def _households(
     return tuple(households)
 
 
-def _cuiyuan(people: _People) -> CommunityPlan:
-    """翠苑社区: 12 six-storey buildings in four grids, with its key areas."""
+# Battery Zigbee sensors (Aqara, Heiman) check in about hourly; mains-powered gas detectors and
+# the coordinator publish only on change, Frigate only when it detects something, so those
+# expect no heartbeat. Hikvision controllers post an ISAPI heartbeat to the listening host
+# every minute, so five silent minutes mean trouble.
+ZIGBEE_BATTERY_HEARTBEAT = 3600
+HIKVISION_HEARTBEAT = 300
+NO_HEARTBEAT = 0
+# Organisationally unique identifiers registered to Hangzhou Hikvision Digital Technology.
+HIKVISION_OUIS = ("44:19:b6", "c0:56:e3", "bc:ad:28", "4c:bd:8f", "a4:14:37", "28:57:be")
+FRIGATE_SERVER_SOURCE = "frigate"  # what Frigate's own ``frigate/available`` reports as
+ZIGBEE_COORDINATOR_NAME = "Coordinator"  # Zigbee2MQTT's friendly name for its coordinator
+
+
+class _Macs:
+    """Hikvision MAC addresses, unique across the demo."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def next(self) -> str:
+        """A new address as the devices send it in ``macAddress`` (lowercase, colons), which
+        the Hikvision adapter takes verbatim as the source identity."""
+        while True:
+            tail = "".join(f":{self.rng.randrange(256):02x}" for _octet in range(3))
+            mac = self.rng.choice(HIKVISION_OUIS) + tail
+            if mac not in self.used:
+                self.used.add(mac)
+                return mac
+
+
+class _Devices:
+    """Collects one community's devices, placed in metres on its layout."""
+
+    def __init__(self, layout: _Layout, macs: _Macs) -> None:
+        self.layout = layout
+        self.macs = macs
+        self.found: list[DevicePlan] = []
+
+    def add(
+        self,
+        name: str,
+        kind: DeviceKind,
+        protocol: Protocol,
+        source_id: str,
+        at: Point,
+        *,
+        heartbeat: int,
+        zone: str | None = None,
+        note: str = "",
+    ) -> None:
+        """One device at ``at`` metres east/north of the community's corner."""
+        longitude, latitude = self.layout.point(*at)
+        self.found.append(
+            DevicePlan(
+                name=name,
+                kind=kind.value,
+                protocol=protocol.value,
+                source_id=source_id,
+                latitude=latitude,
+                longitude=longitude,
+                heartbeat_seconds=heartbeat,
+                zone=zone,
+                note=note,
+            )
+        )
+
+    def zigbee(
+        self,
+        name: str,
+        kind: DeviceKind,
+        friendly_name: str,
+        at: Point,
+        *,
+        zone: str | None = None,
+        mains: bool = False,
+        note: str = "",
+    ) -> None:
+        """A Zigbee2MQTT device under its friendly name."""
+        heartbeat = NO_HEARTBEAT if mains else ZIGBEE_BATTERY_HEARTBEAT
+        self.add(
+            name,
+            kind,
+            Protocol.ZIGBEE2MQTT,
+            friendly_name,
+            at,
+            heartbeat=heartbeat,
+            zone=zone,
+            note=note,
+        )
+
+    def camera(self, name: str, camera: str, at: Point, *, zone: str) -> None:
+        """A camera under its Frigate camera name."""
+        self.add(
+            name,
+            DeviceKind.CAMERA,
+            Protocol.FRIGATE,
+            camera,
+            at,
+            heartbeat=NO_HEARTBEAT,
+            zone=zone,
+        )
+
+    def hikvision(
+        self, name: str, kind: DeviceKind, at: Point, *, zone: str | None = None, note: str = ""
+    ) -> None:
+        """A Hikvision ISAPI device under its MAC address."""
+        self.add(
+            name,
+            kind,
+            Protocol.HIKVISION,
+            self.macs.next(),
+            at,
+            heartbeat=HIKVISION_HEARTBEAT,
+            zone=zone,
+            note=note,
+        )
+
+    def plans(self) -> tuple[DevicePlan, ...]:
+        """Everything added, in order."""
+        return tuple(self.found)
+
+
+# 翠苑's buildings: 60 x 14 m, two 30 m wide units each, entrances on the north side.
+CUIYUAN_UNIT_WIDTH = 30.0
+CUIYUAN_DEPTH = 14.0
+# The first phase of the entrance retrofit put face-recognition readers on buildings 1-6.
+CUIYUAN_READER_BUILDINGS = 6
+CUIYUAN_GAS_BUILDINGS = ("2", "10")
+SECURITY_OFFICE: Point = (245.0, 24.0)  # beside the south gate
+
+
+def _cuiyuan_devices(
+    layout: _Layout, macs: _Macs, origins: list[tuple[str, float, float]]
+) -> tuple[DevicePlan, ...]:
+    """What 翠苑 has installed: Zigbee sensors in the entrances, Frigate cameras on the key
+    areas, Hikvision readers at the gates, and the security office's recorders."""
+    devices = _Devices(layout, macs)
+    for number, x, y in origins:
+        tag = f"b{int(number):02d}"
+        for unit in (1, 2):
+            door_x = x + (unit - 0.5) * CUIYUAN_UNIT_WIDTH
+            door_y = y + CUIYUAN_DEPTH
+            where = f"{number}号楼{unit}单元"
+            devices.zigbee(
+                f"{where} 烟感", DeviceKind.SMOKE, f"{tag}/u{unit}/smoke", (door_x - 3, door_y - 3)
+            )
+            devices.zigbee(
+                f"{where} 单元门磁", DeviceKind.CONTACT, f"{tag}/u{unit}/door", (door_x, door_y)
+            )
+            if int(number) <= CUIYUAN_READER_BUILDINGS:
+                devices.hikvision(
+                    f"{where} 门禁",
+                    DeviceKind.ACCESS_READER,
+                    (door_x + 1.5, door_y),
+                    note="人脸识别门禁一体机（一期改造）",
+                )
+        if number in CUIYUAN_GAS_BUILDINGS:
+            devices.zigbee(
+                f"{number}号楼 一楼燃气表间 燃气探测器",
+                DeviceKind.GAS,
+                f"{tag}/gas",
+                (x + 3, y + 2),
+                mains=True,
+            )
+    devices.camera("南门 人行通道 摄像机", "gate_south", (212, 15), zone="南门")
+    devices.camera("南门 车行道 摄像机", "gate_south_vehicle", (228, 15), zone="南门")
+    devices.hikvision("南门 人行门禁（进）", DeviceKind.ACCESS_READER, (210, 8), zone="南门")
+    devices.hikvision("南门 人行门禁（出）", DeviceKind.ACCESS_READER, (213, 8), zone="南门")
+    devices.zigbee(
+        "南门门卫室 紧急按钮", DeviceKind.PANIC_BUTTON, "guard/south/panic", (232, 5), zone="南门"
+    )
+    devices.camera("北门 摄像机", "gate_north", (220, 313), zone="北门")
+    devices.hikvision("北门 门禁", DeviceKind.ACCESS_READER, (218, 320), zone="北门")
+    devices.zigbee(
+        "北门门卫室 紧急按钮", DeviceKind.PANIC_BUTTON, "guard/north/panic", (232, 325), zone="北门"
+    )
+    devices.camera("地下车库 出入口 摄像机", "garage_ramp", (390, 110), zone="地下车库")
+    devices.camera("地下车库 西区 摄像机", "garage_b1_west", (285, 110), zone="地下车库")
+    devices.camera("地下车库 东区 摄像机", "garage_b1_east", (355, 110), zone="地下车库")
+    devices.zigbee(
+        "地下车库 水泵房 水浸",
+        DeviceKind.WATER_LEAK,
+        "garage/pump_room/leak",
+        (255, 55),
+        zone="地下车库",
+    )
+    devices.zigbee(
+        "地下车库 集水井 水浸",
+        DeviceKind.WATER_LEAK,
+        "garage/sump/leak",
+        (300, 52),
+        zone="地下车库",
+    )
+    devices.camera("儿童游乐场 摄像机", "playground", (238, 214), zone="儿童游乐场")
+    for index, (x, y0, y1) in enumerate(((120.0, 90.0, 135.0), (320.0, 180.0, 225.0)), start=1):
+        shed = "非机动车棚（" + "一二"[index - 1] + "）"
+        devices.camera(f"{shed} 摄像机", f"bike_shed_{index}", (x, y1 - 1), zone=shed)
+        devices.zigbee(
+            f"{shed} 烟感",
+            DeviceKind.SMOKE,
+            f"shed{index}/smoke",
+            (x, (y0 + y1) / 2),
+            zone=shed,
+            note="电动自行车充电区",
+        )
+    devices.camera("河岸步道 南段 摄像机", "riverside_south", (21, 70), zone="河岸步道")
+    devices.camera("河岸步道 北段 摄像机", "riverside_north", (21, 250), zone="河岸步道")
+    devices.camera("中心广场 摄像机", "square", (244, 150), zone="中心广场")
+    devices.camera("地面停车场 南 摄像机", "parking_south", (402, 42), zone="地面停车场")
+    devices.camera("地面停车场 北 摄像机", "parking_north", (402, 288), zone="地面停车场")
+    office_x, office_y = SECURITY_OFFICE
+    devices.hikvision(
+        "监控中心 硬盘录像机", DeviceKind.GATEWAY, (office_x, office_y), note="32 路 NVR"
+    )
+    devices.zigbee(
+        "监控中心 Zigbee 协调器",
+        DeviceKind.GATEWAY,
+        ZIGBEE_COORDINATOR_NAME,
+        (office_x + 1.5, office_y),
+        mains=True,
+    )
+    devices.add(
+        "监控中心 Frigate 服务器",
+        DeviceKind.GATEWAY,
+        Protocol.FRIGATE,
+        FRIGATE_SERVER_SOURCE,
+        (office_x + 3, office_y),
+        heartbeat=NO_HEARTBEAT,
+    )
+    return devices.plans()
+
+
+def _cuiyuan(people: _People, macs: _Macs) -> CommunityPlan:
+    """翠苑社区: 12 six-storey buildings in four grids, with its key areas and devices."""
     layout = _Layout(lon0=120.1290, lat0=30.2770)
     boundary = layout.polygon([(0, 0), (440, 0), (452, 160), (436, 330), (8, 322), (-10, 150)])
     columns = (50.0, 130.0, 250.0, 330.0)
     rows = (60.0, 150.0, 240.0)
     buildings: list[BuildingPlan] = []
+    origins: list[tuple[str, float, float]] = []
     for row_index, y in enumerate(rows):
         for column_index, x in enumerate(columns):
             number = str(row_index * len(columns) + column_index + 1)
+            origins.append((number, x, y))
             buildings.append(
                 BuildingPlan(
                     number=number,
@@ -434,7 +687,7 @@ def _cuiyuan(people: _People) -> CommunityPlan:
                     grid=column_index,
                     floors=6,
                     units=2,
-                    footprint=layout.rect(x, y, x + 60, y + 14),
+                    footprint=layout.rect(x, y, x + 2 * CUIYUAN_UNIT_WIDTH, y + CUIYUAN_DEPTH),
                 )
             )
     grid_names = ("第一网格", "第二网格", "第三网格", "第四网格")
@@ -491,13 +744,37 @@ def _cuiyuan(people: _People) -> CommunityPlan:
         buildings=building_plans,
         households=_households(people, building_plans, rooms_per_floor=4),
         zones=zones,
+        devices=_cuiyuan_devices(layout, macs, origins),
     )
 
 
-def _wenhua(people: _People) -> CommunityPlan:
+def _wenhua_devices(layout: _Layout, macs: _Macs, origins: list[Point]) -> tuple[DevicePlan, ...]:
+    """文华's few devices; names carry ``wh`` so none is taken for one of 翠苑's on the shared
+    broker."""
+    devices = _Devices(layout, macs)
+    for index, (x, y) in enumerate(origins, start=1):
+        devices.zigbee(
+            f"{index}号楼1单元 烟感", DeviceKind.SMOKE, f"wh/b{index:02d}/u1/smoke", (x + 22, y + 9)
+        )
+    devices.camera("大门 摄像机", "wh_gate", (100, 11), zone="大门")
+    devices.hikvision("大门 门禁", DeviceKind.ACCESS_READER, (95, 6), zone="大门")
+    devices.camera("非机动车棚 摄像机", "wh_bike_shed", (16, 149), zone="非机动车棚")
+    devices.zigbee(
+        "非机动车棚 烟感",
+        DeviceKind.SMOKE,
+        "wh/shed/smoke",
+        (16, 135),
+        zone="非机动车棚",
+        note="电动自行车充电区",
+    )
+    return devices.plans()
+
+
+def _wenhua(people: _People, macs: _Macs) -> CommunityPlan:
     """文华社区: a smaller neighbour in the same street office."""
     layout = _Layout(lon0=120.1352, lat0=30.2785)
     boundary = layout.rect(0, 0, 200, 160)
+    origins = [(30.0 + (index % 2) * 90, 40.0 + (index // 2) * 60) for index in range(4)]
     buildings = tuple(
         BuildingPlan(
             number=str(index + 1),
@@ -505,14 +782,9 @@ def _wenhua(people: _People) -> CommunityPlan:
             grid=0,
             floors=6,
             units=1,
-            footprint=layout.rect(
-                30 + (index % 2) * 90,
-                40 + (index // 2) * 60,
-                80 + (index % 2) * 90,
-                52 + (index // 2) * 60,
-            ),
+            footprint=layout.rect(x, y, x + 50, y + 12),
         )
-        for index in range(4)
+        for index, (x, y) in enumerate(origins)
     )
     zones = (
         ZonePlan("大门", ZoneKind.GATE, True, layout.rect(90, 0, 110, 12)),
@@ -537,6 +809,7 @@ def _wenhua(people: _People) -> CommunityPlan:
         buildings=buildings,
         households=_households(people, buildings, rooms_per_floor=2),
         zones=zones,
+        devices=_wenhua_devices(layout, macs, origins),
     )
 
 
@@ -544,9 +817,11 @@ def build_plan(seed: int = DEFAULT_SEED) -> DemoPlan:
     """The demo as data; the same seed always gives the same plan."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not a secret
     people = _People(rng)
+    # Devices draw from their own generator, so adding one leaves every resident as it was.
+    macs = _Macs(random.Random(f"{seed}:devices"))  # noqa: S311 - as above
     return DemoPlan(
         seed=seed,
         region_name="东湖街道",
         region_code="donghu",
-        communities=(_cuiyuan(people), _wenhua(people)),
+        communities=(_cuiyuan(people, macs), _wenhua(people, macs)),
     )

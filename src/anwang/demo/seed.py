@@ -1,4 +1,4 @@
-"""Write the demo plan to the database: places, people, one login per role.
+"""Write the demo plan to the database: places, people, devices, one login per role.
 
 Seeding is one bulk operation, not 1,500 user actions, so it writes rows directly with
 ``bulk_create`` and records a single ``demo.seed`` audit entry with the counts.
@@ -17,6 +17,7 @@ from anwang.accounts.models import Membership, User
 from anwang.audit.services import audit_record
 from anwang.core.crypto import blind_index
 from anwang.demo.plan import DEFAULT_SEED, CommunityPlan, DemoPlan, build_plan
+from anwang.devices.models import Device
 from anwang.people.choices import BindingStatus, Relation
 from anwang.people.models import (
     EmergencyContact,
@@ -78,7 +79,7 @@ def database_in_use() -> bool:
 
 
 def _write_community(region: Region, plan: CommunityPlan) -> tuple[Community, dict[str, int]]:
-    """Create one community with its places and people; returns it with row counts."""
+    """Create one community with its places, people and devices; returns it with row counts."""
     community = Community.objects.create(
         region=region,
         name=plan.name,
@@ -172,6 +173,22 @@ def _write_community(region: Region, plan: CommunityPlan) -> tuple[Community, di
         )
         for zone in plan.zones
     )
+    zone_by_name = {zone.name: zone for zone in zones}
+    devices = Device.objects.bulk_create(
+        Device(
+            community=community,
+            zone=zone_by_name[device.zone] if device.zone else None,
+            name=device.name,
+            kind=device.kind,
+            protocol=device.protocol,
+            source_id=device.source_id,
+            latitude=device.latitude,
+            longitude=device.longitude,
+            heartbeat_seconds=device.heartbeat_seconds,
+            note=device.note,
+        )
+        for device in plan.devices
+    )
     counts = {
         "grids": len(grids),
         "buildings": len(buildings),
@@ -182,6 +199,7 @@ def _write_community(region: Region, plan: CommunityPlan) -> tuple[Community, di
         "emergency_contacts": len(contacts),
         "zones": len(zones),
         "key_areas": sum(1 for zone in zones if zone.is_key_area),
+        "devices": len(devices),
     }
     return community, counts
 
