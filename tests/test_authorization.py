@@ -50,6 +50,19 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
 }
 """Routes that answer without credentials by design, each with the reason."""
 
+DEVICE_ROUTES: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/ingest/{adapter}"): (
+        "devices send their events with their own credentials (device token, HMAC signature, "
+        "HTTP Basic or Digest over TLS), checked by the handler, never a person's"
+    ),
+}
+"""Routes without user authentication that authenticate devices instead, each with the reason.
+Every one must refuse requests without device credentials, and people's sessions and API
+tokens, with a 401 carrying ``WWW-Authenticate``."""
+
+DEVICE_PATH_VALUES: dict[str, tuple[str, ...]] = {"adapter": ("anwang", "hikvision")}
+"""Values for path parameters of device routes that are not entity ids; each one is tried."""
+
 _ASK_TO_JOIN = (
     "any logged-in account may ask to be bound to a household (that is how residents join); "
     "the request is pending until an approver of the household's community decides"
@@ -146,6 +159,11 @@ class Route:
     def is_public(self) -> bool:
         """Whether the route runs without any authentication callback."""
         return not self.operation.auth_callbacks
+
+    @property
+    def is_device_route(self) -> bool:
+        """Whether devices, not people, authenticate to this route."""
+        return self.key in DEVICE_ROUTES
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -259,11 +277,16 @@ class RequestBuilder:
         self.operations = schema.operations
         self.components = schema.components
 
-    def build(self, route: Route, *, missing: bool = False) -> Call:
+    def build(
+        self, route: Route, *, missing: bool = False, path_values: Mapping[str, str] | None = None
+    ) -> Call:
         """The request to send for ``route``; with ``missing``, aimed at objects that do not
-        exist."""
-        values = {}
+        exist; ``path_values`` fills path parameters that are not entity ids."""
+        values: dict[str, Any] = {}
         for name in route.path_params:
+            if path_values and name in path_values:
+                values[name] = path_values[name]
+                continue
             kind = name.removesuffix("_id")
             if not name.endswith("_id") or kind not in self.targets:
                 raise UnfillableParameterError(name)
@@ -419,8 +442,11 @@ def _mentions(body: Any, entity: str) -> bool:
 # --- calling and judging ---------------------------------------------------------------------
 
 
-def send(client: Client, call: Call, headers: Mapping[str, str] | None = None) -> HttpResponse:
-    """Send one request inside a savepoint, so a failing route cannot poison the next one."""
+def send(
+    client: Client, call: Call, headers: Mapping[str, str] | None = None, *, secure: bool = False
+) -> HttpResponse:
+    """Send one request inside a savepoint, so a failing route cannot poison the next one;
+    ``secure`` sends it as HTTPS."""
     with transaction.atomic():
         if call.json_body is not None:
             response = client.generic(
@@ -429,6 +455,7 @@ def send(client: Client, call: Call, headers: Mapping[str, str] | None = None) -
                 json.dumps(call.json_body),
                 content_type="application/json",
                 headers=headers,
+                secure=secure,
             )
         elif call.form is not None:
             response = client.generic(
@@ -437,9 +464,10 @@ def send(client: Client, call: Call, headers: Mapping[str, str] | None = None) -
                 encode_multipart(BOUNDARY, call.form),
                 content_type=MULTIPART_CONTENT,
                 headers=headers,
+                secure=secure,
             )
         else:
-            response = client.generic(call.method, call.url, headers=headers)
+            response = client.generic(call.method, call.url, headers=headers, secure=secure)
         if response.status_code >= 500:
             transaction.set_rollback(True)
     return cast(HttpResponse, response)
@@ -774,7 +802,7 @@ def test_routes_are_discovered() -> None:
 
 
 def test_public_routes_are_exactly_the_unauthenticated_ones() -> None:
-    unauthenticated = {route.key for route in ROUTES if route.is_public}
+    unauthenticated = {route.key for route in ROUTES if route.is_public} - DEVICE_ROUTES.keys()
     unlisted = sorted(unauthenticated - PUBLIC_ROUTES.keys())
     stale = sorted(PUBLIC_ROUTES.keys() - unauthenticated)
     assert not unlisted, f"routes without authentication missing from PUBLIC_ROUTES: {unlisted}"
@@ -782,12 +810,22 @@ def test_public_routes_are_exactly_the_unauthenticated_ones() -> None:
     assert all(reason.strip() for reason in PUBLIC_ROUTES.values())
 
 
+def test_device_routes_exist_and_take_no_user_authentication() -> None:
+    routes = {route.key: route for route in ROUTES}
+    stale = sorted(DEVICE_ROUTES.keys() - routes.keys())
+    assert not stale, f"DEVICE_ROUTES lists routes that do not exist: {stale}"
+    with_user_auth = sorted(key for key in DEVICE_ROUTES if not routes[key].is_public)
+    assert not with_user_auth, f"device routes must authenticate devices only: {with_user_auth}"
+    assert all(reason.strip() for reason in DEVICE_ROUTES.values())
+
+
 @pytest.mark.parametrize("route", ROUTES, ids=_ids)
 def test_every_path_parameter_can_be_filled(route: Route) -> None:
     unknown = [
         name
         for name in route.path_params
-        if not name.endswith("_id") or name.removesuffix("_id") not in ENTITY_PARAMS
+        if (not name.endswith("_id") or name.removesuffix("_id") not in ENTITY_PARAMS)
+        and not (route.is_device_route and name in DEVICE_PATH_VALUES)
     ]
     assert not unknown, (
         f"{route}: path parameter(s) {unknown} are not named by entity "
@@ -812,10 +850,32 @@ def test_every_route_is_documented(route: Route) -> None:
     )
 
 
+def device_calls(builder: RequestBuilder, route: Route) -> list[Call]:
+    """A request of a device route for every combination of its non-entity path values."""
+    names = [name for name in route.path_params if name in DEVICE_PATH_VALUES]
+    combinations: list[dict[str, str]] = [{}]
+    for name in names:
+        combinations = [c | {name: v} for c in combinations for v in DEVICE_PATH_VALUES[name]]
+    return [builder.build(route, path_values=values) for values in combinations]
+
+
 def test_anonymous_callers_are_refused(probe: Probe) -> None:
     builder = RequestBuilder(probe.staff_targets, need_schema=False)
     holes: list[str] = []
+    device_calls_made = 0
     for route in ROUTES:
+        if route.is_device_route:
+            for call in device_calls(builder, route):
+                for secure in (False, True):
+                    response = send(Client(raise_request_exception=False), call, secure=secure)
+                    device_calls_made += 1
+                    if response.status_code != 401 or "WWW-Authenticate" not in response:
+                        holes.append(
+                            f"{route} [{call.url}, secure={secure}] -> "
+                            f"{response.status_code}: expected 401 with WWW-Authenticate "
+                            "without device credentials"
+                        )
+            continue
         try:
             call = builder.build(route)
         except UnfillableParameterError as error:
@@ -826,6 +886,7 @@ def test_anonymous_callers_are_refused(probe: Probe) -> None:
             holes.append(f"{route} -> {response.status_code}: {_explain(response)}")
         elif not route.is_public and response.status_code not in {401, 403}:
             holes.append(f"{route} -> {response.status_code}: expected 401 without credentials")
+    assert device_calls_made or not DEVICE_ROUTES
     if holes:
         pytest.fail(
             f"{len(holes)} problem(s) for anonymous callers:\n" + "\n".join(holes), pytrace=False
@@ -859,6 +920,39 @@ def test_session_writes_need_the_csrf_token(probe: Probe) -> None:
         response = send(client, call)
         if response.status_code not in {401, 403}:
             holes.append(f"{route} -> {response.status_code}: expected 403 without a CSRF token")
+    if holes:
+        pytest.fail("\n".join(holes), pytrace=False)
+
+
+@pytest.mark.parametrize("caller_name", ["admin_of_a_session", "admin_of_a_token"])
+def test_device_routes_refuse_people(probe: Probe, caller_name: str) -> None:
+    """A person's session or API token is not a device credential, however powerful."""
+    from anwang.events.models import DeviceEvent
+
+    admin = probe.world.user("community_admin")
+    if caller_name == "admin_of_a_session":
+        connect = session(admin)
+    else:
+        connect = bearer(admin, probe.world.a.community.pk)
+    builder = RequestBuilder(probe.staff_targets)
+    before = DeviceEvent.objects.count()
+    holes: list[str] = []
+    called = 0
+    for route in ROUTES:
+        if not route.is_device_route:
+            continue
+        for call in device_calls(builder, route):
+            for secure in (False, True):
+                client, headers = connect()
+                response = send(client, call, headers, secure=secure)
+                called += 1
+                if response.status_code != 401:
+                    holes.append(
+                        f"{route} [{call.url}, secure={secure}] -> {response.status_code}: "
+                        "expected 401"
+                    )
+    assert called or not DEVICE_ROUTES
+    assert DeviceEvent.objects.count() == before
     if holes:
         pytest.fail("\n".join(holes), pytrace=False)
 

@@ -311,3 +311,38 @@ def test_serve_reports_a_port_in_use(tmp_path):
         result = run_cli("serve", "--port", str(port), env=cli_env(tmp_path), timeout=60)
     assert result.returncode == 1
     assert "could not start" in result.stderr
+
+
+def test_demo_worker_without_a_broker_says_so(monkeypatch, capsys):
+    from anwang import cli
+    from anwang.events import worker
+
+    monkeypatch.setattr(worker, "broker_reachable", lambda address, timeout=1.0: False)
+    local = cli._demo_worker()
+    assert local.mode == "local"
+    assert "No MQTT broker reachable at mqtt://127.0.0.1:1883" in capsys.readouterr().out
+    monkeypatch.setattr(worker, "broker_reachable", lambda address, timeout=1.0: True)
+    on_broker = cli._demo_worker()
+    assert (on_broker.mode, on_broker.client_id) == ("mqtt", "anwang-demo")
+    assert "Event worker: MQTT mqtt://127.0.0.1:1883" in capsys.readouterr().out
+
+
+def test_worker_command_refuses_an_unmigrated_database(tmp_path):
+    result = run_cli("worker", env=cli_env(tmp_path))
+    assert result.returncode == 1
+    assert "anwang migrate" in result.stderr
+
+
+def test_worker_command_runs_without_a_broker_and_stops_cleanly(tmp_path):
+    env = cli_env(tmp_path)
+    assert run_cli("migrate", "-v", "0", env=env).returncode == 0
+    worker = start_cli("worker", env=env)
+    try:
+        worker.wait_for(r"ANWANG_MQTT_URL is not set")
+        # Logged once the worker runs (and Ctrl-C / SIGTERM are handled).
+        worker.wait_for(r"Worker anwang-worker: no MQTT broker")
+        worker.process.send_signal(signal.SIGTERM)
+        assert worker.process.wait(timeout=30) == 0
+    finally:
+        worker.stop()
+    assert "Traceback" not in worker.output()

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 import signal
 import time
 import urllib.request
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from anwang.core import geo
 from anwang.demo.names import MOBILE_PREFIXES, id_number_valid
-from anwang.demo.plan import ELDERLY_AGE, ID_REGION, build_plan
+from anwang.demo.plan import ELDERLY_AGE, ID_REGION, DevicePlan, build_plan
+from anwang.events.adapters.base import InboundMessage, Transport
 from tests.cli_support import cli_env, run_cli, start_cli
 
 PLAN = build_plan()
@@ -106,6 +112,120 @@ def test_tags_follow_ages_and_households():
     assert counts["needs_care"] > 0
 
 
+def _devices(protocol: str) -> list[DevicePlan]:
+    return [d for c in PLAN.communities for d in c.devices if d.protocol == protocol]
+
+
+def test_devices_are_what_a_real_installation_has():
+    kinds = Counter((d.protocol, d.kind) for d in CUIYUAN.devices)
+    assert 60 <= len(CUIYUAN.devices) <= 90
+    entrances = sum(b.units for b in CUIYUAN.buildings)
+    assert kinds["zigbee2mqtt", "smoke"] >= entrances
+    assert kinds["zigbee2mqtt", "contact"] == entrances
+    assert kinds["zigbee2mqtt", "water_leak"] >= 1
+    assert kinds["zigbee2mqtt", "gas"] >= 1
+    assert kinds["zigbee2mqtt", "panic_button"] >= 1
+    assert kinds["hikvision", "access_reader"] >= 3
+    assert kinds["zigbee2mqtt", "gateway"] == kinds["hikvision", "gateway"] == 1
+    names = [d.name for d in CUIYUAN.devices]
+    assert len(set(names)) == len(names)
+    assert "3号楼1单元 烟感" in names
+    assert "北门 摄像机" in names
+    assert "北门 门禁" in names
+    # Every key area and every gate is watched by a Frigate camera linked to it.
+    watched = {d.zone for d in CUIYUAN.devices if d.kind == "camera" and d.protocol == "frigate"}
+    for zone in CUIYUAN.zones:
+        if zone.is_key_area or zone.kind == "gate":
+            assert zone.name in watched, zone.name
+    gates = {zone.name for zone in CUIYUAN.zones if zone.kind == "gate"}
+    assert gates <= {d.zone for d in CUIYUAN.devices if d.kind == "access_reader"}
+    assert all(d.heartbeat_seconds >= 0 for d in CUIYUAN.devices)
+    assert {d.heartbeat_seconds for d in CUIYUAN.devices if d.kind == "smoke"} == {3600}
+    # The neighbour has a handful, so scoping shows on the devices page and the map.
+    assert 5 <= len(WENHUA.devices) <= 10
+
+
+def test_device_source_ids_are_unique_and_in_their_adapters_format():
+    for community in PLAN.communities:
+        keys = [(d.protocol, d.source_id) for d in community.devices]
+        assert len(set(keys)) == len(keys), community.name
+    # Unique across the demo too: a message on the shared broker names no community.
+    for protocol in ("zigbee2mqtt", "frigate", "hikvision"):
+        ids = [d.source_id for d in _devices(protocol)]
+        assert len(set(ids)) == len(ids), protocol
+    for camera in _devices("frigate"):
+        assert re.fullmatch(r"[a-z0-9_]+", camera.source_id), camera
+    for reader in _devices("hikvision"):
+        assert re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", reader.source_id), reader
+
+
+def _message(topic: str, payload: bytes, transport: Transport = "mqtt") -> InboundMessage:
+    return InboundMessage(
+        transport=transport,
+        topic=topic,
+        payload=payload,
+        received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+
+
+def test_adapters_name_the_demo_devices_by_their_source_ids():
+    from anwang.events.adapters.frigate import AVAILABILITY_SOURCE, FrigateAdapter
+    from anwang.events.adapters.hikvision import HikvisionAdapter
+    from anwang.events.adapters.zigbee2mqtt import Zigbee2MqttAdapter
+
+    zigbee = Zigbee2MqttAdapter()
+    known = [d.source_id for d in _devices("zigbee2mqtt")]
+    for name in known:
+        assert name.isascii()
+        state = zigbee.parse(
+            _message(f"zigbee2mqtt/{name}", b'{"tamper": false}'), known_source_ids=known
+        )
+        assert state
+        assert {o.source_id for o in state} == {name}
+        online = zigbee.parse(
+            _message(f"zigbee2mqtt/{name}/availability", b'{"state": "online"}'),
+            known_source_ids=known,
+        )
+        assert [o.source_id for o in online] == [name]
+        assert (
+            zigbee.parse(_message(f"zigbee2mqtt/{name}/set", b"{}"), known_source_ids=known) == []
+        )
+
+    fixture = Path(__file__).parent / "fixtures/payloads/hikvision/access_face_employee_string.json"
+    alert = json.loads(fixture.read_text())
+    hikvision = HikvisionAdapter()
+    for reader in _devices("hikvision"):
+        alert["macAddress"] = reader.source_id
+        body = json.dumps(alert).encode()
+        observed = hikvision.parse(_message("hikvision", body, "http"), known_source_ids=())
+        assert {o.source_id for o in observed} == {reader.source_id}
+
+    available = FrigateAdapter().parse(_message("frigate/available", b"online"))
+    assert [o.source_id for o in available] == [AVAILABILITY_SOURCE]
+    assert AVAILABILITY_SOURCE in {d.source_id for d in CUIYUAN.devices if d.kind == "gateway"}
+
+
+def _near(box: geo.BBox, lon: float, lat: float, metres: float) -> bool:
+    # Degrees per metre at Hangzhou's latitude, generously rounded.
+    dlon, dlat = metres / 96_000, metres / 110_000
+    west, south, east, north = box
+    return west - dlon <= lon <= east + dlon and south - dlat <= lat <= north + dlat
+
+
+def test_devices_sit_inside_the_community_near_what_they_belong_to():
+    for community in PLAN.communities:
+        zones = {zone.name: zone for zone in community.zones}
+        buildings = {b.name: b for b in community.buildings}
+        for device in community.devices:
+            point = (device.longitude, device.latitude)
+            assert geo.contains(community.boundary, point), device
+            if device.zone is not None:
+                assert geo.contains(zones[device.zone].geometry, point), device
+            building = buildings.get(device.name.split("号楼", 1)[0] + "号楼")
+            if building is not None:
+                assert _near(geo.bbox(building.footprint), *point, metres=5), device
+
+
 # --- seeding ---------------------------------------------------------------------------------
 
 
@@ -119,6 +239,7 @@ def test_seed_writes_the_demo_once(fast_passwords, django_assert_max_num_queries
     from anwang.audit.selectors import audit_chain_verify
     from anwang.core.crypto import blind_index
     from anwang.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+    from anwang.devices.models import Device
     from anwang.people.models import HouseholdBinding, Resident, ResidentTagLink
     from anwang.places.models import Community, Grid, Household, Zone
 
@@ -149,6 +270,20 @@ def test_seed_writes_the_demo_once(fast_passwords, django_assert_max_num_queries
     assert Zone.objects.filter(community=cuiyuan, is_key_area=True).count() == 7
     assert ResidentTagLink.objects.filter(resident__community=cuiyuan, tag="living_alone").exists()
     assert Community.objects.filter(slug="wenhua", region=cuiyuan.region).exists()
+    devices = Device.objects.filter(community=cuiyuan)
+    assert devices.count() == len(CUIYUAN.devices)
+    assert Device.objects.filter(community__slug="wenhua").count() == len(WENHUA.devices)
+    assert sorted(devices.values_list("protocol", "source_id")) == sorted(
+        (d.protocol, d.source_id) for d in CUIYUAN.devices
+    )
+    planned_zones = {d.source_id: d.zone for d in CUIYUAN.devices}
+    for device in devices.select_related("zone"):
+        assert (device.zone.name if device.zone else None) == planned_zones[device.source_id]
+        assert device.zone is None or device.zone.community_id == cuiyuan.pk
+        assert device.latitude is not None
+        assert device.longitude is not None
+    camera = devices.get(protocol="frigate", source_id="gate_north")
+    assert (camera.name, camera.kind, camera.heartbeat_seconds) == ("北门 摄像机", "camera", 0)
 
     for account in DEMO_ACCOUNTS:
         user = authenticate(username=account.username, password=DEMO_PASSWORD)
@@ -170,6 +305,7 @@ def test_seed_writes_the_demo_once(fast_passwords, django_assert_max_num_queries
     seeded = AuditEvent.objects.get()
     assert seeded.action == "demo.seed"
     assert seeded.changes["counts"]["residents"] == Resident.objects.count()
+    assert seeded.changes["counts"]["devices"] == Device.objects.count()
     assert audit_chain_verify().ok
 
     with django_assert_max_num_queries(3):
@@ -177,6 +313,50 @@ def test_seed_writes_the_demo_once(fast_passwords, django_assert_max_num_queries
     assert not again.created
     assert Resident.objects.count() == result.counts["residents"]
     assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_demo_devices_show_on_the_devices_page_and_the_map(fast_passwords):
+    from django.test import Client
+
+    from anwang.demo.seed import DEMO_PASSWORD, seed_demo
+    from anwang.places.models import Community
+
+    seed_demo()
+    cuiyuan = Community.objects.get(slug="cuiyuan")
+    wenhua = Community.objects.get(slug="wenhua")
+
+    admin = Client()
+    assert admin.login(username="admin", password=DEMO_PASSWORD)
+    page = admin.get("/devices/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "1号楼1单元 烟感" in html
+    assert "b01/u1/smoke" in html
+    assert "大门 摄像机" not in html  # 文华's, not the admin's community
+    cameras = admin.get("/devices/", {"kind": "camera", "q": "北门"}).content.decode()
+    assert "北门 摄像机" in cameras
+
+    layer = admin.get("/devices/map.geojson").json()
+    assert layer["type"] == "FeatureCollection"
+    assert sorted(f["properties"]["name"] for f in layer["features"]) == sorted(
+        d.name for d in CUIYUAN.devices
+    )
+    planned = {d.name: d for d in CUIYUAN.devices}
+    for feature in layer["features"]:
+        device = planned[feature["properties"]["name"]]
+        assert feature["geometry"]["coordinates"] == [device.longitude, device.latitude]
+        assert feature["properties"]["device_kind"] == device.kind
+    assert admin.get("/devices/map.geojson", {"community": wenhua.pk}).status_code == 404
+
+    supervisor = Client()
+    assert supervisor.login(username="supervisor", password=DEMO_PASSWORD)
+    neighbour = supervisor.get("/devices/map.geojson", {"community": wenhua.pk}).json()
+    assert sorted(f["properties"]["name"] for f in neighbour["features"]) == sorted(
+        d.name for d in WENHUA.devices
+    )
+    both = supervisor.get("/devices/map.geojson", {"community": cuiyuan.pk}).json()
+    assert len(both["features"]) == len(CUIYUAN.devices)
 
 
 @pytest.mark.django_db
@@ -218,6 +398,8 @@ def test_demo_command_serves_and_stops_cleanly(tmp_path):
         demo.stop()
     output = demo.output()
     assert "Demo community created" in output
+    # The event worker runs beside the web server, on a broker or saying it has none.
+    assert "Event worker: MQTT" in output or "No MQTT broker reachable" in output
     assert "Traceback" not in output
 
     # The second start finds the demo and does not seed it again.

@@ -33,10 +33,11 @@ if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
     from anwang.config import AnwangSettings
+    from anwang.events.worker import EventWorker
 
 SETTINGS_MODULE = "anwang.project.settings"
 SECRET_SETTINGS = frozenset({"secret_key", "encryption_keys", "index_key"})
-URL_SETTINGS = frozenset({"database_url", "email_url"})
+URL_SETTINGS = frozenset({"database_url", "email_url", "mqtt_url"})
 
 
 class CommandError(Exception):
@@ -391,6 +392,47 @@ def run_services(services: Sequence[Service]) -> int:
     return asyncio.run(_supervise(services))
 
 
+def event_worker(*, mqtt_url: str, client_id: str | None = None) -> EventWorker:
+    """The event worker as configured, on ``mqtt_url`` (empty: no broker)."""
+    from anwang.config import get_settings
+    from anwang.events.worker import EventWorker
+
+    config = get_settings()
+    return EventWorker(
+        mqtt_url=mqtt_url,
+        client_id=client_id or config.mqtt_client_id,
+        topics=[topic.strip() for topic in config.mqtt_topics.split(",") if topic.strip()],
+        ca_file=config.mqtt_ca_file,
+        batch_size=config.worker_batch_size,
+        batch_ms=config.worker_batch_ms,
+    )
+
+
+DEMO_BROKER = "mqtt://127.0.0.1:1883"
+DEMO_CLIENT_ID = "anwang-demo"
+
+
+def _demo_worker() -> EventWorker:
+    """The demo's worker: on the configured broker, else a local one if it answers, else
+    without a broker (HTTP and in-process input only), saying which."""
+    from anwang.config import get_settings
+    from anwang.events.worker import BrokerAddress, broker_reachable
+
+    configured = get_settings().mqtt_url
+    url = configured or DEMO_BROKER
+    address = BrokerAddress.from_url(url)
+    if configured or broker_reachable(address):
+        print(f"事件处理 / Event worker: MQTT {address.shown()}", flush=True)
+        return event_worker(mqtt_url=url, client_id=None if configured else DEMO_CLIENT_ID)
+    print(
+        f"没有可用的 MQTT 代理（{address.shown()}），事件处理只接收 HTTP 和进程内输入 / "
+        f"No MQTT broker reachable at {address.shown()}: the event worker takes HTTP and "
+        "in-process input only.",
+        flush=True,
+    )
+    return event_worker(mqtt_url="", client_id=DEMO_CLIENT_ID)
+
+
 # --- subcommands ------------------------------------------------------------------------------
 
 
@@ -417,7 +459,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 counts = result.counts
                 print(
                     f"已生成演示社区 / Demo community created: {counts['households']} 户 "
-                    f"households, {counts['residents']} 名居民 residents.",
+                    f"households, {counts['residents']} 名居民 residents, "
+                    f"{counts['devices']} 台设备 devices.",
                     flush=True,
                 )
             else:
@@ -442,7 +485,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("\n".join(lines), flush=True)
 
     return run_services(
-        [WebServer(host=args.host, port=args.port, access_log=False, on_started=banner)]
+        [
+            WebServer(host=args.host, port=args.port, access_log=False, on_started=banner),
+            _demo_worker(),
+        ]
     )
 
 
@@ -476,6 +522,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         ]
     )
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the event pipeline: MQTT in, events stored, acknowledged after commit."""
+    setup_django(args.home)
+    from anwang.config import get_settings
+
+    pending = _pending_migrations()
+    if pending:
+        raise CommandError(f"{pending} database migration(s) not applied; run `anwang migrate`")
+    config = get_settings()
+    if not config.mqtt_url:
+        print(
+            "anwang worker: ANWANG_MQTT_URL is not set; taking HTTP and in-process input only "
+            "(device heartbeats are still checked)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return run_services([event_worker(mqtt_url=config.mqtt_url)])
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -911,6 +976,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="reverse proxies trusted for X-Forwarded-Proto (default: 127.0.0.1)",
     )
+
+    command("worker", cmd_worker, "run the event pipeline (MQTT broker -> stored events)")
 
     migrate = command("migrate", cmd_migrate, "apply database migrations")
     migrate.add_argument("migrate_args", nargs="*", help="optional app label and migration")

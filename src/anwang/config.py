@@ -106,6 +106,52 @@ class AnwangSettings(BaseSettings):
         description="Address people use to reach this server; used in emailed links.",
     )
 
+    mqtt_url: str = Field(
+        default="",
+        description="MQTT broker the worker subscribes to: `mqtt://user:password@host:1883`, or "
+        "`mqtts://...:8883` for TLS. Empty: the worker takes HTTP and in-process input only.",
+    )
+    mqtt_ca_file: str = Field(
+        default="",
+        description="CA certificate file for `mqtts://` brokers; empty uses the system's "
+        "trusted certificates.",
+    )
+    mqtt_client_id: str = Field(
+        default="anwang-worker",
+        description="MQTT client id of the worker. The broker keeps this id's persistent "
+        "session (its unacknowledged messages) while the worker is down; give each worker of a "
+        "deployment its own.",
+    )
+    mqtt_topics: str = Field(
+        default="zigbee2mqtt/#,frigate/#,anwang/+/+/event",
+        description="Comma-separated topic filters the worker subscribes to with QoS 1.",
+    )
+    worker_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=5000,
+        description="Most messages the worker stores in one transaction.",
+    )
+    worker_batch_ms: int = Field(
+        default=20,
+        ge=0,
+        le=5000,
+        description="How long the worker waits for more messages to fill a batch, in ms.",
+    )
+    ingest_max_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest body accepted by HTTP ingestion (`/api/v1/ingest/...`), in bytes; "
+        "camera posts with JPEG parts need room.",
+    )
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _known_broker(cls, value: str) -> str:
+        if value and not value.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("mqtt_url must start with mqtt:// or mqtts://")
+        return value
+
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str) -> str:

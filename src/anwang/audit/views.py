@@ -23,7 +23,7 @@ from anwang.audit.selectors import (
     audit_visible_community_ids,
 )
 from anwang.audit.services import REDACTED
-from anwang.core.pages import paginate
+from anwang.core.pages import is_htmx, paginate
 from anwang.core.selectors import visible_communities
 
 PAGE_SIZE = 50
@@ -135,6 +135,6 @@ def verify(request: HttpRequest) -> HttpResponse:
     audit_require_reader(scope_for(request.user))
     report = audit_chain_verify()
     context = {"report": report, "message": describe_report(report)}
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         return render(request, "audit/_verify_result.html", context)
     return render(request, "audit/verify.html", context)

@@ -35,6 +35,11 @@ def page_scope(request: HttpRequest) -> Scope:
     return scope_for(request.user)
 
 
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether htmx asked, wanting a fragment rather than the whole page."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def int_param(value: str | None) -> int | None:
     """A whole number from a query parameter; ``None`` when empty or not a number."""
     if not value:

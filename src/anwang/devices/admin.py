@@ -28,7 +28,14 @@ class DeviceAdmin(AuditedModelAdmin):
     list_select_related = ("community",)
     search_fields = ("name", "source_id", "note")
     raw_id_fields = ("zone",)
-    readonly_fields = ("last_seen_at", "battery", "status")
+    readonly_fields = (
+        "last_seen_at",
+        "battery",
+        "status",
+        "ingest_rejections",
+        "last_rejected_at",
+        "last_rejection_reason",
+    )
 
 
 @admin.register(DeviceCredential)

@@ -5,18 +5,23 @@ Reads are scoped: a device of a community the caller cannot see is 404. Writes g
 community (403 when the caller can see it but not edit it).
 """
 
-from typing import Any
+from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from anwang.accounts.models import User
-from anwang.accounts.selectors import Scope
+from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.core.api_helpers import request_scope
+from anwang.core.errors import ServiceError
+from anwang.core.tables import CONTENT_TYPES
 from anwang.devices import selectors, services
 from anwang.devices.choices import DeviceKind, DeviceStatus, Protocol
+from anwang.devices.importing import export_file
 from anwang.devices.models import Device, DeviceCredential
 from anwang.devices.schemas import (
     CredentialIn,
@@ -27,7 +32,7 @@ from anwang.devices.schemas import (
     DevicePatch,
 )
 from anwang.places import selectors as place_selectors
-from anwang.places.models import Zone
+from anwang.places.models import Community, Zone
 
 router = Router(tags=["devices"])
 PAGE_SIZE = 50
@@ -65,6 +70,69 @@ def device_list(
         status=status,
         include_retired=include_retired,
     )
+
+
+_FILE_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "The devices as a spreadsheet (attachment), in the columns of the "
+            "import followed by status, last seen and battery.",
+            "content": {
+                content_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                for content_type in CONTENT_TYPES.values()
+            },
+        }
+    }
+}
+
+
+def _export_community(scope: Scope, community_id: int | None) -> Community:
+    """The community given (404 unless its devices are visible), or the only one whose devices
+    the caller may see; 403 for a caller who may see devices nowhere."""
+    if not (acts_platform_wide(scope) or scope.has_anywhere(selectors.VIEW)):
+        raise PermissionDenied
+    if community_id is None:
+        ids = scope.community_ids(selectors.VIEW)
+        if len(ids) != 1:
+            raise ServiceError(_("Choose a community."), field="community_id")
+        community_id = next(iter(ids))
+    if not selectors.can_view(scope, community_id):
+        raise Http404
+    return Community.objects.get(pk=community_id)
+
+
+@router.get(
+    "/devices/export", summary="Export devices as .xlsx or .csv", openapi_extra=_FILE_RESPONSE
+)
+def device_export(
+    request: HttpRequest,
+    community_id: int | None = None,
+    format: Literal["xlsx", "csv"] = "xlsx",
+    q: str | None = None,
+    kind: DeviceKind | None = None,
+    protocol: Protocol | None = None,
+    zone_id: int | None = None,
+    status: DeviceStatus | None = None,
+    include_retired: bool = False,
+) -> HttpResponse:
+    """The devices of one community that the list's filters select, in a file the import
+    reads again; retired ones only with ``include_retired``."""
+    scope = request_scope(request)
+    community = _export_community(scope, community_id)
+    devices = selectors.device_list(
+        scope,
+        community_id=community.pk,
+        q=q,
+        kind=kind,
+        protocol=protocol,
+        zone_id=zone_id,
+        status=status,
+        include_retired=include_retired,
+    )
+    content, file_name, content_type = export_file(devices, community=community, file_format=format)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
 
 
 @router.post("/devices", response={201: DeviceOut}, summary="Register a device")

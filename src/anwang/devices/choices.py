@@ -45,3 +45,21 @@ class CredentialKind(models.TextChoices):
     HMAC = "hmac", _("HMAC signing secret")
     HTTP_BASIC = "http_basic", _("HTTP Basic password")
     HTTP_DIGEST = "http_digest", _("HTTP Digest password")
+
+
+class IngestRejection(models.TextChoices):
+    """Why a request to HTTP ingestion was refused (stable codes, also the API's ``code``)."""
+
+    CREDENTIALS_MISSING = "credentials_missing", _("No credentials")
+    BAD_CREDENTIALS = "bad_credentials", _("Wrong credentials")
+    CREDENTIAL_REVOKED = "credential_revoked", _("Revoked credential")
+    DEVICE_RETIRED = "device_retired", _("Retired device")
+    TLS_REQUIRED = "tls_required", _("Password sent without TLS")
+    BAD_SIGNATURE = "bad_signature", _("Bad signature")
+    STALE_TIMESTAMP = "stale_timestamp", _("Stale timestamp")
+    REPLAYED = "replayed", _("Replayed request")
+    STALE_NONCE = "stale_nonce", _("Expired Digest nonce")
+    BODY_TOO_LARGE = "body_too_large", _("Body too large")
+    UNUSABLE_MESSAGE = "unusable_message", _("Malformed or unusable message")
+    FOREIGN_DEVICE = "foreign_device", _("Another device's message")
+    WRONG_PROTOCOL = "wrong_protocol", _("Another protocol's message")

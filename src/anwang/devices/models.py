@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from anwang.core.crypto import EncryptedCharField
 from anwang.core.models import TimeStampedModel
-from anwang.devices.choices import CredentialKind, DeviceKind, DeviceStatus, Protocol
+from anwang.devices.choices import (
+    CredentialKind,
+    DeviceKind,
+    DeviceStatus,
+    IngestRejection,
+    Protocol,
+)
 
 DEFAULT_HEARTBEAT_SECONDS = 600
 
@@ -57,6 +63,15 @@ class Device(TimeStampedModel):
     )
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    ingest_rejections = models.PositiveIntegerField(
+        _("refused HTTP requests"),
+        default=0,
+        help_text=_("Requests to HTTP ingestion that named this device and were refused."),
+    )
+    last_rejected_at = models.DateTimeField(_("last refused at"), null=True, blank=True)
+    last_rejection_reason = models.CharField(
+        _("last refusal reason"), max_length=30, choices=IngestRejection.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("device")
@@ -116,6 +131,7 @@ class DeviceCredential(models.Model):
         verbose_name = _("device credential")
         verbose_name_plural = _("device credentials")
         ordering = ["device", "-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "username"], name="device_credential_login_idx")]
 
     def __str__(self) -> str:
         return f"{self.device} · {self.get_kind_display()}"
@@ -124,3 +140,30 @@ class DeviceCredential(models.Model):
     def community_id(self) -> int:
         """The community of the device (for audit entries)."""
         return int(self.device.community_id)
+
+
+class DeviceReplayMark(models.Model):
+    """A signature or Digest (nonce, count) a credential has used, kept until a request
+    carrying it would be refused as stale anyway, so it cannot be used twice."""
+
+    credential = models.ForeignKey(
+        DeviceCredential,
+        on_delete=models.CASCADE,
+        related_name="replay_marks",
+        verbose_name=_("credential"),
+    )
+    # A SHA-256 of what was used: fixed length, and the signature itself is not kept.
+    value = models.CharField(_("value"), max_length=64)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("replay mark")
+        verbose_name_plural = _("replay marks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "value"], name="device_replay_mark_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id}:{self.value[:12]}"

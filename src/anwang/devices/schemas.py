@@ -6,7 +6,12 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from anwang.devices.choices import CredentialKind, DeviceKind, DeviceStatus, Protocol
+from anwang.devices.choices import (
+    CredentialKind,
+    DeviceKind,
+    DeviceStatus,
+    Protocol,
+)
 
 
 class DeviceOut(Schema):
@@ -27,6 +32,14 @@ class DeviceOut(Schema):
     status: DeviceStatus
     retired_at: datetime | None
     note: str
+    ingest_rejections: int = Field(
+        description="Requests to HTTP ingestion that named this device and were refused."
+    )
+    last_rejected_at: datetime | None
+    last_rejection_reason: str = Field(
+        description="The code of the last refusal (the error `code` the device was sent), "
+        "empty if none."
+    )
 
 
 class DeviceIn(Schema):

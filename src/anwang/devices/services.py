@@ -7,19 +7,29 @@ community's devices gets 404), validates the input with translated errors on the
 concern, and records an audit entry in the same transaction. Without ``actor`` and ``scope``
 the call is the system itself (commands, demo data).
 
+HTTP ingestion authenticates devices, not people: :func:`device_authenticate_http` has no
+actor, counts refusals against the device a request names and writes no audit entry (device
+traffic is not audited, like device events).
+
 A retired device keeps its history (events, audit) but frees its source identity, so a
 replacement can be registered under the same Zigbee2MQTT name or camera serial.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import hashlib
+import hmac
+import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,8 +38,14 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, authorize
 from anwang.audit.services import audit_batch, audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
-from anwang.devices.choices import CredentialKind, DeviceKind, Protocol
-from anwang.devices.models import DEFAULT_HEARTBEAT_SECONDS, Device, DeviceCredential
+from anwang.devices import http_auth
+from anwang.devices.choices import CredentialKind, DeviceKind, IngestRejection, Protocol
+from anwang.devices.models import (
+    DEFAULT_HEARTBEAT_SECONDS,
+    Device,
+    DeviceCredential,
+    DeviceReplayMark,
+)
 from anwang.places.models import Community, Zone
 
 
@@ -58,6 +74,10 @@ CREDENTIAL_FIELDS = ("device", "kind", "username", "digest", "secret", "revoked_
 CREDENTIAL_REDACT = ("digest", "secret")
 MAX_HEARTBEAT_SECONDS = 7 * 24 * 3600
 TOKEN_PREFIX = "awd_"  # noqa: S105 - a marker, not a secret
+SIGNATURE_HEADER = "X-Anwang-Signature"
+KEY_HEADER = "X-Anwang-Key"
+
+logger = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -410,6 +430,320 @@ def device_credential_revoke(
             redact=CREDENTIAL_REDACT,
         )
     return credential
+
+
+# --------------------------------------------------------------------------- HTTP ingestion
+
+
+@dataclass(frozen=True)
+class HttpAttempt:
+    """What a request to HTTP ingestion presents: enough to authenticate the device."""
+
+    method: str
+    path: str
+    """The path and query string as the client sent them (Digest's ``uri``)."""
+    headers: Mapping[str, str]
+    """Looked up by their canonical names: pass Django's case-insensitive ``request.headers``."""
+    secure: bool
+    """Whether the request came over TLS (directly or through a trusted proxy)."""
+    body: bytes | None
+    """The raw body, or ``None`` when it was larger than the ingestion limit."""
+    now: dt.datetime
+
+
+class DeviceAuthError(ServiceError):
+    """A request to HTTP ingestion refused before its body is used; ``code`` is one of
+    :class:`IngestRejection`. A 401 carries ``WWW-Authenticate`` challenges (``stale``: the
+    Digest nonce only expired)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status: int = 401,
+        device: Device | None = None,
+        stale: bool = False,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.device = device
+        self.stale = stale
+
+
+def device_ingest_rejection_record(*, device: Device, reason: str, at: dt.datetime) -> None:
+    """Count a refused ingestion request against the device it named (kept even when the
+    request's own transaction is rolled back: call it outside that transaction)."""
+    Device.objects.filter(pk=device.pk).update(
+        ingest_rejections=F("ingest_rejections") + 1,
+        last_rejected_at=at,
+        last_rejection_reason=reason,
+    )
+
+
+def _refuse(
+    message: str,
+    code: IngestRejection,
+    attempt: HttpAttempt,
+    *,
+    devices: Iterable[Device] = (),
+    status: int = 401,
+    stale: bool = False,
+) -> DeviceAuthError:
+    """The error to raise, counted against the device when exactly one is named."""
+    named = {device.pk: device for device in devices}
+    device = next(iter(named.values())) if len(named) == 1 else None
+    if device is not None:
+        device_ingest_rejection_record(device=device, reason=code, at=attempt.now)
+    else:
+        logger.warning("HTTP ingestion refused (%s) for no identifiable device", code)
+    return DeviceAuthError(message, code=code, status=status, device=device, stale=stale)
+
+
+def _bad_credentials(attempt: HttpAttempt, devices: Iterable[Device] = ()) -> DeviceAuthError:
+    return _refuse(
+        _("The device credentials are not valid."),
+        IngestRejection.BAD_CREDENTIALS,
+        attempt,
+        devices=devices,
+    )
+
+
+def _usable(credential: DeviceCredential, attempt: HttpAttempt) -> Device:
+    """The credential's device, if both are still in service."""
+    device = credential.device
+    if device.retired_at is not None:
+        raise _refuse(
+            _("This device was retired and may no longer send events."),
+            IngestRejection.DEVICE_RETIRED,
+            attempt,
+            devices=[device],
+            status=403,
+        )
+    if credential.revoked_at is not None:
+        raise _refuse(
+            _("This credential was revoked."),
+            IngestRejection.CREDENTIAL_REVOKED,
+            attempt,
+            devices=[device],
+        )
+    return device
+
+
+def _body_read(device: Device, attempt: HttpAttempt) -> Device:
+    if attempt.body is None:
+        raise _refuse(
+            _("The body is larger than %(limit)d bytes.")
+            % {"limit": settings.ANWANG_INGEST_MAX_BYTES},
+            IngestRejection.BODY_TOO_LARGE,
+            attempt,
+            devices=[device],
+            status=413,
+        )
+    return device
+
+
+def _mark_used(credential: DeviceCredential, value: str, expires_at: dt.datetime) -> bool:
+    """Remember a signature or nonce count until it expires; ``False`` if it was used already.
+    Expired marks are purged on the way (they can no longer be accepted anyway)."""
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            DeviceReplayMark.objects.filter(expires_at__lt=timezone.now()).delete()
+            DeviceReplayMark.objects.create(
+                credential=credential, value=digest, expires_at=expires_at
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _replayed(attempt: HttpAttempt, device: Device) -> DeviceAuthError:
+    return _refuse(
+        _("This request was already received once; sign each request anew."),
+        IngestRejection.REPLAYED,
+        attempt,
+        devices=[device],
+    )
+
+
+def _by_login(kind: str, username: str) -> list[DeviceCredential]:
+    return list(
+        DeviceCredential.objects.filter(kind=kind, username=username)
+        .select_related("device")
+        .order_by("pk")
+    )
+
+
+def _authenticate_token(raw: str, attempt: HttpAttempt) -> Device:
+    credential = (
+        DeviceCredential.objects.filter(kind=CredentialKind.TOKEN, digest=token_digest(raw))
+        .select_related("device")
+        .first()
+    )
+    if credential is None:
+        raise _bad_credentials(attempt)
+    return _body_read(_usable(credential, attempt), attempt)
+
+
+def _authenticate_signature(header: str, attempt: HttpAttempt) -> Device:
+    key = attempt.headers.get(KEY_HEADER, "").strip()
+    credential = None
+    if key.isascii() and key.isdigit() and len(key) < 19:
+        credential = (
+            DeviceCredential.objects.filter(kind=CredentialKind.HMAC, pk=int(key))
+            .select_related("device")
+            .first()
+        )
+    if credential is None:
+        raise _refuse(
+            _(
+                "Name the signing key in the %(header)s header: the id of the device's HMAC "
+                "credential."
+            )
+            % {"header": KEY_HEADER},
+            IngestRejection.BAD_CREDENTIALS,
+            attempt,
+        )
+    device = _body_read(_usable(credential, attempt), attempt)
+    assert attempt.body is not None
+    try:
+        signature = http_auth.parse_signature(header)
+    except http_auth.MalformedCredentialsError:
+        raise _refuse(
+            _('The %(header)s header must read "t=<unix seconds>,v1=<hex HMAC-SHA256>".')
+            % {"header": SIGNATURE_HEADER},
+            IngestRejection.BAD_SIGNATURE,
+            attempt,
+            devices=[device],
+        ) from None
+    if not http_auth.signature_matches(credential.secret, signature, attempt.body):
+        raise _refuse(
+            _("The signature does not match the body."),
+            IngestRejection.BAD_SIGNATURE,
+            attempt,
+            devices=[device],
+        )
+    if not http_auth.timestamp_is_fresh(signature.timestamp, attempt.now.timestamp()):
+        raise _refuse(
+            _(
+                "The signature's timestamp is more than %(seconds)d seconds from the server's "
+                "clock; check the device's clock."
+            )
+            % {"seconds": http_auth.SIGNATURE_TOLERANCE_SECONDS},
+            IngestRejection.STALE_TIMESTAMP,
+            attempt,
+            devices=[device],
+        )
+    expires = signature.timestamp + http_auth.SIGNATURE_TOLERANCE_SECONDS
+    # The mark is the signature this server computes, not the header's text: a replay with
+    # the candidates reordered or repeated is the same request.
+    used = http_auth.sign(credential.secret, signature.timestamp, attempt.body)
+    if not _mark_used(credential, f"v1:{used}", _at(expires)):
+        raise _replayed(attempt, device)
+    return device
+
+
+def _at(unix: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(unix, tz=dt.UTC)
+
+
+def _tls_required(attempt: HttpAttempt, candidates: list[DeviceCredential]) -> DeviceAuthError:
+    return _refuse(
+        _("HTTP Basic and Digest passwords are accepted over HTTPS only."),
+        IngestRejection.TLS_REQUIRED,
+        attempt,
+        devices=[c.device for c in candidates],
+        status=403,
+    )
+
+
+def _authenticate_basic(credentials: str, attempt: HttpAttempt) -> Device:
+    try:
+        username, password = http_auth.parse_basic(credentials)
+    except http_auth.MalformedCredentialsError:
+        raise _bad_credentials(attempt) from None
+    candidates = _by_login(CredentialKind.HTTP_BASIC, username)
+    if not attempt.secure:
+        raise _tls_required(attempt, candidates)
+    # Every candidate is compared, so the time taken does not tell how many there are.
+    matching = [c for c in candidates if hmac.compare_digest(c.secret.encode(), password.encode())]
+    if not matching:
+        raise _bad_credentials(attempt, [c.device for c in candidates])
+    return _body_read(_usable(_prefer_active(matching), attempt), attempt)
+
+
+def _prefer_active(matching: list[DeviceCredential]) -> DeviceCredential:
+    return next((c for c in matching if c.revoked_at is None), matching[0])
+
+
+def _authenticate_digest(credentials: str, attempt: HttpAttempt) -> Device:
+    try:
+        digest = http_auth.parse_digest(credentials)
+    except http_auth.MalformedCredentialsError:
+        raise _bad_credentials(attempt) from None
+    candidates = _by_login(CredentialKind.HTTP_DIGEST, digest.username)
+    if not attempt.secure:
+        raise _tls_required(attempt, candidates)
+    devices = [c.device for c in candidates]
+    if (
+        digest.realm != http_auth.REALM
+        or digest.uri != attempt.path
+        or (digest.opaque is not None and digest.opaque != http_auth.opaque())
+    ):
+        raise _bad_credentials(attempt, devices)
+    matching = [
+        c
+        for c in candidates
+        if http_auth.digest_matches(digest, password=c.secret, method=attempt.method)
+    ]
+    if not matching:
+        raise _bad_credentials(attempt, devices)
+    credential = _prefer_active(matching)
+    device = _usable(credential, attempt)
+    state = http_auth.nonce_state(digest.nonce, attempt.now.timestamp())
+    if state == "forged":
+        raise _bad_credentials(attempt, [device])
+    if state == "stale":
+        # The normal Digest re-challenge (the client kept an old nonce): not counted.
+        raise DeviceAuthError(
+            _("The Digest nonce expired; answer the new challenge."),
+            code=IngestRejection.STALE_NONCE,
+            device=device,
+            stale=True,
+        )
+    _body_read(device, attempt)
+    expires = _at(http_auth.nonce_expires_at(digest.nonce))
+    if not _mark_used(credential, f"digest:{digest.nonce}:{digest.nc}", expires):
+        raise _replayed(attempt, device)
+    return device
+
+
+def device_authenticate_http(*, attempt: HttpAttempt) -> Device:
+    """The device a request to HTTP ingestion comes from, proven by a device token
+    (``Authorization: Bearer``), an HMAC signature (``X-Anwang-Signature`` with
+    ``X-Anwang-Key``), or HTTP Basic or Digest over TLS. Raises :class:`DeviceAuthError`
+    otherwise, counting the refusal against the device when the request names one."""
+    signature = attempt.headers.get(SIGNATURE_HEADER)
+    if signature is not None:
+        return _authenticate_signature(signature, attempt)
+    scheme, credentials = http_auth.split_authorization(attempt.headers.get("Authorization", ""))
+    if scheme == "bearer" and credentials:
+        return _authenticate_token(credentials, attempt)
+    if scheme == "basic":
+        return _authenticate_basic(credentials, attempt)
+    if scheme == "digest":
+        return _authenticate_digest(credentials, attempt)
+    if scheme:
+        raise _bad_credentials(attempt)
+    raise DeviceAuthError(
+        _(
+            "Send a device token, an %(header)s signature, or HTTP Basic or Digest credentials "
+            "(over HTTPS)."
+        )
+        % {"header": SIGNATURE_HEADER},
+        code=IngestRejection.CREDENTIALS_MISSING,
+    )
 
 
 # --------------------------------------------------------------------------- import

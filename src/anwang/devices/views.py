@@ -9,11 +9,13 @@ switcher in the top bar; devices of a community the person cannot see are 404.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,12 +25,12 @@ from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.core.errors import ServiceError
 from anwang.core.pages import int_param, page_scope, page_user, paginate, submit_form
 from anwang.core.selectors import current_community
+from anwang.core.tables import CONTENT_TYPES, ImportRejectedError
 from anwang.devices import selectors, services
 from anwang.devices.choices import DeviceKind, DeviceStatus, Protocol
 from anwang.devices.forms import CredentialForm, DeviceForm, ImportForm
-from anwang.devices.importing import COLUMNS
+from anwang.devices.importing import DEVICES, export_file
 from anwang.devices.models import Device
-from anwang.people.importing import ImportRejectedError
 from anwang.places.models import Community, Zone
 
 # --------------------------------------------------------------------------- helpers
@@ -61,6 +63,47 @@ def _zones(community_id: int) -> Any:
     return Zone.objects.filter(community_id=community_id).order_by("name", "id")
 
 
+LIST_FILTERS = ("q", "kind", "protocol", "status", "zone", "retired")
+"""The query parameters of the device list's filters (the export takes the same)."""
+
+
+def _list_devices(
+    request: HttpRequest, scope: Scope, community: Community
+) -> tuple[QuerySet[Device], dict[str, Any]]:
+    """The community's devices the list's filters select, and the filters as given."""
+    q = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    protocol = request.GET.get("protocol", "")
+    status = request.GET.get("status", "")
+    zone_id = int_param(request.GET.get("zone"))
+    retired = request.GET.get("retired", "") == "yes"
+    devices = selectors.device_list(
+        scope,
+        community_id=community.pk,
+        q=q or None,
+        kind=kind if kind in DeviceKind.values else None,
+        protocol=protocol if protocol in Protocol.values else None,
+        status=status if status in DeviceStatus.values else None,
+        zone_id=zone_id,
+        include_retired=retired,
+    )
+    filters: dict[str, Any] = {
+        "q": q,
+        "kind": kind,
+        "protocol": protocol,
+        "status": status,
+        "zone_id": zone_id,
+        "retired": retired,
+    }
+    return devices, filters
+
+
+def _download(content: bytes, file_name: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
 def _render_form(
     request: HttpRequest,
     form: DeviceForm,
@@ -85,22 +128,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
     status."""
     scope = page_scope(request)
     community = _page_community(request, scope)
-    q = request.GET.get("q", "").strip()
-    kind = request.GET.get("kind", "")
-    protocol = request.GET.get("protocol", "")
-    status = request.GET.get("status", "")
-    zone_id = int_param(request.GET.get("zone"))
-    retired = request.GET.get("retired", "") == "yes"
-    devices = selectors.device_list(
-        scope,
-        community_id=community.pk,
-        q=q or None,
-        kind=kind if kind in DeviceKind.values else None,
-        protocol=protocol if protocol in Protocol.values else None,
-        status=status if status in DeviceStatus.values else None,
-        zone_id=zone_id,
-        include_retired=retired,
-    )
+    devices, filters = _list_devices(request, scope, community)
     page, query = paginate(request, devices)
     return render(
         request,
@@ -109,12 +137,10 @@ def device_list(request: HttpRequest) -> HttpResponse:
             "community": community,
             "page": page,
             "query": query,
-            "q": q,
-            "kind": kind,
-            "protocol": protocol,
-            "status": status,
-            "zone_id": zone_id,
-            "retired": retired,
+            **filters,
+            "export_query": urlencode(
+                [(k, v) for k, v in request.GET.items() if k in LIST_FILTERS and v]
+            ),
             "kinds": DeviceKind.choices,
             "protocols": Protocol.choices,
             "statuses": DeviceStatus.choices,
@@ -261,6 +287,7 @@ def credential_issue(request: HttpRequest, pk: int) -> HttpResponse:
         issued = {
             "id": credential.pk,
             "kind": str(credential.get_kind_display()),
+            "kind_code": credential.kind,
             "username": credential.username,
             "secret": raw,
         }
@@ -290,7 +317,7 @@ def device_import(request: HttpRequest) -> HttpResponse:
     scope = page_scope(request)
     community = _page_community(request, scope, manage=True)
     form = ImportForm(request.POST or None, request.FILES or None)
-    errors: list[dict[str, Any]] = []
+    errors: list[Any] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -302,16 +329,7 @@ def device_import(request: HttpRequest) -> HttpResponse:
                 content=upload.read(),
             )
         except ImportRejectedError as rejected:
-            errors = [
-                {
-                    "row": error.row,
-                    "column_label": " / ".join(COLUMNS[error.column][:2])
-                    if error.column in COLUMNS
-                    else "",
-                    "message": error.message,
-                }
-                for error in rejected.errors
-            ]
+            errors = DEVICES.labelled(rejected.errors)
             form.add_error(None, str(rejected.message))
         except ServiceError as error:
             form.add_error(None, str(error.message))
@@ -323,6 +341,30 @@ def device_import(request: HttpRequest) -> HttpResponse:
         "devices/device_import.html",
         {"form": form, "errors": errors, "community": community},
     )
+
+
+@login_required
+@require_GET
+def device_export(request: HttpRequest) -> HttpResponse:
+    """Download the devices the list shows (same filters) as .xlsx or .csv; the file imports
+    again."""
+    scope = page_scope(request)
+    file_format = request.GET.get("format", "xlsx")
+    if file_format not in CONTENT_TYPES:
+        raise Http404
+    community = _page_community(request, scope)
+    devices, _filters = _list_devices(request, scope, community)
+    return _download(*export_file(devices, community=community, file_format=file_format))
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    """The import workbook: headers in the person's language, an example row that imports, and
+    a sheet explaining each column with the allowed kinds and protocols."""
+    scope = page_scope(request)
+    _page_community(request, scope, manage=True)
+    return _download(DEVICES.template_xlsx(), "devices-template.xlsx", CONTENT_TYPES["xlsx"])
 
 
 @login_required

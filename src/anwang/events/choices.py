@@ -26,6 +26,9 @@ class EventKind(models.TextChoices):
     HEARTBEAT = "heartbeat", _("Heartbeat")
     ACCESS = "access", _("Access control")
     OTHER = "other", _("Other")
+    # Health transitions of the device record itself, made by Anwang rather than reported.
+    DEVICE_OFFLINE = "device.offline", _("Device went offline")
+    DEVICE_ONLINE = "device.online", _("Device back online")
 
 
 class Transport(models.TextChoices):
@@ -33,3 +36,10 @@ class Transport(models.TextChoices):
 
     MQTT = "mqtt", _("MQTT")
     HTTP = "http", _("HTTP")
+
+
+class WorkerMode(models.TextChoices):
+    """Where a worker takes its input from."""
+
+    MQTT = "mqtt", _("MQTT broker")
+    LOCAL = "local", _("HTTP and in-process only")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from anwang.events.choices import EventKind, Transport
+from anwang.events.choices import EventKind, Transport, WorkerMode
 
 
 class DeviceEvent(models.Model):
@@ -123,3 +123,43 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} · {self.reason[:60]}"
+
+
+class WorkerStatus(models.Model):
+    """What a running ``anwang worker`` last said about itself, so the web app can show
+    whether the pipeline works: connected, how far behind, when it last committed."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    host = models.CharField(_("host"), max_length=200, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+    mode = models.CharField(_("input"), max_length=10, choices=WorkerMode.choices)
+    broker = models.CharField(_("broker"), max_length=300, blank=True)
+    connected = models.BooleanField(_("connected to the broker"), default=False)
+    connected_since = models.DateTimeField(_("connected since"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    reported_at = models.DateTimeField(_("last report"))
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
+    last_commit_at = models.DateTimeField(_("last commit"), null=True, blank=True)
+    lag_seconds = models.FloatField(
+        _("lag (seconds)"),
+        default=0,
+        help_text=_("How long the oldest message not yet stored has waited."),
+    )
+    commit_latency_ms = models.FloatField(
+        _("receive-to-commit time of the last batch (ms)"), null=True, blank=True
+    )
+    pending = models.PositiveIntegerField(_("messages waiting"), default=0)
+    messages_total = models.PositiveBigIntegerField(_("messages"), default=0)
+    events_total = models.PositiveBigIntegerField(_("events stored"), default=0)
+    dead_letters_total = models.PositiveBigIntegerField(_("dead letters"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("worker status")
+        verbose_name_plural = _("worker statuses")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

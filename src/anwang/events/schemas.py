@@ -42,3 +42,63 @@ class DeadLetterOut(Schema):
     received_at: datetime
     reprocessed_at: datetime | None
     resolved: bool
+
+
+class IngestOut(Schema):
+    """What one ingestion request stored."""
+
+    events: int = Field(description="New events stored.")
+    duplicates: int = Field(
+        description="Events already stored before (a resent message): nothing new."
+    )
+
+
+class IngestErrorOut(Schema):
+    """The API's one error shape."""
+
+    detail: str = Field(description="What went wrong, in the request's language.")
+    code: str = Field(
+        description="Stable code: unknown_adapter, mqtt_only, credentials_missing, "
+        "bad_credentials, credential_revoked, device_retired, tls_required, bad_signature, "
+        "stale_timestamp, replayed, stale_nonce, body_too_large, unusable_message, "
+        "foreign_device, wrong_protocol."
+    )
+    errors: list[dict[str, Any]]
+
+
+class WorkerOut(Schema):
+    """What one event worker last reported, and what is wrong with it."""
+
+    name: str
+    state: str = Field(description="running, silent (stopped reporting) or stopped.")
+    problems: list[str]
+    host: str
+    pid: int | None
+    mode: str = Field(description="mqtt, or local (HTTP and in-process input only).")
+    broker: str
+    connected: bool
+    connected_since: datetime | None
+    started_at: datetime
+    reported_at: datetime
+    stopped_at: datetime | None
+    last_message_at: datetime | None
+    last_commit_at: datetime | None
+    lag_seconds: float = Field(description="How long the oldest waiting message has waited.")
+    commit_latency_ms: float | None = Field(
+        description="Receive-to-commit time of the last batch's oldest message."
+    )
+    pending: int
+    messages_total: int
+    events_total: int
+    dead_letters_total: int
+    last_error: str
+    last_error_at: datetime | None
+
+
+class PipelineOut(Schema):
+    """Whether device messages are being stored now, and if not, why."""
+
+    ok: bool
+    problems: list[str]
+    checked_at: datetime
+    workers: list[WorkerOut]

@@ -8,13 +8,19 @@ something the caller cannot see raises :class:`Http404`.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from anwang.accounts.choices import Permission
 from anwang.accounts.selectors import Scope, acts_platform_wide
-from anwang.events.models import DeadLetter, DeviceEvent
+from anwang.events.choices import WorkerMode
+from anwang.events.models import DeadLetter, DeviceEvent, WorkerStatus
 
 VIEW = Permission.VIEW_DEVICES
 
@@ -74,3 +80,82 @@ def dead_letter_get(scope: Scope, dead_letter_id: int) -> DeadLetter:
     if found is None:
         raise Http404
     return found
+
+
+STALE_AFTER = dt.timedelta(seconds=15)
+"""A running worker reports every 5 s; silent three times as long, it is not responding."""
+LAG_LIMIT_SECONDS = 10.0
+"""Messages waiting longer than this mean the worker cannot keep up."""
+
+
+@dataclass
+class WorkerHealth:
+    """One worker's last report and what is wrong with it, said for people."""
+
+    status: WorkerStatus
+    state: str
+    """``running``, ``silent`` (stopped reporting without saying so) or ``stopped``."""
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PipelineHealth:
+    """Whether device messages are being stored now, and if not, why."""
+
+    workers: list[WorkerHealth]
+    problems: list[str]
+    checked_at: dt.datetime
+
+    @property
+    def ok(self) -> bool:
+        """No problem: at least one worker runs, connected and keeping up."""
+        return not self.problems
+
+
+def _worker_health(status: WorkerStatus, now: dt.datetime) -> WorkerHealth:
+    if status.stopped_at is not None:
+        return WorkerHealth(status, "stopped")
+    age = now - status.reported_at
+    if age > STALE_AFTER:
+        return WorkerHealth(
+            status,
+            "silent",
+            [
+                _("Worker %(name)s has not reported for %(duration)s: it may have crashed.")
+                % {"name": status.name, "duration": timesince(status.reported_at, now)}
+            ],
+        )
+    problems = []
+    if status.mode == WorkerMode.MQTT and not status.connected:
+        problems.append(
+            _("Worker %(name)s is not connected to the MQTT broker %(broker)s.")
+            % {"name": status.name, "broker": status.broker}
+        )
+    if status.lag_seconds > LAG_LIMIT_SECONDS:
+        problems.append(
+            _("Worker %(name)s is %(seconds)s s behind, with %(pending)s messages waiting.")
+            % {
+                "name": status.name,
+                "seconds": round(status.lag_seconds),
+                "pending": status.pending,
+            }
+        )
+    return WorkerHealth(status, "running", problems)
+
+
+def pipeline_health(scope: Scope, *, now: dt.datetime | None = None) -> PipelineHealth:
+    """The event workers' health as the web app sees it; for people who may see devices."""
+    if not (acts_platform_wide(scope) or scope.has_anywhere(VIEW)):
+        raise PermissionDenied
+    now = now or timezone.now()
+    workers = [_worker_health(status, now) for status in WorkerStatus.objects.order_by("name")]
+    problems = [problem for worker in workers for problem in worker.problems]
+    if not any(worker.state == "running" for worker in workers):
+        problems.insert(
+            0,
+            _(
+                "No event worker is running: device messages are not being stored. "
+                "Start it with `anwang worker`."
+            ),
+        )
+    return PipelineHealth(workers=workers, problems=problems, checked_at=now)

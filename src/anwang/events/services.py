@@ -16,6 +16,7 @@ re-processing a dead letter is a person's action and is audited.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
@@ -30,12 +31,13 @@ from anwang.accounts.choices import Permission
 from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, authorize, authorize_platform_admin
 from anwang.audit.services import audit_record, diff, snapshot
-from anwang.core.errors import ConflictError
+from anwang.core.errors import ConflictError, ServiceError
 from anwang.devices.choices import DeviceStatus, Protocol
 from anwang.devices.models import Device
 from anwang.events.adapters.base import AdapterError, InboundMessage, Observation, Transport
 from anwang.events.adapters.registry import adapter_for
-from anwang.events.models import DeadLetter, DeviceEvent, DeviceState
+from anwang.events.choices import EventKind
+from anwang.events.models import DeadLetter, DeviceEvent, DeviceState, WorkerStatus
 from anwang.places.models import Community
 
 PREVIEW_CHARS = 1000
@@ -49,6 +51,45 @@ _PROTOCOL_OF_ADAPTER: dict[str, str] = {
     "hikvision": Protocol.HIKVISION,
     "anwang": Protocol.ANWANG,
 }
+
+
+class ForeignDeviceError(ServiceError):
+    """A device authenticated over HTTP sent events of another device (or another protocol)."""
+
+    status = 403
+
+
+class UnusableMessageError(ServiceError):
+    """A message received over HTTP that no adapter can use; the sender is told why."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(
+            _("The message cannot be used: %(reasons)s") % {"reasons": " ".join(reasons)},
+            code="unusable_message",
+        )
+        self.reasons = reasons
+
+
+QUIET_VALUES: dict[str, Any] = {
+    "smoke": False,
+    "smoke_test": False,
+    "gas": False,
+    "water_leak": False,
+    "motion": False,
+    "tamper": False,
+    "battery_low": False,
+    "panic": False,
+    "line_crossing": False,
+    "intrusion": False,
+    "video_loss": False,
+    "contact": "closed",
+    "availability": "online",
+    "heartbeat": True,
+}
+"""The normal value of each level-triggered kind. A device's first reading of an attribute
+with its normal value is a baseline (state only, no event): a Zigbee bridge starting up reports
+every sensor's whole state, and 'no smoke' is not news. A first reading of anything else (smoke
+on the first message) is an event."""
 
 
 @dataclass
@@ -89,8 +130,9 @@ def _preview(payload: bytes) -> str:
 class _Batch:
     """The state of one ingestion transaction: devices, states, new events and dead letters."""
 
-    def __init__(self, community: Community | None) -> None:
+    def __init__(self, community: Community | None, device: Device | None = None) -> None:
         self.community = community
+        self.device = device
         self.devices: dict[str, dict[str, list[Device]]] = {}
         self.states: dict[int, dict[str, DeviceState]] = {}
         self.new_states: list[DeviceState] = []
@@ -99,6 +141,7 @@ class _Batch:
         self.duplicates = 0
         self.touched: dict[int, Device] = {}
         self.dead: list[tuple[InboundMessage, str]] = []
+        self.slugs: dict[int, str] | None = None
 
     # ------------------------------------------------------------------ lookups
 
@@ -113,6 +156,12 @@ class _Batch:
                 by_source.setdefault(device.source_id, []).append(device)
             self.devices[protocol] = by_source
         return self.devices[protocol]
+
+    def slug_of(self, community_id: int) -> str:
+        """The short name of a community (loaded once per batch)."""
+        if self.slugs is None:
+            self.slugs = dict(Community.objects.values_list("pk", "slug"))
+        return self.slugs.get(community_id, "")
 
     def state(self, device: Device, attribute: str) -> DeviceState | None:
         """The stored (or, in this batch, updated) state of a device attribute."""
@@ -136,11 +185,17 @@ class _Batch:
         except AdapterError as error:
             self.dead.append((message, error.reason))
             return
+        if self.device is not None:
+            self.check_own(protocol, observations)
         message_id = fingerprint(message)
         unknown: list[str] = []
         ambiguous: list[str] = []
+        topic_community = _topic_community(message) if adapter.name == "anwang" else None
         for observation in observations:
             matches = known.get(observation.source_id, [])
+            if topic_community is not None:
+                # Anwang's own topics name the community: only its device is meant.
+                matches = [d for d in matches if self.slug_of(d.community_id) == topic_community]
             if not matches:
                 unknown.append(observation.source_id)
             elif len(matches) > 1:
@@ -148,7 +203,8 @@ class _Batch:
             else:
                 self.observe(matches[0], observation, message, message_id)
         if unknown:
-            self.dead.append((message, f"Unknown device {', '.join(sorted(set(unknown)))}."))
+            where = f" in community {topic_community}" if topic_community is not None else ""
+            self.dead.append((message, f"Unknown device {', '.join(sorted(set(unknown)))}{where}."))
         if ambiguous:
             self.dead.append(
                 (
@@ -157,6 +213,26 @@ class _Batch:
                     f"{', '.join(sorted(set(ambiguous)))}.",
                 )
             )
+
+    def check_own(self, protocol: str, observations: list[Observation]) -> None:
+        """An authenticated device speaks only for itself, in its own protocol."""
+        assert self.device is not None
+        if protocol != self.device.protocol:
+            raise ForeignDeviceError(
+                _("This device is registered for %(registered)s, not %(sent)s.")
+                % {"registered": self.device.get_protocol_display(), "sent": protocol},
+                code="wrong_protocol",
+            )
+        for observation in observations:
+            if observation.source_id != self.device.source_id:
+                raise ForeignDeviceError(
+                    _(
+                        "The message is from device %(sent)s, but the credentials are those of "
+                        "device %(registered)s."
+                    )
+                    % {"sent": observation.source_id, "registered": self.device.source_id},
+                    code="foreign_device",
+                )
 
     def observe(
         self, device: Device, observation: Observation, message: InboundMessage, message_id: str
@@ -184,6 +260,8 @@ class _Batch:
             )
             self.states[device.pk][observation.attribute] = state
             self.new_states.append(state)
+            if observation.kind in QUIET_VALUES and QUIET_VALUES[observation.kind] == value:
+                return
             previous: Any = None
             previous_change = "first"
         elif state.value == value:
@@ -212,6 +290,7 @@ class _Batch:
 
     def touch(self, device: Device, observation: Observation, message: InboundMessage) -> None:
         """Health: last seen, battery, online/offline."""
+        before = device.status
         offline = observation.kind == "availability" and observation.value in ("offline", False)
         if offline:
             device.status = DeviceStatus.OFFLINE
@@ -223,6 +302,19 @@ class _Batch:
         if observation.battery is not None:
             device.battery = max(0, min(100, round(observation.battery)))
         self.touched[device.pk] = device
+        # Unknown -> online is a first sighting, not news; every other change of health is.
+        if device.status != before and (before, device.status) != (
+            DeviceStatus.UNKNOWN,
+            DeviceStatus.ONLINE,
+        ):
+            health = health_event(
+                device,
+                online=device.status == DeviceStatus.ONLINE,
+                at=message.received_at,
+                key=f"{device.pk}:{device.status}:{fingerprint(message)}",
+                data={"reason": "reported" if offline else "heard_again"},
+            )
+            self.events.setdefault(health.dedup_key, health)
 
     def event(
         self,
@@ -292,6 +384,98 @@ class _Batch:
         )
 
 
+def _topic_community(message: InboundMessage) -> str | None:
+    """The community short name in an ``anwang/<community>/<device>/event`` MQTT topic."""
+    if message.transport != "mqtt":
+        return None
+    parts = message.topic.split("/")
+    return parts[1] if len(parts) == 4 and parts[0] == "anwang" else None
+
+
+def health_event(
+    device: Device, *, online: bool, at: dt.datetime, key: str, data: dict[str, Any]
+) -> DeviceEvent:
+    """The ``device.online``/``device.offline`` event of a change in a device's health."""
+    kind = EventKind.DEVICE_ONLINE if online else EventKind.DEVICE_OFFLINE
+    status = DeviceStatus.ONLINE if online else DeviceStatus.OFFLINE
+    return DeviceEvent(
+        community_id=device.community_id,
+        device=device,
+        kind=kind,
+        attribute=None,
+        value=str(status),
+        previous_value=None,
+        edge_key=None,
+        dedup_key=_sha256("health", key),
+        received_at=at,
+        data=_jsonable(data),
+    )
+
+
+def device_heartbeat_sweep(*, now: dt.datetime | None = None) -> int:
+    """Mark devices offline that have been silent past their expected heartbeat, with one
+    ``device.offline`` event each; how many went offline.
+
+    Only devices heard at least once are swept: one never heard from is unknown, not offline.
+    The event's key is the device and the last time it was seen, so two workers sweeping at
+    once store it once.
+    """
+    now = now or timezone.now()
+    overdue = [
+        device
+        for device in Device.objects.filter(
+            retired_at__isnull=True,
+            heartbeat_seconds__gt=0,
+            last_seen_at__isnull=False,
+            status=DeviceStatus.ONLINE,
+        ).only("pk", "community_id", "last_seen_at", "heartbeat_seconds", "status")
+        if device.last_seen_at is not None
+        and device.last_seen_at + dt.timedelta(seconds=device.heartbeat_seconds) < now
+    ]
+    if not overdue:
+        return 0
+    with transaction.atomic():
+        # The status condition again: a message may have arrived since the list was read.
+        went = 0
+        events = []
+        for device in overdue:
+            changed = Device.objects.filter(
+                pk=device.pk, status=DeviceStatus.ONLINE, last_seen_at=device.last_seen_at
+            ).update(status=DeviceStatus.OFFLINE, updated_at=now)
+            if not changed:
+                continue
+            went += 1
+            assert device.last_seen_at is not None
+            events.append(
+                health_event(
+                    device,
+                    online=False,
+                    at=now,
+                    key=f"{device.pk}:offline:{device.last_seen_at.isoformat()}",
+                    data={
+                        "reason": "heartbeat_missed",
+                        "last_seen_at": device.last_seen_at.isoformat(),
+                        "heartbeat_seconds": device.heartbeat_seconds,
+                    },
+                )
+            )
+        DeviceEvent.objects.bulk_create(events, ignore_conflicts=True)
+    return went
+
+
+def dead_letter_store(*, message: InboundMessage, reason: str) -> DeadLetter:
+    """Keep a message the pipeline failed on (not just could not use), so it can be looked at
+    and re-processed, and the rest of the stream goes on."""
+    dead_letter = _dead_letter(message, reason, None)
+    dead_letter.save()
+    return dead_letter
+
+
+def worker_status_report(*, name: str, values: dict[str, Any]) -> None:
+    """Record what a worker says about itself (one row per worker name)."""
+    WorkerStatus.objects.update_or_create(name=name, defaults=values)
+
+
 def _dead_letter(message: InboundMessage, reason: str, community: Community | None) -> DeadLetter:
     return DeadLetter(
         community=community,
@@ -307,15 +491,26 @@ def _dead_letter(message: InboundMessage, reason: str, community: Community | No
 
 
 def ingest_messages(
-    *, messages: Iterable[InboundMessage], community: Community | None = None
+    *,
+    messages: Iterable[InboundMessage],
+    community: Community | None = None,
+    device: Device | None = None,
+    reject_unusable: bool = False,
 ) -> IngestResult:
     """Store the events of a batch of messages in one transaction; unusable messages become
-    dead letters. With ``community`` (a device authenticated over HTTP), only that community's
-    devices are matched and its dead letters belong to it."""
+    dead letters. With ``community``, only that community's devices are matched and its dead
+    letters belong to it. With ``device`` (authenticated over HTTP), the messages must be that
+    device's own, in its protocol, or :class:`ForeignDeviceError` is raised and nothing is
+    stored. With ``reject_unusable`` (a sender who can be told), a message that would become a
+    dead letter raises :class:`UnusableMessageError` instead and nothing is stored."""
+    if device is not None:
+        community = device.community
     with transaction.atomic():
-        batch = _Batch(community)
+        batch = _Batch(community, device)
         for message in messages:
             batch.add(message)
+        if reject_unusable and batch.dead:
+            raise UnusableMessageError([reason for _message, reason in batch.dead])
         return batch.flush(store_dead_letters=True)
 
 

@@ -7,6 +7,7 @@ from anwang.events import views
 app_name = "events"
 urlpatterns = [
     path("", views.event_list, name="event_list"),
+    path("pipeline/", views.pipeline, name="pipeline"),
     path("dead-letters/", views.dead_letter_list, name="dead_letter_list"),
     path(
         "dead-letters/<int:pk>/reprocess/",

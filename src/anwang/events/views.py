@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from anwang.accounts.choices import Permission
 from anwang.accounts.selectors import acts_platform_wide
 from anwang.core.errors import ServiceError
-from anwang.core.pages import int_param, page_scope, page_user, paginate
+from anwang.core.pages import int_param, is_htmx, page_scope, page_user, paginate
 from anwang.events import selectors, services
 from anwang.events.choices import EventKind
 
@@ -58,8 +58,18 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "device_id": device_id,
             "since": since,
             "kinds": EventKind.choices,
+            "health": selectors.pipeline_health(scope),
         },
     )
+
+
+@login_required
+@require_GET
+def pipeline(request: HttpRequest) -> HttpResponse:
+    """Whether device messages are being stored now: each worker's last report."""
+    health = selectors.pipeline_health(page_scope(request))
+    template = "events/_pipeline_workers.html" if is_htmx(request) else "events/pipeline.html"
+    return render(request, template, {"health": health})
 
 
 @login_required

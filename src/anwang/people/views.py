@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from anwang.accounts.choices import Permission
 from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
-from anwang.core.pages import int_param, page_scope, page_user, submit_form
+from anwang.core.pages import int_param, is_htmx, page_scope, page_user, submit_form
 from anwang.core.selectors import current_community
 from anwang.people import selectors, services
 from anwang.people.choices import BindingStatus, PersonalField, ResidentTag
@@ -32,15 +32,11 @@ from anwang.people.forms import (
     RefuseForm,
     ResidentForm,
 )
-from anwang.people.importing import CONTENT_TYPES, ImportRejectedError, template_xlsx
+from anwang.people.importing import CONTENT_TYPES, RESIDENTS, ImportRejectedError, template_xlsx
 from anwang.people.models import Resident
 from anwang.places.models import Community
 
 PAGE_SIZE = 50
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _list_community(request: HttpRequest, scope: Scope, permission: Permission) -> int | None:
@@ -251,7 +247,7 @@ def resident_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
         "label": PersonalField(field).label,
         "resident": resident,
     }
-    template = "people/_revealed.html" if _is_htmx(request) else "people/revealed.html"
+    template = "people/_revealed.html" if is_htmx(request) else "people/revealed.html"
     return render(request, template, context)
 
 
@@ -449,7 +445,7 @@ def contact_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         "label": PersonalField.PHONE.label,
         "resident": contact.resident,
     }
-    template = "people/_revealed.html" if _is_htmx(request) else "people/revealed.html"
+    template = "people/_revealed.html" if is_htmx(request) else "people/revealed.html"
     return render(request, template, context)
 
 
@@ -484,7 +480,7 @@ def resident_import(request: HttpRequest) -> HttpResponse:
                 content=upload.read(),
             )
         except ImportRejectedError as rejected:
-            errors = rejected.errors
+            errors = RESIDENTS.labelled(rejected.errors)
             form.add_error(None, str(rejected.message))
         else:
             messages.success(
@@ -674,7 +670,7 @@ def binding_request(request: HttpRequest) -> HttpResponse:
             if saved is not None:
                 return redirect("people:my_household")
     context = {"form": form, "ready": choices.unit_id is not None}
-    if _is_htmx(request) and request.method == "GET":
+    if is_htmx(request) and request.method == "GET":
         return render(request, "people/_binding_request_form.html", context)
     return render(request, "people/binding_request.html", context)
 

@@ -101,6 +101,7 @@ def _register_routers() -> None:
     from anwang.audit.api import router as audit_router
     from anwang.core.api import router as core_router
     from anwang.devices.api import router as devices_router
+    from anwang.events.api import ingest_router
     from anwang.events.api import router as events_router
     from anwang.people.api import router as people_router
     from anwang.places.api import router as places_router
@@ -112,6 +113,7 @@ def _register_routers() -> None:
     api.add_router("/", audit_router)
     api.add_router("/", devices_router)
     api.add_router("/", events_router)
+    api.add_router("/", ingest_router)
 
 
 _register_routers()

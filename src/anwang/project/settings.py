@@ -133,6 +133,7 @@ ANWANG_MAP_TILE_URL = CONFIG.map_tile_url
 ANWANG_SIGNUPS_PER_HOUR = CONFIG.signups_per_hour
 ANWANG_MAP_TILE_CRS = CONFIG.map_tile_crs
 ANWANG_PUBLIC_URL = CONFIG.public_url.rstrip("/")
+ANWANG_INGEST_MAX_BYTES = CONFIG.ingest_max_bytes
 
 LANGUAGE_CODE = CONFIG.language
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

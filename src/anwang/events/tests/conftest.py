@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from anwang.devices.choices import DeviceKind, Protocol
 from anwang.devices.models import Device
@@ -15,6 +17,25 @@ from anwang.events.adapters.base import InboundMessage
 from anwang.events.services import ingest_messages
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages asserted on are the English source text, also once zh-hans is translated."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def english_client(world: Any) -> Any:
+    """A logged-in test client that asks for English pages."""
+
+    def make(role: str, side: str = "a") -> Any:
+        client = world.client_for(role, side)
+        client.cookies["anwang_language"] = "en"
+        return client
+
+    return make
 
 
 def smoke(source_id: str, value: bool, second: int = 0) -> InboundMessage:

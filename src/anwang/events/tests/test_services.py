@@ -19,7 +19,13 @@ from anwang.devices.choices import DeviceKind, DeviceStatus, Protocol
 from anwang.devices.models import Device
 from anwang.events.adapters.base import InboundMessage
 from anwang.events.models import DeadLetter, DeviceEvent, DeviceState
-from anwang.events.services import dead_letter_reprocess, ingest_messages
+from anwang.events.services import (
+    ForeignDeviceError,
+    UnusableMessageError,
+    dead_letter_reprocess,
+    device_heartbeat_sweep,
+    ingest_messages,
+)
 
 FIXTURES = Path(__file__).resolve().parents[4] / "tests/fixtures/payloads"
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
@@ -79,12 +85,13 @@ def detector(world: Any) -> Device:
 
 
 def test_smoke_transitions_are_one_event_each(detector: Device) -> None:
-    assert ingest_messages(messages=[smoke(False)]).events == 1  # first seen
+    # The first reading, 'no smoke', is the baseline: state, no event.
+    assert ingest_messages(messages=[smoke(False)]).events == 0
     result = ingest_messages(messages=[smoke(True, second=1)])
     assert (result.events, result.dead_letters) == (1, 0)
     # The same state again is no event.
     assert ingest_messages(messages=[smoke(True, second=2)]).events == 0
-    assert events(kind="smoke") == [("smoke", None, False), ("smoke", False, True)]
+    assert events(kind="smoke") == [("smoke", False, True)]
     # A fire that clears and returns is a new event, although the payload is byte-identical.
     ingest_messages(messages=[smoke(False, second=3), smoke(True, second=4)])
     assert events(kind="smoke")[-2:] == [("smoke", True, False), ("smoke", False, True)]
@@ -100,7 +107,12 @@ def test_a_redelivered_message_stores_nothing(detector: Device) -> None:
     # Even twice in one batch.
     again = smoke(False, second=2)
     assert ingest_messages(messages=[again, again]).events == 1
-    assert DeviceEvent.objects.count() == 3
+    assert DeviceEvent.objects.count() == 2
+
+
+def test_a_first_reading_out_of_the_ordinary_is_an_event(detector: Device) -> None:
+    assert ingest_messages(messages=[smoke(True)]).events == 1
+    assert events(kind="smoke") == [("smoke", None, True)]
 
 
 def test_a_retained_message_updates_state_and_is_no_event(detector: Device) -> None:
@@ -120,9 +132,13 @@ def test_recorded_zigbee_state_and_health(world: Any) -> None:
     message = mqtt(
         "zigbee2mqtt/livingroomsmokedetector", fixture("zigbee2mqtt", "smoke_state.json")
     )
-    assert ingest_messages(messages=[message]).events == 1
+    # 'No smoke' on first sight is the baseline: health and state, no event.
+    assert ingest_messages(messages=[message]).events == 0
     sensor.refresh_from_db()
     assert (sensor.last_seen_at, sensor.battery, sensor.status) == (T0, 100, DeviceStatus.ONLINE)
+    assert DeviceState.objects.get(device=sensor, attribute="smoke").value is False
+    fire = json.loads(fixture("zigbee2mqtt", "smoke_state.json")) | {"smoke": True}
+    assert ingest_messages(messages=[mqtt(message.topic, fire, second=5)]).events == 1
     stored = DeviceEvent.objects.get()
     assert (stored.community_id, stored.device_id) == (world.a.community.pk, sensor.pk)
     assert stored.data["voltage"] == 3055
@@ -148,8 +164,8 @@ def test_contact_flapping_is_one_event_per_change(world: Any) -> None:
     opened = fixture("zigbee2mqtt", "contact_open.json")
     sequence = [closed, closed, opened, opened, closed, opened, closed, closed]
     ingest_messages(messages=[mqtt(topic, body, second=i) for i, body in enumerate(sequence)])
+    # Closed on first sight is the baseline; then four real changes.
     assert [v for _k, _p, v in events(kind="contact")] == [
-        "closed",
         "open",
         "closed",
         "open",
@@ -170,6 +186,87 @@ def test_availability_offline_is_one_event_and_marks_the_device(world: Any) -> N
     sensor.refresh_from_db()
     assert sensor.status == DeviceStatus.ONLINE
     assert len(events(kind="availability")) == 2
+    # The device's health changed twice: unknown -> offline (reported), offline -> online.
+    assert events(kind__startswith="device.") == [
+        ("device.offline", None, "offline"),
+        ("device.online", None, "online"),
+    ]
+
+
+def test_first_sighting_is_no_health_event(detector: Device) -> None:
+    ingest_messages(messages=[smoke(False), smoke(False, second=5)])
+    detector.refresh_from_db()
+    assert detector.status == DeviceStatus.ONLINE
+    assert events(kind__startswith="device.") == []
+
+
+def test_a_silent_device_goes_offline_once_with_an_event(detector: Device) -> None:
+    detector.heartbeat_seconds = 600
+    detector.save()
+    ingest_messages(messages=[smoke(False)])
+    assert device_heartbeat_sweep(now=at(599)) == 0
+    assert device_heartbeat_sweep(now=at(601)) == 1
+    # A second sweep (or a second worker sweeping) finds nothing new.
+    assert device_heartbeat_sweep(now=at(900)) == 0
+    detector.refresh_from_db()
+    assert detector.status == DeviceStatus.OFFLINE
+    offline = DeviceEvent.objects.get(kind="device.offline")
+    assert offline.received_at == at(601)
+    assert offline.data == {
+        "reason": "heartbeat_missed",
+        "last_seen_at": T0.isoformat(),
+        "heartbeat_seconds": 600,
+    }
+    # Heard again: back online, with an event.
+    ingest_messages(messages=[smoke(False, second=1000)])
+    detector.refresh_from_db()
+    assert detector.status == DeviceStatus.ONLINE
+    assert [kind for kind, *_ in events(kind__startswith="device.")] == [
+        "device.offline",
+        "device.online",
+    ]
+
+
+def test_the_sweep_spares_quiet_kinds_unknown_and_retired_devices(world: Any) -> None:
+    never_heard = device(world, "new_one", Protocol.ZIGBEE2MQTT, DeviceKind.SMOKE)
+    no_heartbeat = device(world, "mains_powered", Protocol.ZIGBEE2MQTT, DeviceKind.SMOKE)
+    no_heartbeat.heartbeat_seconds = 0
+    no_heartbeat.save()
+    retired = device(world, "old_one", Protocol.ZIGBEE2MQTT, DeviceKind.SMOKE)
+    ingest_messages(
+        messages=[
+            mqtt("zigbee2mqtt/mains_powered", {"smoke": False}),
+            mqtt("zigbee2mqtt/old_one", {"smoke": False}),
+        ]
+    )
+    Device.objects.filter(pk=retired.pk).update(retired_at=T0)
+    assert device_heartbeat_sweep(now=at(10**6)) == 0
+    never_heard.refresh_from_db()
+    assert never_heard.status == DeviceStatus.UNKNOWN
+
+
+def test_an_authenticated_device_speaks_only_for_itself(world: Any, detector: Device) -> None:
+    other = device(world, "other_smoke", Protocol.ZIGBEE2MQTT, DeviceKind.SMOKE)
+    with pytest.raises(ForeignDeviceError):
+        ingest_messages(messages=[smoke(True)], device=other)
+    camera = device(world, "DS-2CD", Protocol.HIKVISION, DeviceKind.CAMERA)
+    with pytest.raises(ForeignDeviceError):
+        ingest_messages(messages=[smoke(True)], device=camera)
+    assert DeviceEvent.objects.count() == 0
+    result = ingest_messages(messages=[smoke(True)], device=detector)
+    assert result.events == 1
+
+
+def test_unusable_messages_can_be_refused_instead_of_kept(detector: Device) -> None:
+    with pytest.raises(UnusableMessageError) as refused:
+        ingest_messages(
+            messages=[smoke(True), mqtt("zigbee2mqtt/kitchen_smoke", b"{not json")],
+            device=detector,
+            reject_unusable=True,
+        )
+    assert "JSON" in str(refused.value)
+    assert DeviceEvent.objects.count() == 0
+    assert DeadLetter.objects.count() == 0
 
 
 def test_hikvision_access_event_is_stored_once_per_serial_number(world: Any) -> None:
@@ -282,3 +379,19 @@ def test_reprocess_needs_the_right_person(world: Any) -> None:
         dead_letter_reprocess(actor=admin_b, scope=scope_for(admin_b), dead_letter=of_a)
     dead_letter_reprocess(actor=admin_a, scope=scope_for(admin_a), dead_letter=of_a)
     assert AuditEvent.objects.filter(action="dead_letter.reprocess").count() == 1
+
+
+def test_anwang_topics_name_the_community_of_the_device(world: Any) -> None:
+    slug_a, slug_b = world.a.community.slug, world.b.community.slug
+    of_a = device(world, "gate", Protocol.ANWANG, DeviceKind.ACCESS_READER, side="a")
+    of_b = device(world, "gate", Protocol.ANWANG, DeviceKind.ACCESS_READER, side="b")
+
+    def swipe(slug: str, number: int) -> InboundMessage:
+        body = {"schema_version": 1, "device": "gate", "kind": "access", "event_id": str(number)}
+        return mqtt(f"anwang/{slug}/gate/event", body)
+
+    result = ingest_messages(messages=[swipe(slug_a, 1), swipe(slug_b, 2), swipe("nowhere", 3)])
+    assert (result.events, result.dead_letters) == (2, 1)
+    assert list(DeviceEvent.objects.filter(device=of_a).values_list("edge_key", flat=True)) == ["1"]
+    assert list(DeviceEvent.objects.filter(device=of_b).values_list("edge_key", flat=True)) == ["2"]
+    assert DeadLetter.objects.get().reason == "Unknown device gate in community nowhere."
