@@ -32,7 +32,7 @@ from anwang.devices.schemas import (
     DevicePatch,
 )
 from anwang.places import selectors as place_selectors
-from anwang.places.models import Community, Zone
+from anwang.places.models import Building, Community, Zone
 
 router = Router(tags=["devices"])
 PAGE_SIZE = 50
@@ -45,6 +45,10 @@ def _actor(request: HttpRequest) -> User:
 
 def _zone(scope: Scope, zone_id: int | None) -> Zone | None:
     return None if zone_id is None else place_selectors.zone_get(scope, zone_id)
+
+
+def _building(scope: Scope, building_id: int | None) -> Building | None:
+    return None if building_id is None else place_selectors.building_get(scope, building_id)
 
 
 @router.get("/devices", response=list[DeviceOut], summary="List devices")
@@ -142,8 +146,14 @@ def device_create(request: HttpRequest, payload: DeviceIn) -> Status[Device]:
     values = payload.model_dump()
     community = place_selectors.community_get(scope, values.pop("community_id"))
     zone = _zone(scope, values.pop("zone_id"))
+    building = _building(scope, values.pop("building_id"))
     device = services.device_create(
-        actor=_actor(request), scope=scope, community=community, zone=zone, **values
+        actor=_actor(request),
+        scope=scope,
+        community=community,
+        zone=zone,
+        building=building,
+        **values,
     )
     return Status(201, device)
 
@@ -156,12 +166,15 @@ def device_get(request: HttpRequest, device_id: int) -> Device:
 
 @router.patch("/devices/{device_id}", response=DeviceOut, summary="Change a device")
 def device_update(request: HttpRequest, device_id: int, payload: DevicePatch) -> Device:
-    """Change a device in service; ``zone: null`` takes it out of its zone."""
+    """Change a device in service; ``zone: null`` takes it out of its zone (and
+    ``building: null`` out of its building)."""
     scope = request_scope(request)
     device = selectors.device_get(scope, device_id)
     values: dict[str, Any] = payload.model_dump(exclude_unset=True)
     if "zone_id" in values:
         values["zone"] = _zone(scope, values.pop("zone_id"))
+    if "building_id" in values:
+        values["building"] = _building(scope, values.pop("building_id"))
     return services.device_update(actor=_actor(request), scope=scope, device=device, **values)
 
 

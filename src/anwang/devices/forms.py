@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from anwang.devices.choices import CredentialKind, DeviceKind, Protocol
 from anwang.devices.models import DEFAULT_HEARTBEAT_SECONDS
-from anwang.places.models import Zone
+from anwang.places.models import Building, Zone
 
 
 class DeviceForm(forms.Form):
@@ -32,6 +32,13 @@ class DeviceForm(forms.Form):
     zone = forms.ModelChoiceField(
         label=_("Zone"), queryset=Zone.objects.none(), required=False, empty_label="—"
     )
+    building = forms.ModelChoiceField(
+        label=_("Building"),
+        queryset=Building.objects.none(),
+        required=False,
+        empty_label="—",
+        help_text=_("The building the device is in or on, if any."),
+    )
     latitude = forms.FloatField(label=_("Latitude"), required=False)
     longitude = forms.FloatField(
         label=_("Longitude"), required=False, help_text=_("WGS84, as GPS shows it.")
@@ -46,11 +53,16 @@ class DeviceForm(forms.Form):
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, zones: QuerySet[Zone], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, zones: QuerySet[Zone], buildings: QuerySet[Building], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         zone_field = self.fields["zone"]
         assert isinstance(zone_field, forms.ModelChoiceField)
         zone_field.queryset = zones
+        building_field = self.fields["building"]
+        assert isinstance(building_field, forms.ModelChoiceField)
+        building_field.queryset = buildings
 
 
 class CredentialForm(forms.Form):

@@ -31,7 +31,7 @@ from anwang.core.tables import (
 from anwang.devices import services
 from anwang.devices.choices import DeviceKind, Protocol
 from anwang.devices.models import DEFAULT_HEARTBEAT_SECONDS, Device
-from anwang.places.models import Community, Zone
+from anwang.places.models import Building, Community, Zone
 
 DEVICES = Table(
     (
@@ -93,6 +93,15 @@ DEVICES = Table(
             ("zone name",),
             gettext_lazy("Optional: the name of one of the community's zones."),
             width=14,
+        ),
+        Column(
+            "building",
+            gettext_lazy("Building"),
+            "楼栋",
+            "Building",
+            ("building name", "building number", "楼号"),
+            gettext_lazy("Optional: the name or number of one of the community's buildings."),
+            width=12,
         ),
         Column(
             "latitude",
@@ -160,6 +169,10 @@ def check_file(*, community: Community, file_name: str, content: bytes) -> list[
         raise ImportRejectedError(errors)
     kinds, protocols = choice_aliases(DeviceKind), choice_aliases(Protocol)
     zones = {fold(zone.name): zone for zone in Zone.objects.filter(community=community)}
+    buildings: dict[str, Building] = {}
+    for building in Building.objects.filter(community=community):
+        buildings.setdefault(fold(building.name), building)
+        buildings.setdefault(fold(building.number), building)
     taken = set(
         Device.objects.filter(community=community, retired_at__isnull=True).values_list(
             "protocol", "source_id"
@@ -208,6 +221,17 @@ def check_file(*, community: Community, file_name: str, content: bytes) -> list[
                     _("This community has no zone called “%(name)s”.") % {"name": zone_name},
                 )
             )
+        building_name = cell("building")
+        row["building"] = buildings.get(fold(building_name)) if building_name else None
+        if building_name and row["building"] is None:
+            row_errors.append(
+                RowError(
+                    number,
+                    "building",
+                    _("This community has no building called “%(name)s”.")
+                    % {"name": building_name},
+                )
+            )
         if not row_errors:
             try:
                 services.check_device_values(**row)
@@ -253,6 +277,7 @@ def export_rows(devices: Iterable[Device]) -> Iterator[list[str]]:
             str(device.get_protocol_display()),
             device.source_id,
             device.zone.name if device.zone else "",
+            device.building.name if device.building else "",
             "" if device.latitude is None else str(device.latitude),
             "" if device.longitude is None else str(device.longitude),
             str(device.heartbeat_seconds),

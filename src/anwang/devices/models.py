@@ -38,6 +38,15 @@ class Device(TimeStampedModel):
         related_name="devices",
         verbose_name=_("zone"),
     )
+    building = models.ForeignKey(
+        "places.Building",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="devices",
+        verbose_name=_("building"),
+        help_text=_("The building the device is in or on, if any (e.g. a stairwell detector)."),
+    )
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=DeviceKind.choices)
     protocol = models.CharField(_("protocol"), max_length=20, choices=Protocol.choices)

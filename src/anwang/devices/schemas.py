@@ -20,6 +20,7 @@ class DeviceOut(Schema):
     id: int
     community: int = Field(alias="community_id")
     zone: int | None = Field(alias="zone_id")
+    building: int | None = Field(alias="building_id")
     name: str
     kind: DeviceKind
     protocol: Protocol
@@ -47,6 +48,7 @@ class DeviceIn(Schema):
 
     community_id: int = Field(alias="community")
     zone_id: int | None = Field(None, alias="zone")
+    building_id: int | None = Field(None, alias="building")
     name: str
     kind: DeviceKind
     protocol: Protocol
@@ -64,6 +66,7 @@ class DevicePatch(Schema):
     """Changes to a device."""
 
     zone_id: int | None = Field(None, alias="zone")
+    building_id: int | None = Field(None, alias="building")
     name: str | None = None
     kind: DeviceKind | None = None
     protocol: Protocol | None = None

@@ -51,7 +51,7 @@ def device_list(
     include_retired: bool = False,
 ) -> QuerySet[Device]:
     """Devices the caller may see (in service only, unless ``include_retired``)."""
-    devices = _visible(scope, Device.objects.all()).select_related("community", "zone")
+    devices = _visible(scope, Device.objects.all()).select_related("community", "zone", "building")
     if community_id is not None:
         devices = devices.filter(community_id=community_id)
     if not include_retired:

@@ -46,7 +46,7 @@ from anwang.devices.models import (
     DeviceCredential,
     DeviceReplayMark,
 )
-from anwang.places.models import Community, Zone
+from anwang.places.models import Building, Community, Zone
 
 
 class Unset(enum.Enum):
@@ -60,6 +60,7 @@ UNSET: Final = Unset.UNSET
 DEVICE_FIELDS = (
     "community",
     "zone",
+    "building",
     "name",
     "kind",
     "protocol",
@@ -172,6 +173,12 @@ def _zone(zone: Zone | None, community_id: int) -> Zone | None:
     return zone
 
 
+def _building(building: Building | None, community_id: int) -> Building | None:
+    if building is not None and building.community_id != community_id:
+        raise ServiceError(_("Choose a building of this community."), field="building")
+    return building
+
+
 def _ensure_free_source(
     community_id: int, protocol: str, source_id: str, *, exclude_pk: int | None
 ) -> None:
@@ -230,6 +237,7 @@ def check_device_values(
     protocol: Any,
     source_id: Any,
     zone: Zone | None = None,
+    building: Building | None = None,
     latitude: Any = None,
     longitude: Any = None,
     heartbeat_seconds: Any = None,
@@ -254,6 +262,7 @@ def device_create(
     protocol: str,
     source_id: str,
     zone: Zone | None = None,
+    building: Building | None = None,
     latitude: float | str | None = None,
     longitude: float | str | None = None,
     heartbeat_seconds: int | str | None = DEFAULT_HEARTBEAT_SECONDS,
@@ -265,6 +274,7 @@ def device_create(
     device = Device(
         community=community,
         zone=_zone(zone, community.pk),
+        building=_building(building, community.pk),
         name=_text("name", name, limit=100),
         kind=_choice(kind, DeviceKind, "kind"),
         protocol=_choice(protocol, Protocol, "protocol"),
@@ -291,6 +301,7 @@ def device_update(
     protocol: str | Unset = UNSET,
     source_id: str | Unset = UNSET,
     zone: Zone | Unset | None = UNSET,
+    building: Building | Unset | None = UNSET,
     latitude: float | str | Unset | None = UNSET,
     longitude: float | str | Unset | None = UNSET,
     heartbeat_seconds: int | str | Unset | None = UNSET,
@@ -310,6 +321,8 @@ def device_update(
         values["source_id"] = _text("source_id", source_id, limit=200)
     if zone is not UNSET:
         values["zone"] = _zone(zone, device.community_id)
+    if building is not UNSET:
+        values["building"] = _building(building, device.community_id)
     if latitude is not UNSET or longitude is not UNSET:
         values["latitude"], values["longitude"] = _position(
             device.latitude if latitude is UNSET else latitude,

@@ -31,7 +31,7 @@ from anwang.devices.choices import DeviceKind, DeviceStatus, Protocol
 from anwang.devices.forms import CredentialForm, DeviceForm, ImportForm
 from anwang.devices.importing import DEVICES, export_file
 from anwang.devices.models import Device
-from anwang.places.models import Community, Zone
+from anwang.places.models import Building, Community, Zone
 
 # --------------------------------------------------------------------------- helpers
 
@@ -61,6 +61,10 @@ def _require_manage(scope: Scope, community_id: int) -> None:
 
 def _zones(community_id: int) -> Any:
     return Zone.objects.filter(community_id=community_id).order_by("name", "id")
+
+
+def _buildings(community_id: int) -> Any:
+    return Building.objects.filter(community_id=community_id)
 
 
 LIST_FILTERS = ("q", "kind", "protocol", "status", "zone", "retired")
@@ -179,7 +183,9 @@ def device_create(request: HttpRequest) -> HttpResponse:
     """Register a device in the current community."""
     scope = page_scope(request)
     community = _page_community(request, scope, manage=True)
-    form = DeviceForm(request.POST or None, zones=_zones(community.pk))
+    form = DeviceForm(
+        request.POST or None, zones=_zones(community.pk), buildings=_buildings(community.pk)
+    )
     saved = submit_form(
         request,
         form,
@@ -214,12 +220,18 @@ def device_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "protocol": device.protocol,
         "source_id": device.source_id,
         "zone": device.zone_id,
+        "building": device.building_id,
         "latitude": device.latitude,
         "longitude": device.longitude,
         "heartbeat_seconds": device.heartbeat_seconds,
         "note": device.note,
     }
-    form = DeviceForm(request.POST or None, initial=initial, zones=_zones(device.community_id))
+    form = DeviceForm(
+        request.POST or None,
+        initial=initial,
+        zones=_zones(device.community_id),
+        buildings=_buildings(device.community_id),
+    )
     saved = submit_form(
         request,
         form,

@@ -44,6 +44,7 @@ def test_create_get_patch_retire(world):
         "source_id": "north_gate",
         "community": world.a.community.pk,
         "zone": world.a.zone.pk,
+        "building": world.a.building.pk,
         "latitude": 30.5,
         "longitude": 114.3,
     }
@@ -52,6 +53,7 @@ def test_create_get_patch_retire(world):
     created = response.json()
     assert created["community"] == world.a.community.pk
     assert created["zone"] == world.a.zone.pk
+    assert created["building"] == world.a.building.pk
     assert created["status"] == "unknown"
     device_id = created["id"]
 

@@ -115,7 +115,7 @@ def test_csv_cells_are_not_formulas(client_for, devices):
     assert "'=cmd|" in text.decode("utf-8-sig")
     xlsx = client_for("community_admin").get("/devices/export/?format=xlsx").content
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).worksheets[0]
-    notes = [cell for cell in sheet["I"] if cell.value and str(cell.value).startswith("=")]
+    notes = [cell for cell in sheet["J"] if cell.value and str(cell.value).startswith("=")]
     assert notes
     assert all(cell.data_type == "s" for cell in notes)
 

@@ -178,3 +178,27 @@ def test_guard_cannot_issue_credentials(world):
         services.device_credential_issue(
             actor=world.user("guard"), device=device, kind=CredentialKind.TOKEN
         )
+
+
+def test_a_device_may_sit_in_a_building_of_its_own_community(world: Any) -> None:
+    from anwang.devices.services import device_create, device_update
+    from anwang.places.models import Building
+
+    admin = world.user("community_admin")
+    device = device_create(
+        actor=admin,
+        community=world.a.community,
+        name="1号楼 烟感",
+        kind="smoke",
+        protocol="zigbee2mqtt",
+        source_id="b01/smoke",
+        building=world.a.building,
+    )
+    assert device.building == world.a.building
+    other = Building.objects.filter(community=world.b.community).first()
+    with pytest.raises(ServiceError) as refused:
+        device_update(actor=admin, device=device, building=other)
+    assert refused.value.field == "building"
+    device_update(actor=admin, device=device, building=None)
+    device.refresh_from_db()
+    assert device.building is None
