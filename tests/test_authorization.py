@@ -103,6 +103,8 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "credential",
     "device_event",
     "dead_letter",
+    "rule",
+    "alarm",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -620,6 +622,7 @@ def probe(world: World) -> Probe:
     from anwang.people.choices import BindingStatus, Relation
     from anwang.people.models import EmergencyContact, HouseholdBinding, HouseholdMember, Resident
     from anwang.places.models import Building, Household, Zone
+    from anwang.rules.models import Rule
 
     a = world.a
     # Zone and building names are the same in both communities of the shared world; give A's
@@ -688,6 +691,30 @@ def probe(world: World) -> Probe:
         received_at=device.created_at,
     )
 
+    rule = Rule.objects.create(
+        community=a.community,
+        name="翠苑夜间探针规则",
+        kind="immediate",
+        condition={"field": "kind", "op": "eq", "value": "smoke"},
+        priority=1,
+        title_template="Smoke at {device}",
+    )
+    from anwang.alarms.models import Alarm, AlarmEvent
+
+    # An alarm of community A, raised by that rule from that device event.
+    alarm = Alarm.objects.create(
+        community=a.community,
+        rule=rule,
+        priority=1,
+        title="翠苑北门烟感告警",
+        device=device,
+        zone_id=a.zone.pk,
+        group_key=f"device:{device.pk}",
+        raised_at=device.created_at,
+        last_fired_at=device.created_at,
+    )
+    AlarmEvent.objects.create(alarm=alarm, device_event=device_event)
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -707,6 +734,8 @@ def probe(world: World) -> Probe:
         "credential": credential.pk,
         "device_event": device_event.pk,
         "dead_letter": dead_letter.pk,
+        "rule": rule.pk,
+        "alarm": alarm.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -724,6 +753,8 @@ def probe(world: World) -> Probe:
             "翠苑1号楼",
             "翠苑北门摄像头",
             "a_north_gate",
+            "翠苑夜间探针规则",
+            "翠苑北门烟感告警",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

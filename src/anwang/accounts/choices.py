@@ -31,3 +31,6 @@ class Permission(models.TextChoices):
     VIEW_DASHBOARD = "view_dashboard", _("See the dashboard")
     VIEW_DEVICES = "view_devices", _("View devices")
     MANAGE_DEVICES = "manage_devices", _("Register and edit devices")
+    VIEW_ALARMS = "view_alarms", _("View alarms")
+    HANDLE_ALARMS = "handle_alarms", _("Acknowledge, dispatch and close alarms")
+    MANAGE_RULES = "manage_rules", _("Edit alarm rules and response times")

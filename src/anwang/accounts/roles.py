@@ -6,7 +6,9 @@ from anwang.accounts.choices import Permission as P  # noqa: N817 - keeps the ta
 from anwang.accounts.choices import Role
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
-    Role.SUPERVISOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS, P.VIEW_DEVICES}),
+    Role.SUPERVISOR: frozenset(
+        {P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS, P.VIEW_DEVICES, P.VIEW_ALARMS}
+    ),
     Role.COMMUNITY_ADMIN: frozenset(
         {
             P.VIEW_DASHBOARD,
@@ -19,10 +21,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_STAFF,
             P.VIEW_DEVICES,
             P.MANAGE_DEVICES,
+            P.VIEW_ALARMS,
+            P.HANDLE_ALARMS,
+            P.MANAGE_RULES,
         }
     ),
-    Role.OPERATOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS, P.VIEW_DEVICES}),
-    Role.GUARD: frozenset({P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_DEVICES}),
+    Role.OPERATOR: frozenset(
+        {
+            P.VIEW_DASHBOARD,
+            P.VIEW_PLACES,
+            P.VIEW_RESIDENTS,
+            P.VIEW_DEVICES,
+            P.VIEW_ALARMS,
+            P.HANDLE_ALARMS,
+        }
+    ),
+    Role.GUARD: frozenset(
+        {P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_DEVICES, P.VIEW_ALARMS, P.HANDLE_ALARMS}
+    ),
     Role.GRID_WORKER: frozenset(
         {
             P.VIEW_DASHBOARD,

@@ -117,6 +117,8 @@ class DevicePlan:
     heartbeat_seconds: int
     zone: str | None = None
     note: str = ""
+    building: str | None = None
+    """The number of the building the device is in or on, if any."""
 
 
 @dataclass(frozen=True)
@@ -485,6 +487,7 @@ class _Devices:
         heartbeat: int,
         zone: str | None = None,
         note: str = "",
+        building: str | None = None,
     ) -> None:
         """One device at ``at`` metres east/north of the community's corner."""
         longitude, latitude = self.layout.point(*at)
@@ -499,6 +502,7 @@ class _Devices:
                 heartbeat_seconds=heartbeat,
                 zone=zone,
                 note=note,
+                building=building,
             )
         )
 
@@ -512,6 +516,7 @@ class _Devices:
         zone: str | None = None,
         mains: bool = False,
         note: str = "",
+        building: str | None = None,
     ) -> None:
         """A Zigbee2MQTT device under its friendly name."""
         heartbeat = NO_HEARTBEAT if mains else ZIGBEE_BATTERY_HEARTBEAT
@@ -524,6 +529,7 @@ class _Devices:
             heartbeat=heartbeat,
             zone=zone,
             note=note,
+            building=building,
         )
 
     def camera(self, name: str, camera: str, at: Point, *, zone: str) -> None:
@@ -539,7 +545,14 @@ class _Devices:
         )
 
     def hikvision(
-        self, name: str, kind: DeviceKind, at: Point, *, zone: str | None = None, note: str = ""
+        self,
+        name: str,
+        kind: DeviceKind,
+        at: Point,
+        *,
+        zone: str | None = None,
+        note: str = "",
+        building: str | None = None,
     ) -> None:
         """A Hikvision ISAPI device under its MAC address."""
         self.add(
@@ -551,6 +564,7 @@ class _Devices:
             heartbeat=HIKVISION_HEARTBEAT,
             zone=zone,
             note=note,
+            building=building,
         )
 
     def plans(self) -> tuple[DevicePlan, ...]:
@@ -580,10 +594,18 @@ def _cuiyuan_devices(
             door_y = y + CUIYUAN_DEPTH
             where = f"{number}号楼{unit}单元"
             devices.zigbee(
-                f"{where} 烟感", DeviceKind.SMOKE, f"{tag}/u{unit}/smoke", (door_x - 3, door_y - 3)
+                f"{where} 烟感",
+                DeviceKind.SMOKE,
+                f"{tag}/u{unit}/smoke",
+                (door_x - 3, door_y - 3),
+                building=number,
             )
             devices.zigbee(
-                f"{where} 单元门磁", DeviceKind.CONTACT, f"{tag}/u{unit}/door", (door_x, door_y)
+                f"{where} 单元门磁",
+                DeviceKind.CONTACT,
+                f"{tag}/u{unit}/door",
+                (door_x, door_y),
+                building=number,
             )
             if int(number) <= CUIYUAN_READER_BUILDINGS:
                 devices.hikvision(
@@ -591,6 +613,7 @@ def _cuiyuan_devices(
                     DeviceKind.ACCESS_READER,
                     (door_x + 1.5, door_y),
                     note="人脸识别门禁一体机（一期改造）",
+                    building=number,
                 )
         if number in CUIYUAN_GAS_BUILDINGS:
             devices.zigbee(
@@ -599,6 +622,7 @@ def _cuiyuan_devices(
                 f"{tag}/gas",
                 (x + 3, y + 2),
                 mains=True,
+                building=number,
             )
     devices.camera("南门 人行通道 摄像机", "gate_south", (212, 15), zone="南门")
     devices.camera("南门 车行道 摄像机", "gate_south_vehicle", (228, 15), zone="南门")
@@ -754,7 +778,11 @@ def _wenhua_devices(layout: _Layout, macs: _Macs, origins: list[Point]) -> tuple
     devices = _Devices(layout, macs)
     for index, (x, y) in enumerate(origins, start=1):
         devices.zigbee(
-            f"{index}号楼1单元 烟感", DeviceKind.SMOKE, f"wh/b{index:02d}/u1/smoke", (x + 22, y + 9)
+            f"{index}号楼1单元 烟感",
+            DeviceKind.SMOKE,
+            f"wh/b{index:02d}/u1/smoke",
+            (x + 22, y + 9),
+            building=str(index),
         )
     devices.camera("大门 摄像机", "wh_gate", (100, 11), zone="大门")
     devices.hikvision("大门 门禁", DeviceKind.ACCESS_READER, (95, 6), zone="大门")

@@ -27,6 +27,7 @@ from anwang.people.models import (
     ResidentTagLink,
 )
 from anwang.places.models import Building, Community, Grid, Household, Region, Unit, Zone
+from anwang.rules.services import rules_install_builtin
 
 DEMO_PASSWORD = "Anwang-demo-2026"  # noqa: S105 - printed for everyone by `anwang demo`
 DEMO_COMMUNITY_SLUG = "cuiyuan"
@@ -174,10 +175,12 @@ def _write_community(region: Region, plan: CommunityPlan) -> tuple[Community, di
         for zone in plan.zones
     )
     zone_by_name = {zone.name: zone for zone in zones}
+    building_by_number = {building.number: building for building in buildings}
     devices = Device.objects.bulk_create(
         Device(
             community=community,
             zone=zone_by_name[device.zone] if device.zone else None,
+            building=building_by_number[device.building] if device.building else None,
             name=device.name,
             kind=device.kind,
             protocol=device.protocol,
@@ -200,6 +203,8 @@ def _write_community(region: Region, plan: CommunityPlan) -> tuple[Community, di
         "zones": len(zones),
         "key_areas": sum(1 for zone in zones if zone.is_key_area),
         "devices": len(devices),
+        # The demo's one audit entry records these too (its counts).
+        "rules": len(rules_install_builtin(community=community, audited=False)),
     }
     return community, counts
 

@@ -30,15 +30,21 @@ from django.utils.translation import gettext as _
 from anwang.accounts.choices import Permission
 from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, authorize, authorize_platform_admin
+from anwang.alarms.services import alarm_sla_check, alarms_from_firings
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
 from anwang.devices.choices import DeviceStatus, Protocol
 from anwang.devices.models import Device
 from anwang.events.adapters.base import AdapterError, InboundMessage, Observation, Transport
 from anwang.events.adapters.registry import adapter_for
+from anwang.events.bulk import NewEvent, store_events
 from anwang.events.choices import EventKind
-from anwang.events.models import DeadLetter, DeviceEvent, DeviceState, WorkerStatus
+from anwang.events.models import DeadLetter, DeviceState, WorkerStatus
 from anwang.places.models import Community
+from anwang.rules.engine import evaluate_events, evaluate_timers
+from anwang.rules.facts import DeviceFacts, EventFacts
+from anwang.rules.history import DatabaseHistory, device_facts, holidays_map, rule_spec
+from anwang.rules.models import Rule
 
 PREVIEW_CHARS = 1000
 MAX_KEY = 255
@@ -99,6 +105,8 @@ class IngestResult:
     events: int = 0
     duplicates: int = 0
     dead_letters: int = 0
+    alarms: int = 0
+    """Alarms raised or fired again by the new events."""
     reasons: list[str] = field(default_factory=list)
     """The dead-letter reasons, in message order."""
 
@@ -112,9 +120,14 @@ def _sha256(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
+_PLAIN = (str, bool, int, float, type(None))
+
+
 def _jsonable(value: Any) -> Any:
     """``value`` as it will read back from a JSON column, so comparisons with stored state
     hold (tuples become lists, datetimes text)."""
+    if isinstance(value, _PLAIN) and not (isinstance(value, float) and value != value):
+        return value  # the common case, without a JSON round trip
     return json.loads(json.dumps(value, default=str))
 
 
@@ -137,18 +150,22 @@ class _Batch:
         self.states: dict[int, dict[str, DeviceState]] = {}
         self.new_states: list[DeviceState] = []
         self.changed_states: dict[int, DeviceState] = {}
-        self.events: dict[str, DeviceEvent] = {}
+        self.events: dict[str, NewEvent] = {}
         self.duplicates = 0
         self.touched: dict[int, Device] = {}
         self.dead: list[tuple[InboundMessage, str]] = []
         self.slugs: dict[int, str] | None = None
+        self.stored: list[NewEvent] = []
+        """The events the flush stored (new ones only), with their ids."""
 
     # ------------------------------------------------------------------ lookups
 
     def devices_of(self, protocol: str) -> dict[str, list[Device]]:
         """Devices in service of a protocol by source id (loaded once per batch)."""
         if protocol not in self.devices:
-            found = Device.objects.filter(protocol=protocol, retired_at__isnull=True)
+            found = Device.objects.filter(
+                protocol=protocol, retired_at__isnull=True
+            ).select_related("zone", "building")
             if self.community is not None:
                 found = found.filter(community_id=self.community.pk)
             by_source: dict[str, list[Device]] = {}
@@ -332,8 +349,7 @@ class _Batch:
         skew = None
         if observation.device_time is not None:
             skew = (observation.device_time - message.received_at).total_seconds()
-        self.events[key] = DeviceEvent(
-            community_id=device.community_id,
+        self.events[key] = NewEvent(
             device=device,
             kind=observation.kind,
             attribute=observation.attribute,
@@ -353,32 +369,26 @@ class _Batch:
 
     def flush(self, *, store_dead_letters: bool) -> IngestResult:
         """Write everything recorded; the caller holds the transaction."""
-        existing = set(
-            DeviceEvent.objects.filter(dedup_key__in=list(self.events)).values_list(
-                "dedup_key", flat=True
-            )
-        )
-        fresh = [event for key, event in self.events.items() if key not in existing]
-        # ignore_conflicts: a concurrent worker may store the same key between check and insert.
-        DeviceEvent.objects.bulk_create(fresh, ignore_conflicts=True)
+        # ON CONFLICT in the insert: a redelivered message, or another worker storing the same
+        # key at the same time, stores nothing.
+        self.stored = store_events(list(self.events.values()))
         DeviceState.objects.bulk_create(self.new_states)
         DeviceState.objects.bulk_update(
             list(self.changed_states.values()), ["value", "changed_at", "updated_at"]
         )
+        now = timezone.now()
         for device in self.touched.values():
-            Device.objects.filter(pk=device.pk).update(
-                last_seen_at=device.last_seen_at,
-                battery=device.battery,
-                status=device.status,
-                updated_at=timezone.now(),
-            )
+            device.updated_at = now
+        Device.objects.bulk_update(
+            list(self.touched.values()), ["last_seen_at", "battery", "status", "updated_at"]
+        )
         if store_dead_letters:
             DeadLetter.objects.bulk_create(
                 _dead_letter(message, reason, self.community) for message, reason in self.dead
             )
         return IngestResult(
-            events=len(fresh),
-            duplicates=self.duplicates + len(existing),
+            events=len(self.stored),
+            duplicates=self.duplicates + len(self.events) - len(self.stored),
             dead_letters=len(self.dead),
             reasons=[reason for _message, reason in self.dead],
         )
@@ -394,18 +404,14 @@ def _topic_community(message: InboundMessage) -> str | None:
 
 def health_event(
     device: Device, *, online: bool, at: dt.datetime, key: str, data: dict[str, Any]
-) -> DeviceEvent:
+) -> NewEvent:
     """The ``device.online``/``device.offline`` event of a change in a device's health."""
     kind = EventKind.DEVICE_ONLINE if online else EventKind.DEVICE_OFFLINE
     status = DeviceStatus.ONLINE if online else DeviceStatus.OFFLINE
-    return DeviceEvent(
-        community_id=device.community_id,
+    return NewEvent(
         device=device,
-        kind=kind,
-        attribute=None,
+        kind=str(kind),
         value=str(status),
-        previous_value=None,
-        edge_key=None,
         dedup_key=_sha256("health", key),
         received_at=at,
         data=_jsonable(data),
@@ -459,7 +465,7 @@ def device_heartbeat_sweep(*, now: dt.datetime | None = None) -> int:
                     },
                 )
             )
-        DeviceEvent.objects.bulk_create(events, ignore_conflicts=True)
+        store_events(events)
     return went
 
 
@@ -511,7 +517,83 @@ def ingest_messages(
             batch.add(message)
         if reject_unusable and batch.dead:
             raise UnusableMessageError([reason for _message, reason in batch.dead])
-        return batch.flush(store_dead_letters=True)
+        result = batch.flush(store_dead_letters=True)
+        # In the same transaction: an acknowledged message always has its alarm.
+        result.alarms = raise_alarms(batch.stored)
+        return result
+
+
+_EVENT_RULE_KINDS = ("immediate", "count", "sequence")
+_TIMER_RULE_KINDS = ("duration", "absence")
+
+
+def _engine_context() -> tuple[dt.tzinfo, dict[dt.date, bool]]:
+    return timezone.get_default_timezone(), holidays_map()
+
+
+def raise_alarms(stored: list[NewEvent], *, now: dt.datetime | None = None) -> int:
+    """Run the communities' event rules over newly stored events and raise (or join) their
+    alarms; how many alarms were raised or fired again. Replays from a device's log are
+    history, not news: no rule sees them."""
+    live = [event for event in stored if not event.replay]
+    if not live:
+        return 0
+    communities = {event.device.community_id for event in live}
+    rules = [
+        rule_spec(rule)
+        for rule in Rule.objects.filter(
+            community_id__in=communities, enabled=True, kind__in=_EVENT_RULE_KINDS
+        )
+    ]
+    if not rules:
+        return 0
+    devices: dict[int, DeviceFacts] = {}
+    facts = []
+    for event in live:
+        device = devices.get(event.device.pk)
+        if device is None:
+            device = devices[event.device.pk] = device_facts(event.device)
+        assert event.id is not None
+        facts.append(
+            EventFacts(
+                id=event.id,
+                device=device,
+                kind=event.kind,
+                received_at=event.received_at,
+                attribute=event.attribute,
+                value=event.value,
+                previous_value=event.previous_value,
+                edge_key=event.edge_key,
+                data=event.data,
+            )
+        )
+    tz, holidays = _engine_context()
+    firings = evaluate_events(rules, facts, history=DatabaseHistory(), tz=tz, holidays=holidays)
+    if not firings:
+        return 0
+    return len(alarms_from_firings(firings=firings, now=now or timezone.now()))
+
+
+def pipeline_tick(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """What the worker does every second with no message needed: rules that fire on time
+    (a door held open, a silent zone) and response times that ran out. Returns
+    (alarms raised or fired again, escalations)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rules = [
+            rule_spec(rule)
+            for rule in Rule.objects.filter(enabled=True, kind__in=_TIMER_RULE_KINDS)
+        ]
+        alarms = 0
+        if rules:
+            tz, holidays = _engine_context()
+            firings = evaluate_timers(
+                rules, history=DatabaseHistory(), now=now, tz=tz, holidays=holidays
+            )
+            if firings:
+                alarms = len(alarms_from_firings(firings=firings, now=now))
+        escalations = alarm_sla_check(now=now)
+    return alarms, len(escalations)
 
 
 def message_of(dead_letter: DeadLetter) -> InboundMessage:

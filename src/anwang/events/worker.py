@@ -51,6 +51,7 @@ from anwang.events.services import (
     dead_letter_store,
     device_heartbeat_sweep,
     ingest_messages,
+    pipeline_tick,
     worker_status_report,
 )
 
@@ -62,6 +63,9 @@ REPORT_SECONDS = 5.0
 this long not responding."""
 SWEEP_SECONDS = 15.0
 """How often devices are checked for missed heartbeats."""
+TICK_SECONDS = 1.0
+"""How often time-driven rules and alarm response times are checked: a P1 alarm left
+unacknowledged escalates within a second of its deadline."""
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
 """Waits before storing a batch again after the database failed (then the last, repeated)."""
 RECONNECT_MIN_SECONDS = 1
@@ -301,12 +305,14 @@ class EventWorker:
         batch_ms: int = 20,
         report_seconds: float = REPORT_SECONDS,
         sweep_seconds: float = SWEEP_SECONDS,
+        tick_seconds: float = TICK_SECONDS,
     ) -> None:
         self.client_id = client_id
         self.batch_size = batch_size
         self.batch_seconds = batch_ms / 1000
         self.report_seconds = report_seconds
         self.sweep_seconds = sweep_seconds
+        self.tick_seconds = tick_seconds
         self.counters = WorkerCounters()
         self.pending: deque[Received] = deque()
         self.started_at = timezone.now()
@@ -376,13 +382,17 @@ class EventWorker:
             log.info(
                 "Worker %s: no MQTT broker; taking HTTP and in-process input only", self.client_id
             )
-        housekeeping = asyncio.create_task(self._housekeeping(), name="worker-housekeeping")
+        chores = [
+            asyncio.create_task(self._housekeeping(), name="worker-housekeeping"),
+            asyncio.create_task(self._ticks(), name="worker-ticks"),
+        ]
         try:
             await self._consume()
         finally:
-            housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await housekeeping
+            for chore in chores:
+                chore.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await chore
             if self.link is not None:
                 await asyncio.to_thread(self.link.stop)
             with contextlib.suppress(Exception):
@@ -505,6 +515,24 @@ class EventWorker:
                 with contextlib.suppress(Exception):
                     await self._in_db(_drop_broken_connection)
             await asyncio.sleep(self.report_seconds)
+
+    async def _ticks(self) -> None:
+        """Time-driven rules and response times, every second; failures are reported and
+        the next tick tries again."""
+        while True:
+            started = time.monotonic()
+            try:
+                alarms, escalations = await self._in_db(pipeline_tick)
+                if alarms or escalations:
+                    log.info("Timed checks: %d alarm(s), %d escalation(s)", alarms, escalations)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the next tick tries again
+                self.counters.error(f"Timed checks failed: {error}")
+                log.warning("Timed checks failed: %s", error)
+                with contextlib.suppress(Exception):
+                    await self._in_db(_drop_broken_connection)
+            await asyncio.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))
 
     def status_values(self, *, stopped: bool = False) -> dict[str, Any]:
         """The health report as stored in :class:`WorkerStatus`."""

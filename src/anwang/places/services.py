@@ -387,7 +387,8 @@ def community_create(
     boundary: Any = None,
     phone: str = "",
 ) -> Community:
-    """Add a community to a street office (platform administrators only)."""
+    """Add a community to a street office (platform administrators only), with the built-in
+    alarm rules enabled."""
     _require_platform_admin(actor, scope)
     checked_boundary = _geometry(boundary, "boundary", allowed=geo.AREA_TYPES)
     lat, lon = _coordinates(latitude, longitude, checked_boundary)
@@ -418,6 +419,11 @@ def community_create(
             snapshot(community, COMMUNITY_FIELDS),
             community_id=community.pk,
         )
+        # Imported here: the rules domain depends on places, not the other way round.
+        from anwang.rules.services import rules_install_builtin
+
+        # The creator is a platform administrator, who manages every community's rules.
+        rules_install_builtin(actor=actor, scope=scope, community=community)
     return community
 
 
@@ -487,9 +493,14 @@ def community_delete(
 ) -> None:
     """Delete an empty community (platform administrators only); one that still holds any data
     is refused, so nothing disappears with it by accident."""
+    from anwang.rules.models import Rule
+
     _require_platform_admin(actor, scope, visible_community_ids=[community.pk])
+    # The built-in rules every community is created with are not its data; rules someone wrote
+    # are.
+    only_builtin_rules = not Rule.objects.filter(community=community, builtin="").exists()
     with transaction.atomic():
-        _refuse_if_dependents(community)
+        _refuse_if_dependents(community, skip=[Rule] if only_builtin_rules else [])
         _audit(
             actor,
             "community.delete",

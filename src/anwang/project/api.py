@@ -98,6 +98,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from anwang.accounts.api import router as accounts_router
+    from anwang.alarms.api import router as alarms_router
     from anwang.audit.api import router as audit_router
     from anwang.core.api import router as core_router
     from anwang.devices.api import router as devices_router
@@ -105,6 +106,7 @@ def _register_routers() -> None:
     from anwang.events.api import router as events_router
     from anwang.people.api import router as people_router
     from anwang.places.api import router as places_router
+    from anwang.rules.api import router as rules_router
 
     api.add_router("/", core_router)
     api.add_router("/", accounts_router)
@@ -112,8 +114,10 @@ def _register_routers() -> None:
     api.add_router("/", people_router)
     api.add_router("/", audit_router)
     api.add_router("/", devices_router)
+    api.add_router("/", alarms_router)
     api.add_router("/", events_router)
     api.add_router("/", ingest_router)
+    api.add_router("/", rules_router)
 
 
 _register_routers()

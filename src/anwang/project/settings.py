@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "anwang.people",
     "anwang.devices",
     "anwang.events",
+    "anwang.rules",
+    "anwang.alarms",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("people/", include("anwang.people.urls")),
     path("devices/", include("anwang.devices.urls")),
     path("events/", include("anwang.events.urls")),
+    path("rules/", include("anwang.rules.urls")),
+    path("alarms/", include("anwang.alarms.urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

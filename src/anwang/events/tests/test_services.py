@@ -395,3 +395,80 @@ def test_anwang_topics_name_the_community_of_the_device(world: Any) -> None:
     assert list(DeviceEvent.objects.filter(device=of_a).values_list("edge_key", flat=True)) == ["1"]
     assert list(DeviceEvent.objects.filter(device=of_b).values_list("edge_key", flat=True)) == ["2"]
     assert DeadLetter.objects.get().reason == "Unknown device gate in community nowhere."
+
+
+def _smoke_rule(world: Any) -> Any:
+    from anwang.rules.models import Rule
+
+    return Rule.objects.create(
+        community=world.a.community,
+        name="Smoke",
+        kind="immediate",
+        condition={
+            "all": [
+                {"field": "kind", "op": "eq", "value": "smoke"},
+                {"field": "value", "op": "eq", "value": True},
+            ]
+        },
+        priority=1,
+        title_template="Smoke at {device}",
+    )
+
+
+def test_a_fire_raises_one_alarm_in_the_same_transaction(world: Any, detector: Device) -> None:
+    from anwang.alarms.models import Alarm
+
+    _smoke_rule(world)
+    fire = smoke(True, second=1)
+    result = ingest_messages(messages=[smoke(False), fire])
+    assert (result.events, result.alarms) == (1, 1)
+    # Delivered twice more: no new event, no new alarm, no new firing.
+    assert ingest_messages(messages=[fire, fire]).alarms == 0
+    alarm = Alarm.objects.get()
+    assert (alarm.priority, alarm.count, alarm.device_id) == (1, 1, detector.pk)
+    assert alarm.title_values["device"] == "kitchen_smoke"
+    assert list(alarm.alarm_events.values_list("device_event__kind", flat=True)) == ["smoke"]
+
+
+def test_self_tests_replays_and_other_communities_raise_nothing(
+    world: Any, detector: Device
+) -> None:
+    from anwang.alarms.models import Alarm
+
+    _smoke_rule(world)
+    test = {"smoke": True, "test": True}
+    assert ingest_messages(messages=[mqtt("zigbee2mqtt/kitchen_smoke", test)]).alarms == 0
+    other = device(world, "b_smoke", Protocol.ZIGBEE2MQTT, DeviceKind.SMOKE, side="b")
+    assert ingest_messages(messages=[mqtt("zigbee2mqtt/b_smoke", {"smoke": True})]).alarms == 0
+    assert other.pk
+    assert not Alarm.objects.exists()
+
+
+def test_timed_rules_and_response_times_run_in_the_pipeline_tick(
+    world: Any, detector: Device
+) -> None:
+    from anwang.alarms.models import Alarm
+    from anwang.events.services import pipeline_tick
+    from anwang.rules.models import Rule
+
+    door = device(world, "back_door", Protocol.ZIGBEE2MQTT, DeviceKind.CONTACT)
+    Rule.objects.create(
+        community=world.a.community,
+        name="Door held open",
+        kind="duration",
+        params={"attribute": "contact", "value": "open", "seconds": 300},
+        condition={"field": "device_kind", "op": "eq", "value": "contact"},
+        priority=3,
+        title_template="{device} held open",
+    )
+    ingest_messages(messages=[mqtt("zigbee2mqtt/back_door", {"contact": False}, second=0)])
+    assert pipeline_tick(now=at(299)) == (0, 0)
+    alarms, _escalations = pipeline_tick(now=at(301))
+    assert alarms == 1
+    # Again, or after a restart: the same firing is not counted twice.
+    assert pipeline_tick(now=at(302))[0] == 0
+    alarm = Alarm.objects.get()
+    assert (alarm.device_id, alarm.priority) == (door.pk, 3)
+    # P3 is to be acknowledged within 5 minutes: past that, one escalation.
+    assert pipeline_tick(now=alarm.raised_at + dt.timedelta(seconds=299))[1] == 0
+    assert pipeline_tick(now=alarm.raised_at + dt.timedelta(seconds=301))[1] == 1

@@ -81,10 +81,19 @@ def run(worker: EventWorker, until: Callable[[], bool], *, timeout: float = 15) 
     """Run the worker until ``until()`` (checked on another thread, as it reads the
     database) holds, then stop it and wait for it to finish."""
 
+    def holds() -> bool:
+        try:
+            return until()
+        except OperationalError:
+            # The test database is SQLite in memory with a shared cache, where a reader
+            # gets "table is locked" while the worker writes (a file database in WAL mode,
+            # as deployed, lets readers through): ask again.
+            return False
+
     async def main() -> None:
         task = asyncio.create_task(worker.run())
         deadline = asyncio.get_running_loop().time() + timeout
-        while not await asyncio.to_thread(until):
+        while not await asyncio.to_thread(holds):
             if task.done():
                 await task
             assert asyncio.get_running_loop().time() < deadline, "timed out"

@@ -1,0 +1,857 @@
+"""Writes of the alarms domain: raising alarms from rule firings (and by hand), their lifecycle,
+response times and escalation.
+
+Raising from firings (:func:`alarms_from_firings`) and the response-time check
+(:func:`alarm_sla_check`) are the system's work: they run in the worker, have no actor, and
+write no audit entries (like device events); each alarm's steps are its history. Every change a
+person makes is keyword-only, checks :attr:`Permission.HANDLE_ALARMS` in the alarm's community
+(someone who cannot even see the community's alarms gets 404, someone who can see but not
+handle them 403), refuses a change the alarm's state forbids with :class:`ConflictError`,
+records an :class:`AlarmStep` and an audit entry in the same transaction.
+
+Lifecycle: raised -> acknowledged -> dispatched (to a guard or operator; again to someone else
+if needed) -> on scene -> resolved, or closed as a false alarm (with a reason) from any open
+state. Dispatching a raised alarm acknowledges it too. Notes and photos may be added at any
+time, also after closing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from anwang.accounts.choices import Permission, Role
+from anwang.accounts.models import Membership, User
+from anwang.accounts.selectors import Scope, authorize
+from anwang.alarms import selectors
+from anwang.alarms.choices import OPEN_STATES, AlarmState, SlaKind, StepAction
+from anwang.alarms.models import (
+    TITLE_MAX,
+    Alarm,
+    AlarmEvent,
+    AlarmPhoto,
+    AlarmStep,
+    AlarmTrigger,
+    Escalation,
+    ResponseTime,
+    render_title,
+)
+from anwang.audit.services import audit_record, diff, jsonable, snapshot
+from anwang.core.errors import ConflictError, ServiceError
+from anwang.places.models import Community, Zone
+from anwang.rules.choices import Priority
+from anwang.rules.facts import Firing
+from anwang.rules.models import Rule
+
+logger = logging.getLogger(__name__)
+
+ALARM_FIELDS = (
+    "community",
+    "rule",
+    "priority",
+    "state",
+    "title",
+    "device",
+    "zone",
+    "acknowledged_at",
+    "acknowledged_by",
+    "dispatched_at",
+    "assignee",
+    "accepted_at",
+    "on_scene_at",
+    "closed_at",
+    "closed_by",
+    "close_reason",
+)
+RESPONSE_TIME_FIELDS = ("community", "priority", "acknowledge_seconds", "on_scene_seconds")
+NOTE_MAX = 2000
+MAX_RESPONSE_SECONDS = 7 * 24 * 3600
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_PIXELS = 40_000_000
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+MANUAL_GROUP = "manual"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _text(name: str, value: Any, *, limit: int, required: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise ServiceError(_("This field is required."), field=name)
+    if len(text) > limit:
+        raise ServiceError(
+            _("Use at most %(limit)d characters (this has %(count)d).")
+            % {"limit": limit, "count": len(text)},
+            field=name,
+        )
+    return text
+
+
+def _priority(value: Any) -> int:
+    if isinstance(value, bool) or value not in Priority.values:
+        raise ServiceError(_("Choose a priority from P1 (most urgent) to P4."), field="priority")
+    return int(value)
+
+
+def _require_handle(actor: User | None, scope: Scope | None, community_id: int) -> None:
+    authorize(
+        actor=actor,
+        scope=scope,
+        permission=Permission.HANDLE_ALARMS,
+        community_id=community_id,
+        visible_with=Permission.VIEW_ALARMS,
+    )
+
+
+def _step(
+    alarm: Alarm,
+    action: StepAction,
+    *,
+    actor: User | None,
+    at: dt.datetime,
+    note: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> AlarmStep:
+    return AlarmStep(
+        alarm=alarm, action=action, actor=actor, at=at, note=note, data=jsonable(dict(data or {}))
+    )
+
+
+def _copy_fields(source: Alarm, target: Alarm) -> None:
+    """Give the caller's instance the values just saved on the locked one."""
+    if source is target:
+        return
+    for model_field in Alarm._meta.concrete_fields:
+        setattr(target, model_field.attname, getattr(source, model_field.attname))
+
+
+def _change(
+    *,
+    actor: User | None,
+    scope: Scope | None,
+    alarm: Alarm,
+    verb: str,
+    allowed: Sequence[str],
+    refused: Callable[[], str],
+    apply: Callable[[Alarm, dt.datetime], tuple[StepAction, str, dict[str, Any]]],
+) -> Alarm:
+    """Lock the alarm, check its state, apply a change, record the step and the audit entry.
+
+    The state is checked on the locked row, so two operators pressing the same button at once
+    get one success and one conflict."""
+    _require_handle(actor, scope, alarm.community_id)
+    with transaction.atomic():
+        locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        if locked.state not in allowed:
+            raise ConflictError(refused())
+        now = timezone.now()
+        before = snapshot(locked, ALARM_FIELDS)
+        action, note, data = apply(locked, now)
+        locked.save()
+        _step(locked, action, actor=actor, at=now, note=note, data=data).save()
+        changes = diff(before, snapshot(locked, ALARM_FIELDS))
+        if note:
+            changes["note"] = [None, note]
+        audit_record(
+            actor=actor,
+            action=f"alarm.{verb}",
+            obj=locked,
+            community_id=locked.community_id,
+            changes=changes,
+        )
+    _copy_fields(locked, alarm)
+    return alarm
+
+
+def _state_label(alarm: Alarm) -> str:
+    return str(AlarmState(alarm.state).label)
+
+
+# --------------------------------------------------------------------------- raising
+
+
+def _due(raised_at: dt.datetime, response: selectors.ResponseTimeValue) -> dict[str, Any]:
+    return {
+        "acknowledge_due_at": raised_at + dt.timedelta(seconds=response.acknowledge_seconds),
+        "on_scene_due_at": raised_at + dt.timedelta(seconds=response.on_scene_seconds),
+    }
+
+
+def _default_language_title(template: str, values: Mapping[str, Any]) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_title(template, values)
+
+
+def _joinable(candidates: list[Alarm], firing: Firing, cooldown_seconds: int) -> Alarm | None:
+    """The alarm a firing joins: the open one of its group, else the last one closed as a
+    false alarm whose last firing is within the rule's cooldown of this one.
+
+    A *resolved* alarm never absorbs a new firing: someone dealt with a real cause, so the
+    cause coming back (a fire flaring up again) needs a person again. A false alarm that keeps
+    flapping just after someone closed it is the noise the cooldown is for."""
+    for alarm in candidates:
+        if alarm.state in OPEN_STATES:
+            return alarm
+    window = dt.timedelta(seconds=cooldown_seconds)
+    for alarm in candidates:  # newest first
+        if alarm.state != AlarmState.FALSE_ALARM:
+            return None
+        if abs(firing.at - alarm.last_fired_at) <= window:
+            return alarm
+    return None
+
+
+def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[Alarm]:
+    """Turn the rules engine's firings into alarms, inside the caller's transaction (the one
+    storing the events that fired), as the system.
+
+    A firing whose (rule, trigger key) was counted before is skipped, so a redelivered message
+    or a restarted worker never counts twice. Otherwise it joins the open alarm of its (rule,
+    group), or a closed one whose last firing is within the rule's cooldown (its count rises,
+    it is not reopened), or raises a new alarm with due dates from the community's response
+    times. Two workers raising the same group at once meet the database's one-open-alarm
+    constraint; the loser joins the winner's alarm. Returns the alarms raised or joined."""
+    if not firings:
+        return []
+    rule_ids = {firing.rule_id for firing in firings}
+    rules = {
+        rule.pk: rule
+        for rule in Rule.objects.filter(pk__in=rule_ids).only(
+            "id", "community_id", "name", "cooldown_seconds"
+        )
+    }
+    seen = set(
+        AlarmTrigger.objects.filter(
+            rule_id__in=rule_ids, key__in={firing.trigger_key for firing in firings}
+        ).values_list("rule_id", "key")
+    )
+    groups = {(firing.rule_id, firing.group_key) for firing in firings}
+    oldest = min(firing.at for firing in firings) - dt.timedelta(
+        seconds=max((rule.cooldown_seconds for rule in rules.values()), default=0)
+    )
+    candidates: dict[tuple[int, str], list[Alarm]] = {}
+    for alarm in Alarm.objects.filter(
+        Q(state__in=OPEN_STATES) | Q(last_fired_at__gte=oldest),
+        rule_id__in=rule_ids,
+        group_key__in={group for _rule, group in groups},
+    ).order_by("-last_fired_at", "-id"):
+        key = (alarm.rule_id or 0, alarm.group_key)
+        if key in groups:
+            candidates.setdefault(key, []).append(alarm)
+    responses = selectors.response_times_by_community(
+        {rule.community_id for rule in rules.values()}
+    )
+
+    touched: dict[int, Alarm] = {}
+    steps: list[AlarmStep] = []
+    links: list[AlarmEvent] = []
+    for firing in firings:
+        rule = rules.get(firing.rule_id)
+        if rule is None:
+            logger.warning("firing of unknown rule %s skipped", firing.rule_id)
+            continue
+        if (firing.rule_id, firing.trigger_key) in seen:
+            continue
+        seen.add((firing.rule_id, firing.trigger_key))
+        group = candidates.setdefault((firing.rule_id, firing.group_key), [])
+        found = _joinable(group, firing, rule.cooldown_seconds)
+        count_before = found.count if found is not None else 0
+        try:
+            with transaction.atomic():
+                if found is None:
+                    alarm = _raise_from(firing, rule, responses[rule.community_id])
+                    raised = True
+                else:
+                    alarm, raised = found, False
+                    _join(alarm, firing)
+                AlarmTrigger.objects.create(
+                    rule_id=firing.rule_id, key=firing.trigger_key, alarm=alarm, fired_at=firing.at
+                )
+        except IntegrityError:
+            # Another worker raised this group's alarm or counted this firing just now.
+            if found is not None:
+                found.count = count_before  # the savepoint undid the join
+            joined = _after_conflict(firing)
+            if joined is None:
+                continue
+            alarm, raised = joined, False
+            if alarm not in group:
+                group.insert(0, alarm)
+        if raised:
+            group.insert(0, alarm)
+            steps.append(
+                _step(alarm, StepAction.RAISED, actor=None, at=firing.at, data=dict(firing.why))
+            )
+        else:
+            steps.append(
+                _step(
+                    alarm,
+                    StepAction.REPEATED,
+                    actor=None,
+                    at=firing.at,
+                    data={**firing.why, "count": alarm.count},
+                )
+            )
+        links.extend(
+            AlarmEvent(alarm=alarm, device_event_id=event_id) for event_id in firing.event_ids
+        )
+        touched[alarm.pk] = alarm
+    AlarmStep.objects.bulk_create(steps)
+    AlarmEvent.objects.bulk_create(links, ignore_conflicts=True)
+    return list(touched.values())
+
+
+def _raise_from(
+    firing: Firing, rule: Rule, responses: Mapping[int, selectors.ResponseTimeValue]
+) -> Alarm:
+    priority = firing.priority if firing.priority in Priority.values else Priority.P3
+    values = jsonable(dict(firing.title_values))
+    return Alarm.objects.create(
+        community_id=rule.community_id,
+        rule_id=rule.pk,
+        priority=priority,
+        title=_default_language_title(firing.title_template, values) or rule.name[:TITLE_MAX],
+        title_template=firing.title_template[:TITLE_MAX],
+        title_values=values,
+        device_id=firing.device_id,
+        zone_id=firing.zone_id,
+        group_key=firing.group_key[:200],
+        why=jsonable(dict(firing.why)),
+        raised_at=firing.at,
+        last_fired_at=firing.at,
+        **_due(firing.at, responses[priority]),
+    )
+
+
+def _join(alarm: Alarm, firing: Firing) -> None:
+    last = max(alarm.last_fired_at, firing.at)
+    Alarm.objects.filter(pk=alarm.pk).update(count=F("count") + 1, last_fired_at=last)
+    alarm.count += 1
+    alarm.last_fired_at = last
+
+
+def _after_conflict(firing: Firing) -> Alarm | None:
+    """After a constraint said no: the open alarm to join, or ``None`` when the firing was
+    already counted (by another worker)."""
+    if AlarmTrigger.objects.filter(rule_id=firing.rule_id, key=firing.trigger_key).exists():
+        return None
+    alarm = (
+        Alarm.objects.filter(
+            rule_id=firing.rule_id, group_key=firing.group_key, state__in=OPEN_STATES
+        )
+        .order_by("-id")
+        .first()
+    )
+    if alarm is None:
+        return None
+    try:
+        with transaction.atomic():
+            _join(alarm, firing)
+            AlarmTrigger.objects.create(
+                rule_id=firing.rule_id, key=firing.trigger_key, alarm=alarm, fired_at=firing.at
+            )
+    except IntegrityError:
+        return None
+    return alarm
+
+
+def alarm_raise_manual(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    community: Community,
+    priority: int,
+    title: str,
+    device: Any = None,
+    zone: Zone | None = None,
+    note: str = "",
+) -> Alarm:
+    """Raise an alarm by hand (an operator, later an SOS button): no rule, no grouping."""
+    _require_handle(actor, scope, community.pk)
+    priority = _priority(priority)
+    title = _text("title", title, limit=TITLE_MAX, required=True)
+    note = _text("note", note, limit=NOTE_MAX)
+    if device is not None and device.community_id != community.pk:
+        raise ServiceError(_("Choose a device of this community."), field="device")
+    if zone is not None and zone.community_id != community.pk:
+        raise ServiceError(_("Choose a zone of this community."), field="zone")
+    now = timezone.now()
+    response = selectors.response_times_by_community([community.pk])[community.pk][priority]
+    with transaction.atomic():
+        alarm = Alarm.objects.create(
+            community=community,
+            priority=priority,
+            title=title,
+            device=device,
+            zone=zone,
+            group_key=MANUAL_GROUP,
+            why={"manual": True},
+            raised_at=now,
+            last_fired_at=now,
+            **_due(now, response),
+        )
+        _step(alarm, StepAction.RAISED, actor=actor, at=now, note=note).save()
+        audit_record(
+            actor=actor,
+            action="alarm.raise",
+            obj=alarm,
+            community_id=community.pk,
+            changes=diff({}, snapshot(alarm, ALARM_FIELDS)),
+        )
+    return alarm
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def alarm_acknowledge(
+    *, actor: User | None, scope: Scope | None = None, alarm: Alarm, note: str = ""
+) -> Alarm:
+    """Say that someone has seen the alarm (only a raised one)."""
+    note = _text("note", note, limit=NOTE_MAX)
+
+    def apply(locked: Alarm, now: dt.datetime) -> tuple[StepAction, str, dict[str, Any]]:
+        locked.state = AlarmState.ACKNOWLEDGED
+        locked.acknowledged_at = now
+        locked.acknowledged_by = actor
+        return StepAction.ACKNOWLEDGED, note, {}
+
+    return _change(
+        actor=actor,
+        scope=scope,
+        alarm=alarm,
+        verb="acknowledge",
+        allowed=[AlarmState.RAISED],
+        refused=lambda: (
+            _("Only a raised alarm can be acknowledged; this one is %(state)s.")
+            % {"state": _state_label(alarm)}
+        ),
+        apply=apply,
+    )
+
+
+def alarm_dispatch(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    alarm: Alarm,
+    assignee: User,
+    note: str = "",
+) -> Alarm:
+    """Send someone who handles alarms in the community (a guard or an operator) to the
+    alarm; again to someone else while nobody is on scene. A raised alarm is acknowledged by
+    dispatching it."""
+    _require_handle(actor, scope, alarm.community_id)
+    note = _text("note", note, limit=NOTE_MAX)
+    if not selectors.may_be_dispatched(assignee, alarm.community_id):
+        raise ServiceError(
+            _("Choose someone who handles alarms in this community."), field="assignee"
+        )
+
+    def apply(locked: Alarm, now: dt.datetime) -> tuple[StepAction, str, dict[str, Any]]:
+        if locked.acknowledged_at is None:
+            locked.acknowledged_at = now
+            locked.acknowledged_by = actor
+        locked.state = AlarmState.DISPATCHED
+        locked.dispatched_at = now
+        locked.assignee = assignee
+        locked.accepted_at = None
+        return StepAction.DISPATCHED, note, {"assignee": assignee.pk, "name": str(assignee)}
+
+    return _change(
+        actor=actor,
+        scope=scope,
+        alarm=alarm,
+        verb="dispatch",
+        allowed=[AlarmState.RAISED, AlarmState.ACKNOWLEDGED, AlarmState.DISPATCHED],
+        refused=lambda: (
+            _("This alarm cannot be dispatched any more: it is %(state)s.")
+            % {"state": _state_label(alarm)}
+        ),
+        apply=apply,
+    )
+
+
+def _require_assignee(actor: User | None, alarm: Alarm) -> None:
+    if actor is not None and alarm.assignee_id != actor.pk:
+        raise PermissionDenied(_("Only the person the alarm was dispatched to can accept it."))
+
+
+def alarm_accept(
+    *, actor: User | None, scope: Scope | None = None, alarm: Alarm, note: str = ""
+) -> Alarm:
+    """The person dispatched says they are on their way."""
+    note = _text("note", note, limit=NOTE_MAX)
+    _require_handle(actor, scope, alarm.community_id)
+    _require_assignee(actor, alarm)
+
+    def apply(locked: Alarm, now: dt.datetime) -> tuple[StepAction, str, dict[str, Any]]:
+        _require_assignee(actor, locked)
+        if locked.accepted_at is not None:
+            raise ConflictError(_("You have already accepted this alarm."))
+        locked.accepted_at = now
+        return StepAction.ACCEPTED, note, {}
+
+    return _change(
+        actor=actor,
+        scope=scope,
+        alarm=alarm,
+        verb="accept",
+        allowed=[AlarmState.DISPATCHED],
+        refused=lambda: (
+            _("Only a dispatched alarm can be accepted; this one is %(state)s.")
+            % {"state": _state_label(alarm)}
+        ),
+        apply=apply,
+    )
+
+
+def alarm_arrive(
+    *, actor: User | None, scope: Scope | None = None, alarm: Alarm, note: str = ""
+) -> Alarm:
+    """Someone is on scene (the person dispatched, or a handler saying so for them)."""
+    note = _text("note", note, limit=NOTE_MAX)
+
+    def apply(locked: Alarm, now: dt.datetime) -> tuple[StepAction, str, dict[str, Any]]:
+        locked.state = AlarmState.ON_SCENE
+        locked.on_scene_at = now
+        if locked.accepted_at is None and actor is not None and locked.assignee_id == actor.pk:
+            locked.accepted_at = now
+        return StepAction.ON_SCENE, note, {}
+
+    return _change(
+        actor=actor,
+        scope=scope,
+        alarm=alarm,
+        verb="arrive",
+        allowed=[AlarmState.DISPATCHED],
+        refused=lambda: (
+            _("Only a dispatched alarm can be reached on scene; this one is %(state)s.")
+            % {"state": _state_label(alarm)}
+        ),
+        apply=apply,
+    )
+
+
+def _close(
+    *,
+    actor: User | None,
+    scope: Scope | None,
+    alarm: Alarm,
+    state: AlarmState,
+    reason: str,
+    verb: str,
+) -> Alarm:
+    def apply(locked: Alarm, now: dt.datetime) -> tuple[StepAction, str, dict[str, Any]]:
+        locked.state = state
+        locked.closed_at = now
+        locked.closed_by = actor
+        locked.close_reason = reason
+        action = StepAction.RESOLVED if state == AlarmState.RESOLVED else StepAction.FALSE_ALARM
+        return action, reason, {}
+
+    return _change(
+        actor=actor,
+        scope=scope,
+        alarm=alarm,
+        verb=verb,
+        allowed=list(OPEN_STATES),
+        refused=lambda: (
+            _("This alarm is already closed (%(state)s).") % {"state": _state_label(alarm)}
+        ),
+        apply=apply,
+    )
+
+
+def alarm_resolve(
+    *, actor: User | None, scope: Scope | None = None, alarm: Alarm, note: str = ""
+) -> Alarm:
+    """Close an open alarm as dealt with."""
+    note = _text("note", note, limit=NOTE_MAX)
+    return _close(
+        actor=actor,
+        scope=scope,
+        alarm=alarm,
+        state=AlarmState.RESOLVED,
+        reason=note,
+        verb="resolve",
+    )
+
+
+def alarm_false(
+    *, actor: User | None, scope: Scope | None = None, alarm: Alarm, reason: str
+) -> Alarm:
+    """Close an open alarm as a false alarm; the reason is required (it is how noisy devices
+    and rules are found)."""
+    reason = _text("reason", reason, limit=NOTE_MAX, required=True)
+    return _close(
+        actor=actor,
+        scope=scope,
+        alarm=alarm,
+        state=AlarmState.FALSE_ALARM,
+        reason=reason,
+        verb="false_alarm",
+    )
+
+
+def alarm_note(
+    *, actor: User | None, scope: Scope | None = None, alarm: Alarm, note: str
+) -> AlarmStep:
+    """Add a note to an alarm's history (also after it was closed)."""
+    _require_handle(actor, scope, alarm.community_id)
+    note = _text("note", note, limit=NOTE_MAX, required=True)
+    with transaction.atomic():
+        step = _step(alarm, StepAction.NOTE, actor=actor, at=timezone.now(), note=note)
+        step.save()
+        audit_record(
+            actor=actor,
+            action="alarm.note",
+            obj=alarm,
+            community_id=alarm.community_id,
+            changes={"note": [None, note]},
+        )
+    return step
+
+
+def _clean_image(upload: UploadedFile) -> tuple[bytes, str]:
+    """The photo re-encoded without its metadata (EXIF, GPS position), and its extension."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    size = upload.size or 0
+    if size > PHOTO_MAX_BYTES:
+        raise ServiceError(_("A photo may be at most 10 MB."), field="image")
+    content = upload.read()
+    if not content:
+        raise ServiceError(_("The file is empty."), field="image")
+    if len(content) > PHOTO_MAX_BYTES:
+        raise ServiceError(_("A photo may be at most 10 MB."), field="image")
+    not_a_photo = _("Upload a photo (JPEG, PNG or WebP).")
+    try:
+        with Image.open(io.BytesIO(content)) as probe:
+            image_format = probe.format or ""
+            width, height = probe.size
+            probe.verify()
+        if image_format not in PHOTO_FORMATS:
+            raise ServiceError(not_a_photo, field="image")
+        if width * height > PHOTO_MAX_PIXELS:
+            raise ServiceError(_("The photo has too many pixels."), field="image")
+        with Image.open(io.BytesIO(content)) as image:
+            # Turn it upright as the camera meant, since the orientation tag goes with the rest.
+            upright = ImageOps.exif_transpose(image)
+            if image_format == "JPEG" and upright.mode not in ("RGB", "L"):
+                upright = upright.convert("RGB")
+            buffer = io.BytesIO()
+            options: dict[str, Any] = {"quality": 90} if image_format in ("JPEG", "WEBP") else {}
+            # Saving without ``exif`` drops the EXIF block, GPS position included.
+            upright.save(buffer, format=image_format, **options)
+    except ServiceError:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as error:
+        raise ServiceError(not_a_photo, field="image") from error
+    return buffer.getvalue(), PHOTO_FORMATS[image_format]
+
+
+def alarm_photo_add(
+    *, actor: User | None, scope: Scope | None = None, alarm: Alarm, image: UploadedFile
+) -> AlarmPhoto:
+    """Attach a photo (JPEG, PNG or WebP, at most 10 MB) to an alarm; its metadata, such as
+    the GPS position, is removed."""
+    _require_handle(actor, scope, alarm.community_id)
+    content, extension = _clean_image(image)
+    now = timezone.now()
+    with transaction.atomic():
+        photo = AlarmPhoto(alarm=alarm, uploaded_by=actor, uploaded_at=now)
+        photo.image.save(f"alarm-{alarm.pk}.{extension}", ContentFile(content), save=False)
+        photo.save()
+        _step(alarm, StepAction.PHOTO, actor=actor, at=now, data={"photo": photo.pk}).save()
+        audit_record(
+            actor=actor,
+            action="alarm.photo_add",
+            obj=alarm,
+            community_id=alarm.community_id,
+            changes={"photo": [None, photo.image.name]},
+        )
+    return photo
+
+
+# --------------------------------------------------------------------------- response times
+
+
+def _seconds(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ServiceError(_("Enter a whole number."), field=name)
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as error:
+        raise ServiceError(_("Enter a whole number."), field=name) from error
+    if number != value and not isinstance(value, str):
+        raise ServiceError(_("Enter a whole number."), field=name)
+    if not 1 <= number <= MAX_RESPONSE_SECONDS:
+        raise ServiceError(
+            _("Enter a number of seconds from 1 to %(max)d.") % {"max": MAX_RESPONSE_SECONDS},
+            field=name,
+        )
+    return number
+
+
+def response_time_set(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    community: Community,
+    priority: int,
+    acknowledge_seconds: int,
+    on_scene_seconds: int,
+    raise_priority: bool = False,
+) -> ResponseTime:
+    """Set how soon a community's alarms of one priority must be acknowledged and reached,
+    and whether a miss makes them one step more urgent. Alarms already raised keep their due
+    times."""
+    authorize(
+        actor=actor,
+        scope=scope,
+        permission=Permission.MANAGE_RULES,
+        community_id=community.pk,
+        visible_with=Permission.VIEW_ALARMS,
+    )
+    priority = _priority(priority)
+    acknowledge = _seconds("acknowledge_seconds", acknowledge_seconds)
+    on_scene = _seconds("on_scene_seconds", on_scene_seconds)
+    if on_scene < acknowledge:
+        raise ServiceError(
+            _("Being on scene cannot be due before acknowledging."), field="on_scene_seconds"
+        )
+    with transaction.atomic():
+        row = (
+            ResponseTime.objects.select_for_update()
+            .filter(community=community, priority=priority)
+            .first()
+        )
+        fields = (*RESPONSE_TIME_FIELDS, "raise_priority")
+        before = snapshot(row, fields) if row is not None else {}
+        if row is None:
+            row = ResponseTime(community=community, priority=priority)
+        row.acknowledge_seconds = acknowledge
+        row.on_scene_seconds = on_scene
+        row.raise_priority = bool(raise_priority)
+        after = snapshot(row, fields)
+        if before != after:
+            row.save()
+            audit_record(
+                actor=actor,
+                action="response_time.set",
+                obj=row,
+                community_id=community.pk,
+                changes=diff(before, after),
+            )
+    return row
+
+
+# --------------------------------------------------------------------------- escalation
+
+
+def _recipients(community_ids: set[int]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Whom a missed response time is escalated to, by community: its community admins (the
+    on-duty leader joins them when duty rosters exist), and the street office's supervisors,
+    who are added for P1 alarms."""
+    admins: dict[int, list[int]] = {cid: [] for cid in community_ids}
+    for user_id, community_id in Membership.objects.filter(
+        community_id__in=community_ids, role=Role.COMMUNITY_ADMIN, user__is_active=True
+    ).values_list("user_id", "community_id"):
+        admins[community_id].append(user_id)
+    regions = dict(Community.objects.filter(pk__in=community_ids).values_list("pk", "region_id"))
+    by_region: dict[int, list[int]] = {}
+    for user_id, region_id in Membership.objects.filter(
+        region_id__in=set(regions.values()), role=Role.SUPERVISOR, user__is_active=True
+    ).values_list("user_id", "region_id"):
+        by_region.setdefault(region_id, []).append(user_id)
+    supervisors = {cid: by_region.get(region_id, []) for cid, region_id in regions.items()}
+    return admins, supervisors
+
+
+def alarm_sla_check(*, now: dt.datetime) -> list[Escalation]:
+    """Escalate every open alarm that missed a response time, as the system (the worker calls
+    this every second).
+
+    Still raised past ``acknowledge_due_at`` misses the acknowledge time; not on scene past
+    ``on_scene_due_at`` misses the on-scene time. Each miss is escalated once per alarm (the
+    database enforces it, so two workers escalate once): to the community's admins, and for a
+    P1 alarm (after any raise) also to the street office's supervisors; if the community's
+    response time says so the priority rises one step (P1 stays P1). Due times are not
+    recomputed after a raise: they are what was promised when the alarm was raised."""
+    ack_missed = Exists(Escalation.objects.filter(alarm=OuterRef("pk"), sla=SlaKind.ACKNOWLEDGE))
+    scene_missed = Exists(Escalation.objects.filter(alarm=OuterRef("pk"), sla=SlaKind.ON_SCENE))
+    due: list[tuple[Alarm, SlaKind]] = []
+    for alarm in Alarm.objects.filter(
+        ~ack_missed, state=AlarmState.RAISED, acknowledge_due_at__lte=now
+    ).order_by("acknowledge_due_at", "id"):
+        due.append((alarm, SlaKind.ACKNOWLEDGE))
+    for alarm in Alarm.objects.filter(
+        ~scene_missed,
+        state__in=[AlarmState.RAISED, AlarmState.ACKNOWLEDGED, AlarmState.DISPATCHED],
+        on_scene_due_at__lte=now,
+    ).order_by("on_scene_due_at", "id"):
+        due.append((alarm, SlaKind.ON_SCENE))
+    if not due:
+        return []
+    communities = {alarm.community_id for alarm, _sla in due}
+    responses = selectors.response_times_by_community(communities)
+    admins, supervisors = _recipients(communities)
+
+    escalations: list[Escalation] = []
+    for alarm, sla in due:
+        before = alarm.priority
+        raise_it = responses[alarm.community_id][before].raise_priority
+        new_priority = max(int(Priority.P1), before - 1) if raise_it else before
+        people = admins[alarm.community_id]
+        if new_priority == Priority.P1:
+            people = [*people, *supervisors[alarm.community_id]]
+        try:
+            with transaction.atomic():
+                escalation = Escalation.objects.create(
+                    alarm=alarm,
+                    sla=sla,
+                    at=now,
+                    priority_before=before,
+                    priority_after=new_priority,
+                )
+                escalation.recipients.set(people)
+                Alarm.objects.filter(pk=alarm.pk).update(
+                    escalations=F("escalations") + 1, priority=new_priority
+                )
+                AlarmStep.objects.create(
+                    alarm=alarm,
+                    action=StepAction.ESCALATED,
+                    at=now,
+                    data={
+                        "sla": str(sla),
+                        "priority_before": before,
+                        "priority_after": new_priority,
+                        "recipients": sorted(people),
+                    },
+                )
+        except IntegrityError:
+            continue  # another worker escalated this miss first
+        alarm.priority = new_priority
+        alarm.escalations += 1
+        escalations.append(escalation)
+    return escalations

@@ -1,0 +1,198 @@
+"""The rules engine's view of the past, read from the database.
+
+:class:`DatabaseHistory` answers the :class:`~anwang.rules.facts.History` questions with one
+query each, and remembers its answers for its own life: make one per engine call (or per
+batch), so what it returns is never older than that call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from anwang.devices.models import Device
+from anwang.events.models import DeviceEvent, DeviceState
+from anwang.rules.facts import DeviceFacts, EventFacts, RuleSpec, StateFacts
+from anwang.rules.models import Holiday, Rule
+
+_DEVICE_RELATED = ("zone", "building")
+_EVENT_RELATED = ("device__zone", "device__building")
+
+
+def device_facts(device: Device) -> DeviceFacts:
+    """A device as the engine sees it (its zone and building should be selected already)."""
+    zone = device.zone
+    building = device.building
+    return DeviceFacts(
+        id=device.pk,
+        community_id=device.community_id,
+        name=device.name,
+        kind=device.kind,
+        protocol=device.protocol,
+        zone_id=device.zone_id,
+        zone_name=zone.name if zone else "",
+        is_key_area=bool(zone and zone.is_key_area),
+        building_id=device.building_id,
+        building_name=building.name if building else "",
+        status=device.status,
+    )
+
+
+def _event(event: DeviceEvent, device: DeviceFacts) -> EventFacts:
+    return EventFacts(
+        id=event.pk,
+        device=device,
+        kind=event.kind,
+        received_at=event.received_at,
+        attribute=event.attribute,
+        value=event.value,
+        previous_value=event.previous_value,
+        edge_key=event.edge_key,
+        data=event.data if isinstance(event.data, dict) else {},
+    )
+
+
+def _related_loaded(device: Device) -> bool:
+    cache = device._state.fields_cache
+    return (device.zone_id is None or "zone" in cache) and (
+        device.building_id is None or "building" in cache
+    )
+
+
+def event_facts(events: Iterable[DeviceEvent]) -> list[EventFacts]:
+    """Stored events as the engine sees them, in the order given.
+
+    Devices already loaded with their zone and building are used as they are; the others are
+    read in one query.
+    """
+    events = list(events)
+    devices: dict[int, DeviceFacts] = {}
+    missing: set[int] = set()
+    for event in events:
+        if event.device_id in devices or event.device_id in missing:
+            continue
+        cached = event._state.fields_cache.get("device")
+        if isinstance(cached, Device) and _related_loaded(cached):
+            devices[event.device_id] = device_facts(cached)
+        else:
+            missing.add(event.device_id)
+    if missing:
+        for device in Device.objects.filter(pk__in=missing).select_related(*_DEVICE_RELATED):
+            devices[device.pk] = device_facts(device)
+    return [_event(event, devices[event.device_id]) for event in events]
+
+
+def rule_spec(rule: Rule) -> RuleSpec:
+    """A stored rule as the engine sees it.
+
+    ``active_since`` is the rule's last change (``updated_at``): the model keeps no separate
+    time of enabling, so after any edit an absence is counted afresh from the edit.
+    """
+    return RuleSpec(
+        id=rule.pk,
+        community_id=rule.community_id,
+        name=rule.name,
+        kind=rule.kind,
+        condition=rule.condition if isinstance(rule.condition, dict) else {},
+        params=rule.params if isinstance(rule.params, dict) else {},
+        priority=rule.priority,
+        title_template=rule.title_template,
+        group_by=rule.group_by,
+        cooldown_seconds=rule.cooldown_seconds,
+        schedule=rule.schedule if isinstance(rule.schedule, dict) else {},
+        active_since=rule.updated_at,
+    )
+
+
+def holidays_map() -> dict[dt.date, bool]:
+    """The holiday calendar for schedules: date -> whether it is worked (调休)."""
+    return dict(Holiday.objects.values_list("date", "is_workday"))
+
+
+class DatabaseHistory:
+    """The :class:`~anwang.rules.facts.History` of the database, one query per question."""
+
+    def __init__(self) -> None:
+        self._devices: dict[int, Sequence[DeviceFacts]] = {}
+        self._states: dict[int, Sequence[StateFacts]] = {}
+        self._between: dict[tuple[int, dt.datetime, dt.datetime], Sequence[EventFacts]] = {}
+        self._last: dict[
+            tuple[int, dt.datetime, tuple[str, ...] | None], Mapping[int, EventFacts]
+        ] = {}
+        # The same device is one DeviceFacts for every event of it.
+        self._facts: dict[int, DeviceFacts] = {}
+
+    def _device(self, device: Device) -> DeviceFacts:
+        facts = self._facts.get(device.pk)
+        if facts is None:
+            facts = self._facts[device.pk] = device_facts(device)
+        return facts
+
+    def _events(self, events: QuerySet[DeviceEvent]) -> list[EventFacts]:
+        return [_event(event, self._device(event.device)) for event in events]
+
+    def events_between(
+        self, *, community_id: int, since: dt.datetime, until: dt.datetime
+    ) -> Sequence[EventFacts]:
+        """Events of the community received in ``[since, until]``, oldest first."""
+        key = (community_id, since, until)
+        if key not in self._between:
+            found = (
+                DeviceEvent.objects.filter(
+                    community_id=community_id, received_at__gte=since, received_at__lte=until
+                )
+                .select_related(*_EVENT_RELATED)
+                .order_by("received_at", "id")
+            )
+            self._between[key] = self._events(found)
+        return self._between[key]
+
+    def last_event_before(
+        self, *, community_id: int, until: dt.datetime, kinds: Sequence[str] | None = None
+    ) -> Mapping[int, EventFacts]:
+        """The last event (of ``kinds``, or any) received at or before ``until`` of each
+        device of the community in service, by device id."""
+        key = (community_id, until, tuple(sorted(kinds)) if kinds is not None else None)
+        if key not in self._last:
+            # Per device, the newest event through the (device, received_at) index.
+            latest = DeviceEvent.objects.filter(device=OuterRef("pk"), received_at__lte=until)
+            if kinds is not None:
+                latest = latest.filter(kind__in=list(kinds))
+            last_ids = Device.objects.filter(
+                community_id=community_id, retired_at__isnull=True
+            ).values(last_id=Subquery(latest.order_by("-received_at", "-id").values("id")[:1]))
+            found = DeviceEvent.objects.filter(pk__in=last_ids).select_related(*_EVENT_RELATED)
+            self._last[key] = {facts.device.id: facts for facts in self._events(found)}
+        return self._last[key]
+
+    def states(self, *, community_id: int) -> Sequence[StateFacts]:
+        """Every current state of the community's devices in service."""
+        if community_id not in self._states:
+            found = (
+                DeviceState.objects.filter(
+                    device__community_id=community_id, device__retired_at__isnull=True
+                )
+                .select_related(*_EVENT_RELATED)
+                .order_by("device_id", "attribute")
+            )
+            self._states[community_id] = [
+                StateFacts(
+                    device=self._device(state.device),
+                    attribute=state.attribute,
+                    value=state.value,
+                    changed_at=state.changed_at,
+                )
+                for state in found
+            ]
+        return self._states[community_id]
+
+    def devices(self, *, community_id: int) -> Sequence[DeviceFacts]:
+        """The community's devices in service."""
+        if community_id not in self._devices:
+            found = Device.objects.filter(
+                community_id=community_id, retired_at__isnull=True
+            ).select_related(*_DEVICE_RELATED)
+            self._devices[community_id] = [self._device(device) for device in found]
+        return self._devices[community_id]
