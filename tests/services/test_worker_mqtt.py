@@ -8,31 +8,22 @@ these tests use real transactions (``transaction=True``).
 
 from __future__ import annotations
 
-import asyncio
 import json
-import secrets
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 from django.test import Client
-from paho.mqtt.enums import CallbackAPIVersion
 
 from anwang.devices.choices import DeviceKind, Protocol
 from anwang.devices.models import Device
 from anwang.devices.services import device_create
 from anwang.events.models import DeadLetter, DeviceEvent, WorkerStatus
-from anwang.events.worker import EventWorker
 from tests.services.mosquitto import Broker, broker_for_test
+from tests.services.worker_support import Publisher, WorkerThread, wait_until
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
-# The shipped subscriptions plus one no adapter reads, to see an unusable message kept.
-TOPICS = ["zigbee2mqtt/#", "frigate/#", "anwang/+/+/event", "homeassistant/#"]
-WAIT_SECONDS = 20.0
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,84 +35,12 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
         yield running
 
 
-class Publisher:
-    """A device (or bridge) publishing with QoS 1, waiting for the broker's acknowledgement."""
-
-    def __init__(self, broker: Broker) -> None:
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"test-publisher-{secrets.token_hex(4)}",
-            protocol=mqtt.MQTTv311,
-        )
-        self.client.username_pw_set(broker.publisher_username, broker.publisher_password)
-        self.client.connect(broker.host, broker.port)
-        self.client.loop_start()
-
-    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        """Publish and wait until the broker has it."""
-        info = self.client.publish(topic, payload, qos=1, retain=retain)
-        info.wait_for_publish(timeout=10)
-        assert info.is_published(), f"the broker did not acknowledge {topic}"
-
-    def close(self) -> None:
-        """Disconnect."""
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 @pytest.fixture
 def publisher(broker: Broker) -> Iterator[Publisher]:
     """A connected publisher."""
     client = Publisher(broker)
     yield client
     client.close()
-
-
-class WorkerThread:
-    """The event worker in a thread of its own, with its own event loop."""
-
-    def __init__(self, broker: Broker, client_id: str | None = None) -> None:
-        self.worker = EventWorker(
-            mqtt_url=broker.worker_url,
-            client_id=client_id or f"test-worker-{secrets.token_hex(4)}",
-            topics=TOPICS,
-            report_seconds=0.2,
-        )
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="test-worker", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self.worker.run())
-        except BaseException as error:  # reported by the test, not lost in the thread
-            self.error = error
-
-    def start(self) -> None:
-        """Start, and wait until the worker is subscribed."""
-        self.thread.start()
-        link = self.worker.link
-        assert link is not None
-        wait_until(lambda: link.connected, "the worker to connect")
-        # The subscription is sent right after connecting; the broker answers quickly.
-        time.sleep(0.3)
-
-    def stop(self) -> None:
-        """Stop the worker and wait for its thread."""
-        self.worker.stop()
-        self.thread.join(timeout=15)
-        assert not self.thread.is_alive(), "the worker did not stop"
-        assert self.error is None, f"the worker failed: {self.error!r}"
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
-    """Poll until ``condition()`` is truthy; its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -251,6 +251,24 @@ def _between(actual: Any, expected: Any, field: str) -> bool:
     return _order("gte", actual, low, field) and _order("lte", actual, high, field)
 
 
+def _members(items: tuple[Any, ...]) -> tuple[frozenset[str], frozenset[Any]] | None:
+    """The texts and the numbers of an ``in`` list, as sets (a list of 200 card numbers is
+    then one lookup, not 200 comparisons); ``None`` when the list holds anything else."""
+    try:
+        return _members_cached(items)
+    except TypeError:  # an unhashable item (a list or an object): compare one by one
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _members_cached(items: tuple[Any, ...]) -> tuple[frozenset[str], frozenset[Any]] | None:
+    texts = frozenset(item for item in items if isinstance(item, str))
+    numbers = frozenset(item for item in items if is_number(item))
+    if len(texts) + len(numbers) < len(set(items)):
+        return None  # booleans or nulls mixed in: keep JSON equality (true is not 1)
+    return texts, numbers
+
+
 def compare(op: str, actual: Any, expected: Any, field: str = "") -> bool:
     """Apply an operator to a field's value (``MISSING`` when absent) and the leaf's value."""
     present = actual is not MISSING
@@ -260,11 +278,13 @@ def compare(op: str, actual: Any, expected: Any, field: str = "") -> bool:
         case "ne":
             return not (present and same(actual, expected))
         case "in":
-            return (
-                present
-                and isinstance(expected, list | tuple)
-                and any(same(actual, item) for item in expected)
-            )
+            if not present or not isinstance(expected, list | tuple):
+                return False
+            if isinstance(actual, str) or is_number(actual):
+                members = _members(tuple(expected))
+                if members is not None:
+                    return actual in (members[0] if isinstance(actual, str) else members[1])
+            return any(same(actual, item) for item in expected)
         case "not_in":
             return not compare("in", actual, expected, field)
         case "exists":
@@ -391,6 +411,31 @@ def fields_of(condition: Any) -> set[str]:
         return fields_of(condition["not"])
     field = condition.get("field")
     return {field} if isinstance(field, str) else set()
+
+
+def pinned_kinds(condition: Any) -> frozenset[str] | None:
+    """The event kinds a condition can match at all, when it says (``kind eq`` / ``kind in``
+    required on every path), else ``None``: lets the engine skip other events unread and
+    ask the history only for these kinds."""
+    if not isinstance(condition, Mapping):
+        return None
+    if "all" in condition:
+        pinned = [pinned_kinds(child) for child in _children(condition["all"])]
+        known = [kinds for kinds in pinned if kinds is not None]
+        return frozenset.intersection(*known) if known else None
+    if "any" in condition:
+        pinned = [pinned_kinds(child) for child in _children(condition["any"])]
+        if not pinned or any(kinds is None for kinds in pinned):
+            return None
+        return frozenset().union(*(kinds for kinds in pinned if kinds is not None))
+    if condition.get("field") != "kind":
+        return None
+    op, value = condition.get("op"), condition.get("value")
+    if op == "eq" and isinstance(value, str):
+        return frozenset({value})
+    if op == "in" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return frozenset(value)
+    return None
 
 
 # --------------------------------------------------------------------------- validation

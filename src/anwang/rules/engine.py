@@ -54,6 +54,7 @@ from anwang.rules.conditions import (
     explain,
     fields_of,
     matches,
+    pinned_kinds,
     same,
     validate_condition,
 )
@@ -168,9 +169,9 @@ def _kinds(params: Mapping[str, Any]) -> tuple[str, ...] | None:
 
 
 class _Batch:
-    """The events a call looks at: stored events are fetched once per community (for the
-    widest window, and only when a rule needs them), and each rule's matching ones indexed
-    once per group."""
+    """The events a call looks at. For each count or sequence rule that an event of the call
+    matched, the stored events it needs are read once: only its own window, only the kinds
+    its condition pins, and for per-device rules only the devices of this call."""
 
     def __init__(
         self,
@@ -186,33 +187,29 @@ class _Batch:
         self.by_community: dict[int, list[EventFacts]] = defaultdict(list)
         for event in sorted(events, key=_position):
             self.by_community[event.device.community_id].append(event)
-        self.lookback: dict[int, dt.timedelta] = defaultdict(dt.timedelta)
-        for rule in rules:
-            window = _window(rule)
-            if window is not None:
-                current = self.lookback[rule.community_id]
-                self.lookback[rule.community_id] = max(current, window)
-        self._past: dict[int, Sequence[EventFacts]] = {}
         self._index: dict[int, dict[str, tuple[list[tuple[dt.datetime, int]], list[EventFacts]]]]
         self._index = {}
 
-    def past(self, community_id: int) -> Sequence[EventFacts]:
-        """Stored events from the widest window before the first event to the last."""
-        if community_id not in self._past:
-            events = self.by_community[community_id]
-            self._past[community_id] = (
-                sorted(
-                    self.history.events_between(
-                        community_id=community_id,
-                        since=events[0].received_at - self.lookback[community_id],
-                        until=events[-1].received_at,
-                    ),
-                    key=_position,
-                )
-                if events
-                else []
-            )
-        return self._past[community_id]
+    def past(self, rule: RuleSpec) -> Sequence[EventFacts]:
+        """The stored events a rule may count or pair with: from its window before the
+        call's first event to the last one."""
+        events = self.by_community[rule.community_id]
+        window = _window(rule)
+        if not events or window is None:
+            return []
+        device_ids = (
+            {event.device.id for event in events} if rule.group_by == GroupBy.DEVICE else None
+        )
+        return sorted(
+            self.history.events_between(
+                community_id=rule.community_id,
+                since=events[0].received_at - window,
+                until=events[-1].received_at,
+                kinds=pinned_kinds(rule.condition),
+                device_ids=device_ids,
+            ),
+            key=_position,
+        )
 
     def matching(
         self, rule: RuleSpec, group: str
@@ -222,7 +219,7 @@ class _Batch:
         # By identity: two specs may share an id (previews of unsaved rules use 0).
         if id(rule) not in self._index:
             index: dict[str, tuple[list[tuple[dt.datetime, int]], list[EventFacts]]] = {}
-            for event in self.past(rule.community_id):
+            for event in self.past(rule):
                 if is_armed(
                     rule.schedule, event.received_at, tz=self.tz, holidays=self.holidays
                 ) and matches(rule.condition, event, tz=self.tz):
@@ -231,6 +228,14 @@ class _Batch:
                     found.append(event)
             self._index[id(rule)] = index
         return self._index[id(rule)].get(group, ([], []))
+
+
+def _trigger_kinds(rule: RuleSpec) -> frozenset[str] | None:
+    """The kinds of event that can make a rule fire (``None``: any)."""
+    if rule.kind == RuleKind.SEQUENCE:
+        then = rule.params.get("then")
+        return pinned_kinds(then) if isinstance(then, Mapping) else frozenset()
+    return pinned_kinds(rule.condition)
 
 
 def _position(event: EventFacts) -> tuple[dt.datetime, int]:
@@ -263,7 +268,10 @@ def evaluate_events(
     for rule in rules:
         if rule.kind not in EVENT_KINDS:
             continue
+        kinds = _trigger_kinds(rule)
         for event in batch.by_community.get(rule.community_id, ()):
+            if kinds is not None and event.kind not in kinds:
+                continue  # cannot match: skipped before any condition is evaluated
             if not is_armed(rule.schedule, event.received_at, tz=tz, holidays=holidays):
                 continue
             firing = _evaluate_event(rule, event, batch, tz)

@@ -10,7 +10,7 @@ database into these records is :mod:`anwang.rules.history`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -112,9 +112,16 @@ class History(Protocol):
     :class:`anwang.rules.history.DatabaseHistory`; tests use an in-memory one."""
 
     def events_between(
-        self, *, community_id: int, since: dt.datetime, until: dt.datetime
+        self,
+        *,
+        community_id: int,
+        since: dt.datetime,
+        until: dt.datetime,
+        kinds: Collection[str] | None = None,
+        device_ids: Collection[int] | None = None,
     ) -> Sequence[EventFacts]:
-        """Events received in ``[since, until]``, oldest first (by receive time, then id)."""
+        """Events received in ``[since, until]``, oldest first (by receive time, then id);
+        only of ``kinds`` and of ``device_ids`` when given."""
         ...
 
     def last_event_before(

@@ -8,7 +8,7 @@ batch), so what it returns is never older than that call.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -19,6 +19,17 @@ from anwang.rules.models import Holiday, Rule
 
 _DEVICE_RELATED = ("zone", "building")
 _EVENT_RELATED = ("device__zone", "device__building")
+_EVENT_COLUMNS = (
+    "id",
+    "device_id",
+    "kind",
+    "received_at",
+    "attribute",
+    "value",
+    "previous_value",
+    "edge_key",
+    "data",
+)
 
 
 def device_facts(device: Device) -> DeviceFacts:
@@ -117,7 +128,10 @@ class DatabaseHistory:
     def __init__(self) -> None:
         self._devices: dict[int, Sequence[DeviceFacts]] = {}
         self._states: dict[int, Sequence[StateFacts]] = {}
-        self._between: dict[tuple[int, dt.datetime, dt.datetime], Sequence[EventFacts]] = {}
+        self._between: dict[
+            tuple[int, dt.datetime, dt.datetime, frozenset[str] | None, frozenset[int] | None],
+            Sequence[EventFacts],
+        ] = {}
         self._last: dict[
             tuple[int, dt.datetime, tuple[str, ...] | None], Mapping[int, EventFacts]
         ] = {}
@@ -134,20 +148,71 @@ class DatabaseHistory:
         return [_event(event, self._device(event.device)) for event in events]
 
     def events_between(
-        self, *, community_id: int, since: dt.datetime, until: dt.datetime
+        self,
+        *,
+        community_id: int,
+        since: dt.datetime,
+        until: dt.datetime,
+        kinds: Collection[str] | None = None,
+        device_ids: Collection[int] | None = None,
     ) -> Sequence[EventFacts]:
-        """Events of the community received in ``[since, until]``, oldest first."""
-        key = (community_id, since, until)
+        """Events of the community received in ``[since, until]``, oldest first; only of
+        ``kinds`` and ``device_ids`` when given.
+
+        Read as plain rows (no model instances): windows of busy communities hold thousands
+        of events, and this runs inside the pipeline's transaction."""
+        key = (
+            community_id,
+            since,
+            until,
+            frozenset(kinds) if kinds is not None else None,
+            frozenset(device_ids) if device_ids is not None else None,
+        )
         if key not in self._between:
-            found = (
-                DeviceEvent.objects.filter(
-                    community_id=community_id, received_at__gte=since, received_at__lte=until
-                )
-                .select_related(*_EVENT_RELATED)
-                .order_by("received_at", "id")
+            found = DeviceEvent.objects.filter(
+                community_id=community_id, received_at__gte=since, received_at__lte=until
             )
-            self._between[key] = self._events(found)
+            if kinds is not None:
+                found = found.filter(kind__in=list(kinds))
+            if device_ids is not None:
+                found = found.filter(device_id__in=list(device_ids))
+            rows = list(found.order_by("received_at", "id").values_list(*_EVENT_COLUMNS))
+            devices = self._devices_by_id(community_id, {row[1] for row in rows})
+            self._between[key] = [
+                EventFacts(
+                    id=pk,
+                    device=devices[device_id],
+                    kind=kind,
+                    received_at=received_at,
+                    attribute=attribute,
+                    value=value,
+                    previous_value=previous_value,
+                    edge_key=edge_key,
+                    data=data or {},
+                )
+                for (
+                    pk,
+                    device_id,
+                    kind,
+                    received_at,
+                    attribute,
+                    value,
+                    previous_value,
+                    edge_key,
+                    data,
+                ) in rows
+            ]
         return self._between[key]
+
+    def _devices_by_id(self, community_id: int, wanted: set[int]) -> dict[int, DeviceFacts]:
+        """Facts of these devices (of the community, retired or not), read once per history."""
+        missing = wanted - self._facts.keys()
+        if missing:
+            for device in Device.objects.filter(
+                community_id=community_id, pk__in=missing
+            ).select_related(*_DEVICE_RELATED):
+                self._device(device)
+        return self._facts
 
     def last_event_before(
         self, *, community_id: int, until: dt.datetime, kinds: Sequence[str] | None = None

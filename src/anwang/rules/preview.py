@@ -21,7 +21,7 @@ import datetime as dt
 import zoneinfo
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -99,12 +99,26 @@ class ReplayHistory:
     # -- History
 
     def events_between(
-        self, *, community_id: int, since: dt.datetime, until: dt.datetime
+        self,
+        *,
+        community_id: int,
+        since: dt.datetime,
+        until: dt.datetime,
+        kinds: Collection[str] | None = None,
+        device_ids: Collection[int] | None = None,
     ) -> Sequence[EventFacts]:
         """Events of the window received in ``[since, until]`` and by now."""
         high = min(self.position, bisect_right(self.keys, (until, _LAST)))
         low = bisect_left(self.keys, (since, -1))
-        return self.events[low:high] if low < high else []
+        found = self.events[low:high] if low < high else []
+        if kinds is not None or device_ids is not None:
+            found = [
+                event
+                for event in found
+                if (kinds is None or event.kind in kinds)
+                and (device_ids is None or event.device.id in device_ids)
+            ]
+        return found
 
     def last_event_before(
         self, *, community_id: int, until: dt.datetime, kinds: Sequence[str] | None = None

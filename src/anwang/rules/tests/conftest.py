@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -121,13 +121,22 @@ class MemoryHistory:
         self.events.extend(events)
 
     def events_between(
-        self, *, community_id: int, since: dt.datetime, until: dt.datetime
+        self,
+        *,
+        community_id: int,
+        since: dt.datetime,
+        until: dt.datetime,
+        kinds: Collection[str] | None = None,
+        device_ids: Collection[int] | None = None,
     ) -> Sequence[EventFacts]:
         self.calls.append("events_between")
         found = [
             e
             for e in self.events
-            if e.device.community_id == community_id and since <= e.received_at <= until
+            if e.device.community_id == community_id
+            and since <= e.received_at <= until
+            and (kinds is None or e.kind in kinds)
+            and (device_ids is None or e.device.id in device_ids)
         ]
         return sorted(found, key=lambda e: (e.received_at, e.id))
 

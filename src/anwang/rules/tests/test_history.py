@@ -85,7 +85,8 @@ def test_events_between_is_inclusive_ordered_and_scoped(
     events = store["events"]
     history = DatabaseHistory()
     community = store["world"].a.community.pk
-    with django_assert_num_queries(1):
+    # The rows, then the devices they name (plain rows: no model instances per event).
+    with django_assert_num_queries(2):
         found = history.events_between(community_id=community, since=at(10), until=at(30))
         # Asked again in the same call: remembered.
         history.events_between(community_id=community, since=at(10), until=at(30))
@@ -99,6 +100,24 @@ def test_events_between_is_inclusive_ordered_and_scoped(
     assert first.attribute == "contact"
     assert first.value == "open"
     assert first.data == {"x": 1}
+
+
+def test_events_between_narrows_to_kinds_and_devices(store: dict[str, Any]) -> None:
+    events, camera = store["events"], store["camera"]
+    community = store["world"].a.community.pk
+    history = DatabaseHistory()
+    beats = history.events_between(
+        community_id=community, since=at(0), until=at(100), kinds={"heartbeat"}
+    )
+    assert ids(beats) == [events[k].pk for k in ("beat", "old", "beat2")]
+    of_camera = history.events_between(
+        community_id=community,
+        since=at(0),
+        until=at(100),
+        kinds={"heartbeat", "motion"},
+        device_ids={camera.pk},
+    )
+    assert ids(of_camera) == [events[k].pk for k in ("beat", "beat2", "motion")]
 
 
 def test_last_event_before(store: dict[str, Any], django_assert_num_queries: Any) -> None:
@@ -212,7 +231,8 @@ def test_engine_over_the_database(store: dict[str, Any], django_assert_num_queri
         )
     )
     history = DatabaseHistory()
-    with django_assert_num_queries(1):
+    # The count rule's window (its kinds only), then the devices those events name.
+    with django_assert_num_queries(2):
         firings = evaluate_events(specs, batch, history=history, tz=SHANGHAI, holidays={})
     assert [f.trigger_key for f in firings] == [f"event:{store['events']['beat2'].pk}"]
     with django_assert_num_queries(1):
