@@ -29,6 +29,7 @@ database share the machine's cores, as on a small server.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -74,6 +75,244 @@ for source_id in {sorted(DEVICES.values())!r}:
 """
 STALL_SECONDS = 15.0
 """A run ends when nothing new was stored for this long (something was lost)."""
+RULES_RATIO_TARGET = 0.8  # events/s with the pack and 50 more rules / without rules
+ALARM_P99_TARGET_MS = 50.0  # message arrival to alarm committed, at 1,000 events/s
+REFUSED_EVERY = 50
+"""In ``--rules`` mode, every 50th event of a stream is a refused access, which one of the extra
+rules turns into an alarm (the other 49 are granted accesses no rule fires on)."""
+REFUSED_RULE = "门禁拒绝开门"
+ZONES = ("北门", "南门", "1号楼大堂", "地下车库", "周界东", "周界西", "配电房", "消控室")
+RULES = """
+import json
+
+from anwang.places.models import Community
+from anwang.rules.services import rule_create, rules_install_builtin
+
+community = Community.objects.get(slug="{community}")
+rules_install_builtin(community=community)
+for values in json.loads({rules!r}):
+    rule_create(actor=None, community=community, **values)
+"""
+
+
+def extra_rules() -> list[dict[str, Any]]:
+    """Fifty plausible rules besides the built-in pack, of every kind: immediate ones on device
+    kinds, zones and event data, counts in windows, sequences, durations and absences.
+
+    One of them (:data:`REFUSED_RULE`, an immediate rule on a refused access) fires on every
+    50th event of the benchmark's streams; two counts and one sequence read those refused
+    accesses too; the rest look at every event and fire on none of the streams', as most of a
+    community's rules do most of the time.
+    """
+    night = {"windows": [{"start": "22:00", "end": "06:00"}], "days": "all"}
+    weekend = {"windows": [{"start": "00:00", "end": "23:59"}], "days": [5, 6]}
+
+    def eq(name: str, value: Any) -> dict[str, Any]:
+        return {"field": name, "op": "eq", "value": value}
+
+    def flag(kind: str) -> dict[str, Any]:
+        return {"all": [eq("kind", kind), eq("value", True)]}
+
+    refused = {"all": [eq("kind", "access"), eq("data.result", "denied")]}
+    rules: list[dict[str, Any]] = [
+        {
+            "name": REFUSED_RULE,
+            "kind": "immediate",
+            "condition": refused,
+            "priority": 3,
+            "title_template": "Access refused at {device}",
+        },
+        {
+            "name": "同一门禁2分钟内5次拒绝",
+            "kind": "count",
+            "condition": refused,
+            "params": {"count": 5, "window_seconds": 120},
+            "priority": 3,
+            "title_template": "{count} refused accesses at {device}",
+        },
+        {
+            "name": "同一区域10分钟内20次拒绝",
+            "kind": "count",
+            "condition": refused,
+            "params": {"count": 20, "window_seconds": 600},
+            "priority": 2,
+            "title_template": "{count} refused accesses in {zone}",
+            "group_by": "zone",
+        },
+        {
+            "name": "拒绝后30秒内门被打开",
+            "kind": "sequence",
+            "condition": refused,
+            "params": {"then": eq("data.result", "forced"), "within_seconds": 30},
+            "priority": 1,
+            "title_template": "Door opened after a refused access at {device}",
+        },
+        {
+            "name": "黑名单卡刷卡",
+            "kind": "immediate",
+            "condition": {
+                "all": [
+                    eq("kind", "access"),
+                    {
+                        "field": "data.card_no",
+                        "op": "in",
+                        "value": [f"BL{index:06d}" for index in range(200)],
+                    },
+                ]
+            },
+            "priority": 2,
+            "title_template": "Blacklisted card at {device}",
+        },
+        {
+            "name": "夜间密码开门",
+            "kind": "immediate",
+            "condition": {"all": [eq("kind", "access"), eq("data.method", "pin")]},
+            "schedule": night,
+            "priority": 4,
+            "title_template": "PIN used at night at {device}",
+        },
+    ]
+    for zone in ZONES:
+        rules.append(
+            {
+                "name": f"{zone}夜间移动",
+                "kind": "immediate",
+                "condition": {"all": [flag("motion"), eq("zone_name", zone)]},
+                "schedule": night,
+                "priority": 2,
+                "title_template": "Motion in {zone} at night",
+                "group_by": "zone",
+            }
+        )
+        rules.append(
+            {
+                "name": f"{zone}防拆",
+                "kind": "immediate",
+                "condition": {"all": [flag("tamper"), eq("zone_name", zone)]},
+                "priority": 3,
+                "title_template": "Tamper at {device}",
+            }
+        )
+        rules.append(
+            {
+                "name": f"{zone}10分钟内3次移动",
+                "kind": "count",
+                "condition": {"all": [flag("motion"), eq("zone_name", zone)]},
+                "params": {"count": 3, "window_seconds": 600},
+                "schedule": weekend,
+                "priority": 3,
+                "title_template": "{count} motions in {zone}",
+                "group_by": "zone",
+            }
+        )
+        rules.append(
+            {
+                "name": f"{zone}门开后有人",
+                "kind": "sequence",
+                "condition": {
+                    "all": [eq("kind", "contact"), eq("value", "open"), eq("zone_name", zone)]
+                },
+                "params": {
+                    "then": {
+                        "any": [
+                            flag("motion"),
+                            {"all": [eq("kind", "object_detected"), eq("data.label", "person")]},
+                        ]
+                    },
+                    "within_seconds": 120,
+                },
+                "schedule": night,
+                "priority": 2,
+                "title_template": "Door opened, then someone in {zone}",
+                "group_by": "zone",
+            }
+        )
+    for kind, device_kind, limit in (
+        ("temperature", "temperature", 60),
+        ("temperature", "gateway", 75),
+    ):
+        rules.append(
+            {
+                "name": f"{device_kind}温度过高",
+                "kind": "immediate",
+                "condition": {
+                    "all": [
+                        eq("kind", kind),
+                        eq("device_kind", device_kind),
+                        {"field": "value", "op": "gt", "value": limit},
+                    ]
+                },
+                "priority": 2,
+                "title_template": "High temperature at {device}",
+            }
+        )
+    for label in ("car", "bicycle", "motorcycle"):
+        rules.append(
+            {
+                "name": f"消防通道停放{label}",
+                "kind": "immediate",
+                "condition": {
+                    "all": [
+                        eq("kind", "object_detected"),
+                        eq("data.label", label),
+                        {"field": "zone_name", "op": "in", "value": ["消防通道", "地下车库"]},
+                    ]
+                },
+                "priority": 3,
+                "title_template": "Vehicle in the fire lane at {device}",
+                "group_by": "zone",
+            }
+        )
+    rules.append(
+        {
+            "name": "钥匙区域有人徘徊",
+            "kind": "count",
+            "condition": {
+                "all": [
+                    eq("kind", "object_detected"),
+                    eq("data.label", "person"),
+                    eq("key_area", True),
+                ]
+            },
+            "params": {"count": 10, "window_seconds": 300},
+            "priority": 3,
+            "title_template": "Someone lingering in {zone}",
+            "group_by": "zone",
+        }
+    )
+    for device_kind, minutes in (("gateway", 10), ("camera", 30)):
+        rules.append(
+            {
+                "name": f"{device_kind}{minutes}分钟无消息",
+                "kind": "absence",
+                "condition": eq("device_kind", device_kind),
+                "params": {"seconds": minutes * 60},
+                "priority": 3,
+                "title_template": "Nothing from {device}",
+            }
+        )
+    rules.append(
+        {
+            "name": "窗户开启超过30分钟",
+            "kind": "duration",
+            "condition": eq("zone_name", "配电房"),
+            "params": {"attribute": "contact", "value": "open", "seconds": 1800},
+            "priority": 3,
+            "title_template": "Window open at {device}",
+        }
+    )
+    for index in range(50 - len(rules)):
+        rules.append(
+            {
+                "name": f"门禁异常码{index + 1}",
+                "kind": "immediate",
+                "condition": {"all": [eq("kind", "access"), eq("data.error", f"E{index + 1:02d}")]},
+                "priority": 4,
+                "title_template": "Access controller error at {device}",
+            }
+        )
+    assert len(rules) == 50
+    return rules
 
 
 # --------------------------------------------------------------------------- the database
@@ -133,8 +372,11 @@ class Database:
 
 
 @contextmanager
-def database(label: str, args: argparse.Namespace, database_url: str) -> Iterator[Database]:
-    """A fresh data folder (and PostgreSQL database), migrated, with the benchmark's devices."""
+def database(
+    label: str, args: argparse.Namespace, database_url: str, *, rules: bool = False
+) -> Iterator[Database]:
+    """A fresh data folder (and PostgreSQL database), migrated, with the benchmark's devices;
+    with ``rules``, also the built-in rule pack and :func:`extra_rules`."""
     parent: Path | None = args.home
     if parent is not None:
         parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +389,11 @@ def database(label: str, args: argparse.Namespace, database_url: str) -> Iterato
     store = Database(label=label, home=home, url=url)
     try:
         env = child_env(store)
-        for step in (["migrate", "-v", "0"], ["manage", "shell", "-v", "0", "-c", REGISTER]):
+        steps = [["migrate", "-v", "0"], ["manage", "shell", "-v", "0", "-c", REGISTER]]
+        if rules:
+            code = RULES.format(community=COMMUNITY, rules=json.dumps(extra_rules()))
+            steps.append(["manage", "shell", "-v", "0", "-c", code])
+        for step in steps:
             subprocess.run(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "anwang", *step], env=env, check=True
             )
@@ -189,7 +435,7 @@ def postgres_answers(url: str) -> str | None:
 class Publisher:
     """A device publishing numbered Anwang access events with QoS 1."""
 
-    def __init__(self, broker: Broker, source_id: str) -> None:
+    def __init__(self, broker: Broker, source_id: str, *, refused_every: int = 0) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
@@ -204,19 +450,33 @@ class Publisher:
         self.client.loop_start()
         self.source_id = source_id
         self.topic = f"anwang/{COMMUNITY}/{source_id}/event"
+        self.refused_every = refused_every
         self.sent_at: dict[int, float] = {}
+        self.sent_wall: dict[int, float] = {}
+        """Publish times on the wall clock (seconds since the epoch), to compare with times the
+        worker stored."""
         self.infos: list[Any] = []
+
+    def refused(self, number: int) -> bool:
+        """Whether event ``number`` is a refused access (the kind of event a rule fires on)."""
+        return bool(self.refused_every) and number % self.refused_every == self.refused_every - 1
 
     def publish(self, number: int) -> None:
         """Queue one event for publishing (paho sends it from its network thread)."""
-        payload = json.dumps(
-            {
-                "schema_version": 1,
-                "device": self.source_id,
-                "kind": "access",
-                "event_id": str(number),
+        event: dict[str, Any] = {
+            "schema_version": 1,
+            "device": self.source_id,
+            "kind": "access",
+            "event_id": str(number),
+        }
+        if self.refused_every:
+            event["data"] = {
+                "result": "denied" if self.refused(number) else "granted",
+                "method": "card",
+                "card_no": f"{number:08X}",
             }
-        )
+        payload = json.dumps(event)
+        self.sent_wall[number] = time.time()
         self.sent_at[number] = time.monotonic()
         self.infos.append(self.client.publish(self.topic, payload, qos=1))
 
@@ -338,6 +598,95 @@ def measure_latency(
         return float("nan"), float("nan"), len(delays)
     centiles = statistics.quantiles(delays, n=100, method="inclusive")
     return statistics.median(delays), centiles[98], len(delays)
+
+
+def _epoch(value: Any) -> float:
+    """A stored time as seconds since the epoch (SQLite gives UTC text, psycopg datetimes)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return float(value.timestamp())
+
+
+def _centiles(values: list[float]) -> tuple[float, float]:
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    return statistics.median(values), statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
+@dataclass
+class AlarmLatency:
+    """Alarm latency of one paced run, in ms (p50, p99 each)."""
+
+    firings: int
+    expected: int
+    publish_to_visible: tuple[float, float]
+    arrival_to_visible: tuple[float, float]
+    publish_to_arrival: tuple[float, float]
+    events_publish_to_visible: tuple[float, float]
+
+
+def measure_alarm_latency(
+    store: Database, device_id: int, rule_id: int, rate: float, seconds: float, publisher: Publisher
+) -> AlarmLatency:
+    """Publish at ``rate`` per second, every :data:`REFUSED_EVERY`th event a refused access
+    that the rule ``rule_id`` fires on; poll every 5 ms for new links between that rule's
+    alarms and events (written in the transaction that stores the event and raises or joins
+    its alarm), and for new events.
+
+    For each firing: publish-to-visible (publish call to the poll that saw the alarm's link),
+    arrival-to-visible (the worker's receive time, stored as the event's ``received_at``, to
+    that poll: the target's "message arrival to alarm committed", at most about 5 ms high) and
+    publish-to-arrival (the broker's part). Both clocks are this machine's wall clock.
+    """
+    count = int(rate * seconds)
+    expected = sum(publisher.refused(number) for number in range(count))
+    thread = publish_all(publisher, count, rate)
+    alarm_sql = (
+        "SELECT l.id, e.edge_key, e.received_at FROM alarms_alarmevent l "
+        "JOIN alarms_alarm a ON a.id = l.alarm_id "
+        "JOIN events_deviceevent e ON e.id = l.device_event_id "
+        "WHERE a.rule_id = ? AND e.device_id = ? AND l.id > ?"
+    )
+    event_sql = "SELECT id, edge_key FROM events_deviceevent WHERE device_id = ? AND id > ?"
+    last_link = last_event = 0
+    seen_events = 0
+    publish_visible: list[float] = []
+    arrival_visible: list[float] = []
+    publish_arrival: list[float] = []
+    event_delays: list[float] = []
+    changed_at = time.monotonic()
+    while (
+        len(publish_visible) < expected or seen_events < count
+    ) and time.monotonic() - changed_at < STALL_SECONDS:
+        time.sleep(0.005)
+        links = store.query(alarm_sql, (rule_id, device_id, last_link))
+        events = store.query(event_sql, (device_id, last_event))
+        now, wall = time.monotonic(), time.time()
+        for link_id, number, received_at in links:
+            last_link = max(last_link, int(link_id))
+            sent = publisher.sent_wall[int(number)]
+            arrived = _epoch(received_at)
+            publish_visible.append((wall - sent) * 1000)
+            arrival_visible.append((wall - arrived) * 1000)
+            publish_arrival.append((arrived - sent) * 1000)
+        for event_id, number in events:
+            last_event = max(last_event, int(event_id))
+            event_delays.append((now - publisher.sent_at[int(number)]) * 1000)
+        seen_events += len(events)
+        if links or events:
+            changed_at = now
+    thread.join()
+    publisher.finish()
+    return AlarmLatency(
+        firings=len(publish_visible),
+        expected=expected,
+        publish_to_visible=_centiles(publish_visible),
+        arrival_to_visible=_centiles(arrival_visible),
+        publish_to_arrival=_centiles(publish_arrival),
+        events_publish_to_visible=_centiles(event_delays),
+    )
 
 
 def check_numbers(store: Database, device_id: int, count: int) -> tuple[int, int]:
@@ -481,6 +830,136 @@ def run_database(
     return results
 
 
+def start_worker(store: Database, args: argparse.Namespace, broker: Broker, label: str) -> Any:
+    """The shipped ``anwang worker`` on ``store``, connected."""
+    env = child_env(
+        store,
+        ANWANG_MQTT_URL=broker.worker_url,
+        ANWANG_MQTT_CLIENT_ID=f"anwang-bench-worker-{label}",
+        ANWANG_WORKER_BATCH_SIZE=str(args.batch_size),
+        ANWANG_WORKER_BATCH_MS=str(args.batch_ms),
+    )
+    return start_child(
+        [sys.executable, "-m", "anwang", "worker"], env, store.home / "worker.log", "Connected to"
+    )
+
+
+@dataclass
+class RulesResult:
+    """The ``--rules`` runs on one database."""
+
+    database: str
+    without: Result
+    with_rules: Result
+    rules: int
+    latency: AlarmLatency | None = None
+
+
+def run_rules(
+    label: str, args: argparse.Namespace, database_url: str, broker: Broker
+) -> RulesResult:
+    """The worker at full speed without rules and with the built-in pack plus 50 rules (each in
+    a fresh database), then alarm latency at a paced rate with the rules."""
+    measured: dict[bool, Result] = {}
+    rules = 0
+    latency: AlarmLatency | None = None
+    engine = ""
+    for with_rules in (False, True):
+        name = "pack + 50 rules" if with_rules else "no rules"
+        with database(
+            f"{label}-{'rules' if with_rules else 'off'}", args, database_url, rules=with_rules
+        ) as store:
+            engine = store.version()
+            rules = (
+                int(store.query("SELECT COUNT(*) FROM rules_rule WHERE enabled = ?", (True,))[0][0])
+                or rules
+            )
+            print(
+                f"\n{engine}: worker, {name}, {args.messages:,} events at full speed ...",
+                flush=True,
+            )
+            worker = start_worker(store, args, broker, f"{label}-{int(with_rules)}")
+            try:
+                device = store.device_id(DEVICES["worker"])
+                publisher = Publisher(broker, DEVICES["worker"], refused_every=REFUSED_EVERY)
+                rate, cpu_us = measure_throughput(store, device, args.messages, publisher, worker)
+                lost, duplicates = check_numbers(store, device, args.messages)
+                measured[with_rules] = Result(
+                    f"worker, {name}", engine, args.messages, rate, lost, duplicates, cpu_us=cpu_us
+                )
+                if with_rules:
+                    print(
+                        f"{engine}: alarm latency, {args.paced_rate:,.0f} events/s for "
+                        f"{args.paced_seconds:g} s, 1 in {REFUSED_EVERY} firing ...",
+                        flush=True,
+                    )
+                    rule_id = int(
+                        store.query("SELECT id FROM rules_rule WHERE name = ?", (REFUSED_RULE,))[0][
+                            0
+                        ]
+                    )
+                    latency = measure_alarm_latency(
+                        store,
+                        store.device_id(DEVICES["paced"]),
+                        rule_id,
+                        args.paced_rate,
+                        args.paced_seconds,
+                        Publisher(broker, DEVICES["paced"], refused_every=REFUSED_EVERY),
+                    )
+            finally:
+                stop_child(worker)
+    return RulesResult(engine, measured[False], measured[True], rules, latency)
+
+
+def print_rules(results: list[RulesResult]) -> None:
+    """The ``--rules`` table and verdicts."""
+    print_table(
+        ["path", "database", "events", "events/s", "lost", "duplicates", "consumer CPU µs/event"],
+        [
+            [
+                result.path,
+                result.database,
+                f"{result.messages:,}",
+                f"{result.events_per_second:,.0f}" if result.events_per_second else "",
+                result.lost,
+                result.duplicates,
+                f"{result.cpu_us:.0f}" if result.cpu_us is not None else "",
+            ]
+            for item in results
+            for result in (item.without, item.with_rules)
+        ],
+    )
+    print()
+    for item in results:
+        off, on = item.without.events_per_second, item.with_rules.events_per_second
+        if off and on:
+            verdict = "yes" if on / off >= RULES_RATIO_TARGET else "NO"
+            print(
+                f"{item.database}: {item.rules} enabled rules: {on:,.0f} events/s against "
+                f"{off:,.0f} without = {on / off:.2f}; target >= {RULES_RATIO_TARGET:.2f}: "
+                f"{verdict}"
+            )
+        latency = item.latency
+        if latency is None:
+            continue
+        spans = {
+            "publish->visible": latency.publish_to_visible,
+            "arrival->visible": latency.arrival_to_visible,
+            "publish->arrival": latency.publish_to_arrival,
+            "events publish->visible": latency.events_publish_to_visible,
+        }
+        print(
+            f"{item.database}: alarms {latency.firings} of {latency.expected} firings seen; "
+            "ms p50/p99: "
+            + ", ".join(f"{what} {p50:.1f}/{p99:.1f}" for what, (p50, p99) in spans.items())
+        )
+        verdict = "yes" if latency.arrival_to_visible[1] <= ALARM_P99_TARGET_MS else "NO"
+        print(
+            f"{item.database}: alarm committed within {ALARM_P99_TARGET_MS:.0f} ms of arrival "
+            f"(p99): {verdict}"
+        )
+
+
 # --------------------------------------------------------------------------- the naive consumer
 
 
@@ -611,6 +1090,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep data folders and databases afterwards"
     )
+    parser.add_argument(
+        "--rules",
+        action="store_true",
+        help="measure rules instead: the worker without rules and with the built-in pack and 50 "
+        "more, and alarm latency at --paced-rate",
+    )
     parser.add_argument("--naive-consumer", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -621,9 +1106,14 @@ def main() -> None:
     if args.naive_consumer:
         naive_consumer()
         return
-    print("ingest: Mosquitto -> anwang worker -> database, QoS 1")
+    print(
+        "ingest: Mosquitto -> anwang worker -> database, QoS 1" + (", rules" if args.rules else "")
+    )
     print(f"{time.strftime('%Y-%m-%d')}  {platform.node()}  {machine()}")
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    if args.rules:
+        main_rules(args)
+        return
     results: list[Result] = []
     with (
         tempfile.TemporaryDirectory(prefix="anwang-ingest-broker-") as folder,
@@ -679,6 +1169,25 @@ def main() -> None:
                 f"{engine}: worker {worker.events_per_second:,.0f} events/s; target >= "
                 f"{WORKER_TARGET:,}/s: {verdict}"
             )
+
+
+def main_rules(args: argparse.Namespace) -> None:
+    """``--rules``: start a broker, measure rules on each database, print the table."""
+    results: list[RulesResult] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="anwang-ingest-broker-") as folder,
+        private_broker(Path(folder)) as broker,
+    ):
+        if args.only != "postgresql":
+            results.append(run_rules("sqlite", args, "", broker))
+        if args.only != "sqlite":
+            problem = postgres_answers(args.database_url)
+            if problem:
+                print(f"\nPostgreSQL skipped: {args.database_url} does not answer ({problem})")
+            else:
+                results.append(run_rules("postgresql", args, args.database_url, broker))
+    print()
+    print_rules(results)
 
 
 if __name__ == "__main__":

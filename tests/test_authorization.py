@@ -105,6 +105,7 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "dead_letter",
     "rule",
     "alarm",
+    "handover",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -714,6 +715,16 @@ def probe(world: World) -> Probe:
         last_fired_at=device.created_at,
     )
     AlarmEvent.objects.create(alarm=alarm, device_event=device_event)
+    from anwang.alarms.models import ShiftHandover
+
+    # A pending shift handover of community A, written by A's operator.
+    handover = ShiftHandover.objects.create(
+        community=a.community,
+        from_user=world.user("operator"),
+        note="翠苑交班记录",
+        snapshot={"alarms": [{"id": alarm.pk, "state": "raised", "title": alarm.title}]},
+        created_at=device.created_at,
+    )
 
     staff_targets = {
         "region": a.region.pk,
@@ -736,6 +747,7 @@ def probe(world: World) -> Probe:
         "dead_letter": dead_letter.pk,
         "rule": rule.pk,
         "alarm": alarm.pk,
+        "handover": handover.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -755,6 +767,7 @@ def probe(world: World) -> Probe:
             "a_north_gate",
             "翠苑夜间探针规则",
             "翠苑北门烟感告警",
+            "翠苑交班记录",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

@@ -5,8 +5,8 @@ and ``ANWANG_HOME`` from ``--home`` *before* the settings are read) and runs ins
 ``acting_as(RequestMeta(channel="cli"))``, so audit entries say they came from the command line.
 
 Long-running commands (``demo``, ``serve``) run a list of :class:`Service` objects in one
-asyncio loop under :func:`run_services`, which owns Ctrl-C and SIGTERM: the web server today,
-the event worker and the device simulator later, all stopped together and cleanly.
+asyncio loop under :func:`run_services`, which owns Ctrl-C and SIGTERM: the web server, the event
+worker and the device simulator, all stopped together and cleanly.
 """
 
 from __future__ import annotations
@@ -232,8 +232,9 @@ def _pending_migrations() -> int:
 
 
 class Service(Protocol):
-    """Something ``demo`` and ``serve`` run until stopped: the web server, later the worker
-    and the device simulator."""
+    """Something ``demo`` and ``serve`` run until stopped: the web server, the worker and the
+    device simulator. A service with a true ``finite`` attribute may also end on its own when
+    its work is done, which stops the others cleanly."""
 
     name: str
 
@@ -311,7 +312,11 @@ class WebServer:
             raise ServiceFailedError("the web server did not start")
 
     def stop(self, *, force: bool = False) -> None:
-        """Finish the requests in flight, then stop (at once when forced)."""
+        """Finish the requests in flight, then stop (at once when forced). Open live streams
+        (consoles) never finish by themselves: they are ended first."""
+        from anwang.core.live import live_shutdown
+
+        live_shutdown()
         self.server.should_exit = True
         if force:
             self.server.force_exit = True
@@ -363,7 +368,10 @@ async def _supervise(services: Sequence[Service]) -> int:
     for signum in handled:
         loop.add_signal_handler(signum, on_signal)
     try:
-        tasks = {asyncio.create_task(service.run(), name=service.name) for service in services}
+        owners = {
+            asyncio.create_task(service.run(), name=service.name): service for service in services
+        }
+        tasks = set(owners)
         while tasks:
             done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -371,6 +379,8 @@ async def _supervise(services: Sequence[Service]) -> int:
                 if error is not None:
                     print(f"anwang: {task.get_name()}: {error}", file=sys.stderr)
                     failed = True
+                elif getattr(owners[task], "finite", False):
+                    pass  # done with its work (a simulation of set length): a clean end
                 elif not stopping:
                     print(f"anwang: {task.get_name()} stopped unexpectedly", file=sys.stderr)
                     failed = True
@@ -412,9 +422,9 @@ DEMO_BROKER = "mqtt://127.0.0.1:1883"
 DEMO_CLIENT_ID = "anwang-demo"
 
 
-def _demo_worker() -> EventWorker:
-    """The demo's worker: on the configured broker, else a local one if it answers, else
-    without a broker (HTTP and in-process input only), saying which."""
+def _demo_broker() -> str:
+    """The broker the demo uses: the configured one, else a local one if it answers, else
+    none (``""``: HTTP and in-process input only), saying which."""
     from anwang.config import get_settings
     from anwang.events.worker import BrokerAddress, broker_reachable
 
@@ -423,14 +433,57 @@ def _demo_worker() -> EventWorker:
     address = BrokerAddress.from_url(url)
     if configured or broker_reachable(address):
         print(f"事件处理 / Event worker: MQTT {address.shown()}", flush=True)
-        return event_worker(mqtt_url=url, client_id=None if configured else DEMO_CLIENT_ID)
+        return url
     print(
         f"没有可用的 MQTT 代理（{address.shown()}），事件处理只接收 HTTP 和进程内输入 / "
         f"No MQTT broker reachable at {address.shown()}: the event worker takes HTTP and "
         "in-process input only.",
         flush=True,
     )
-    return event_worker(mqtt_url="", client_id=DEMO_CLIENT_ID)
+    return ""
+
+
+def _demo_worker(url: str | None = None) -> EventWorker:
+    """The demo's worker on ``url`` (default: the broker :func:`_demo_broker` chooses)."""
+    from anwang.config import get_settings
+
+    if url is None:
+        url = _demo_broker()
+    configured = bool(url) and url == get_settings().mqtt_url
+    return event_worker(mqtt_url=url, client_id=None if configured else DEMO_CLIENT_ID)
+
+
+def _demo_simulator(worker: EventWorker, url: str) -> Service | None:
+    """The demo's device simulator, publishing where the worker listens (the broker, else
+    straight into the worker); ``None`` without the demo community."""
+    from anwang.config import get_settings
+    from anwang.demo.seed import DEMO_COMMUNITY_SLUG, demo_present
+    from anwang.demo.simulator import (
+        DEMO_ALARMS_EVERY,
+        DEMO_RATE,
+        Delivery,
+        InProcessDelivery,
+        MqttDelivery,
+        Simulator,
+    )
+
+    if not demo_present():
+        print(
+            "设备模拟器未启动（没有演示社区）/ Device simulator off: no demo community.",
+            flush=True,
+        )
+        return None
+    delivery: Delivery = (
+        MqttDelivery(url=url, worker=worker, ca_file=get_settings().mqtt_ca_file)
+        if url
+        else InProcessDelivery(worker)
+    )
+    print(
+        f"设备模拟器 / Device simulator: {delivery.describe()}, {DEMO_RATE:g} messages/s, "
+        f"an alarm every ~{DEMO_ALARMS_EVERY:g} s",
+        flush=True,
+    )
+    return Simulator(community=DEMO_COMMUNITY_SLUG, delivery=delivery)
 
 
 # --- subcommands ------------------------------------------------------------------------------
@@ -484,12 +537,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         lines.append("  按 Ctrl-C 停止 / Press Ctrl-C to stop.")
         print("\n".join(lines), flush=True)
 
-    return run_services(
-        [
-            WebServer(host=args.host, port=args.port, access_log=False, on_started=banner),
-            _demo_worker(),
-        ]
-    )
+    url = _demo_broker()
+    worker = _demo_worker(url)
+    simulator = _demo_simulator(worker, url)
+    services: list[Service] = [
+        WebServer(host=args.host, port=args.port, access_log=False, on_started=banner),
+        worker,
+    ]
+    if simulator is not None:
+        services.append(simulator)
+    return run_services(services)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -541,6 +598,76 @@ def cmd_worker(args: argparse.Namespace) -> int:
             flush=True,
         )
     return run_services([event_worker(mqtt_url=config.mqtt_url)])
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Run the device simulator alone: traffic at ``--rate`` messages per second, to the
+    broker (for a separate ``anwang worker``) or into a worker in this process."""
+    if args.rate <= 0:
+        raise CommandError("--rate must be above zero")
+    if args.duration is not None and args.duration <= 0:
+        raise CommandError("--duration must be above zero")
+    setup_django(args.home)
+    from anwang.config import get_settings
+    from anwang.demo.seed import DEMO_COMMUNITY_SLUG
+    from anwang.demo.simulator import (
+        Delivery,
+        InProcessDelivery,
+        MqttDelivery,
+        Simulator,
+        SimulatorError,
+        community_devices,
+    )
+    from anwang.events.worker import BrokerAddress, broker_reachable
+
+    pending = _pending_migrations()
+    if pending:
+        raise CommandError(f"{pending} database migration(s) not applied; run `anwang migrate`")
+    community = args.community or DEMO_COMMUNITY_SLUG
+    try:
+        devices = community_devices(community)
+    except SimulatorError as error:
+        hint = "" if args.community else " (`anwang seed-demo` adds the demo community)"
+        raise CommandError(f"{error}{hint}") from error
+    url = ""
+    if not args.in_process:
+        url = args.mqtt_url or get_settings().mqtt_url
+        if not url:
+            local = BrokerAddress.from_url(DEMO_BROKER)
+            url = DEMO_BROKER if broker_reachable(local) else ""
+        if url:
+            try:
+                BrokerAddress.from_url(url)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+    services: list[Service] = []
+    delivery: Delivery
+    if url:
+        delivery = MqttDelivery(url=url, ca_file=get_settings().mqtt_ca_file)
+        where = f"{delivery.describe()}; run `anwang worker` on that broker to store them"
+    else:
+        worker = event_worker(mqtt_url="", client_id="anwang-simulate")
+        services.append(worker)
+        delivery = InProcessDelivery(worker)
+        where = "in-process (a worker in this process stores them)"
+    simulator = Simulator(
+        community=community,
+        delivery=delivery,
+        rate=args.rate,
+        alarms_every=args.alarms_every,
+        duration=args.duration,
+        seed=args.seed,
+    )
+    services.append(simulator)
+    length = f" for {args.duration:g} s" if args.duration else ""
+    print(
+        f"Simulating {len(devices)} devices of {community} at {args.rate:g} messages/s{length}: "
+        f"{where}.",
+        flush=True,
+    )
+    code = run_services(services)
+    print(f"Sent {simulator.counters.messages} messages.", flush=True)
+    return code
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -978,6 +1105,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("worker", cmd_worker, "run the event pipeline (MQTT broker -> stored events)")
+
+    simulate = command("simulate", cmd_simulate, "simulate a community's devices (demo, load)")
+    simulate.add_argument(
+        "--rate", type=float, default=50.0, help="messages per second overall (default: 50)"
+    )
+    simulate.add_argument(
+        "--community", help="short name of the community (default: the demo's, cuiyuan)"
+    )
+    simulate.add_argument(
+        "--alarms-every",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="play an alarm scenario about this often (default: 0, none)",
+    )
+    simulate.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="stop after this long (default: never)"
+    )
+    simulate.add_argument("--seed", type=int, help="random seed, for reproducible traffic")
+    simulate.add_argument(
+        "--mqtt-url",
+        help="broker to publish to, with an account allowed to publish device topics "
+        "(default: $ANWANG_MQTT_URL, else mqtt://127.0.0.1:1883 if it answers)",
+    )
+    simulate.add_argument(
+        "--in-process",
+        action="store_true",
+        help="no broker: hand the messages to an event worker in this process",
+    )
 
     migrate = command("migrate", cmd_migrate, "apply database migrations")
     migrate.add_argument("migrate_args", nargs="*", help="optional app label and migration")

@@ -44,9 +44,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Generator[Any, None, None]:
-    """One chromium for the whole session."""
+    """One chromium for these tests. Closed when they are done: Playwright's synchronous API
+    keeps an event loop running in the main thread, where later tests call asyncio.run()."""
     if not CHROMIUM.exists():
         message = (
             f"{CHROMIUM} is missing: apt-get install -y chromium fonts-wqy-microhei "

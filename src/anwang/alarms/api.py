@@ -24,13 +24,15 @@ from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.alarms import selectors, services
 from anwang.alarms.choices import AlarmState
 from anwang.alarms.exporting import export_file
-from anwang.alarms.models import Alarm
+from anwang.alarms.models import Alarm, ShiftHandover
 from anwang.alarms.schemas import (
     AlarmDetailOut,
     AlarmIn,
     AlarmOut,
     DispatchIn,
     FalseAlarmIn,
+    HandoverIn,
+    HandoverOut,
     NoteIn,
     PhotoOut,
     RequiredNoteIn,
@@ -215,7 +217,7 @@ def alarm_export(
     return response
 
 
-@router.get("/alarms/{alarm_id}", response=AlarmDetailOut, summary="Get an alarm")
+@router.get("/alarms/{int:alarm_id}", response=AlarmDetailOut, summary="Get an alarm")
 def alarm_get(request: HttpRequest, alarm_id: int) -> Alarm:
     """One alarm with its history, the events that fired it, photos and escalations."""
     return selectors.alarm_get(request_scope(request), alarm_id)
@@ -337,3 +339,59 @@ def response_times_put(
                 actor=_actor(request), scope=scope, community=community, **item.model_dump()
             )
     return selectors.response_times(community_id)
+
+
+# --------------------------------------------------------------------------- shift handover
+
+
+@router.get("/alarms/handovers", response=list[HandoverOut], summary="List shift handovers")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def handover_list(
+    request: HttpRequest,
+    community_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    pending: bool | None = None,
+) -> QuerySet[ShiftHandover]:
+    """The handover log the caller may see, newest first; ``since``/``until`` bound the time it
+    was written, ``pending`` keeps those not (``true``) or already (``false``) acknowledged."""
+    return selectors.handover_list(
+        request_scope(request),
+        community_id=community_id,
+        since=since,
+        until=until,
+        pending=pending,
+    )
+
+
+@router.post("/alarms/handovers", response={201: HandoverOut}, summary="Hand the shift over")
+def handover_create(request: HttpRequest, payload: HandoverIn) -> Status[ShiftHandover]:
+    """Write a handover note; the community's open alarms at this moment are kept with it."""
+    scope = request_scope(request)
+    community = place_selectors.community_get(scope, payload.community_id)
+    to_user = None
+    if payload.to_user_id is not None:
+        to_user = (
+            selectors.handover_recipients(scope, community.pk).filter(pk=payload.to_user_id).first()
+        )
+        if to_user is None:
+            raise ServiceError(
+                _("Choose someone else who handles alarms in this community."),
+                field="to_user_id",
+            )
+    handover = services.handover_create(
+        actor=_actor(request), scope=scope, community=community, note=payload.note, to_user=to_user
+    )
+    return Status(201, handover)
+
+
+@router.post(
+    "/alarms/handovers/{handover_id}/acknowledge",
+    response=HandoverOut,
+    summary="Acknowledge a shift handover",
+)
+def handover_acknowledge(request: HttpRequest, handover_id: int) -> ShiftHandover:
+    """Take over from the previous shift (not its writer; once: 409 after that)."""
+    scope = request_scope(request)
+    handover = selectors.handover_get(scope, handover_id)
+    return services.handover_acknowledge(actor=_actor(request), scope=scope, handover=handover)

@@ -317,3 +317,76 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alarm_id} · {self.sla}"
+
+
+class ShiftHandover(models.Model):
+    """A handover note from one shift to the next, with what was still open when it was
+    written; the next shift acknowledges it once. Kept forever: it is the duty log."""
+
+    community = models.ForeignKey(
+        "places.Community",
+        on_delete=models.CASCADE,
+        related_name="shift_handovers",
+        verbose_name=_("community"),
+    )
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("handed over by"),
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handed over to"),
+        help_text=_("Empty: whoever of the next shift acknowledges it first."),
+    )
+    note = models.TextField(_("note"))
+    snapshot = models.JSONField(
+        _("handed over"),
+        default=dict,
+        blank=True,
+        help_text=_("The open alarms (id, priority, state, title, assignee) when it was written."),
+    )
+    created_at = models.DateTimeField(_("written at"), db_index=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+
+    class Meta:
+        verbose_name = _("shift handover")
+        verbose_name_plural = _("shift handovers")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["community", "created_at"],
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="handover_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_pending(self) -> bool:
+        """Whether the next shift has yet to acknowledge it."""
+        return self.acknowledged_at is None
+
+    def handed_over_alarms(self) -> list[dict[str, Any]]:
+        """The open alarms of the snapshot, each with its state's label for display."""
+        rows = (self.snapshot or {}).get("alarms") or []
+        labels = dict(AlarmState.choices)
+        return [
+            {**row, "state_label": labels.get(row.get("state"), row.get("state"))} for row in rows
+        ]

@@ -239,3 +239,55 @@ class ResponseTimeIn(Schema):
     acknowledge_seconds: int = Field(ge=1)
     on_scene_seconds: int = Field(ge=1)
     raise_priority: bool = False
+
+
+# --------------------------------------------------------------------------- shift handover
+
+
+class HandedOverAlarmOut(Schema):
+    """An open alarm as it stood when the shift was handed over."""
+
+    id: int
+    priority: int
+    state: AlarmState
+    title: str
+    raised_at: datetime
+    assignee: int | None
+    assignee_name: str
+
+
+class HandoverOut(Schema):
+    """A shift handover and what was handed over."""
+
+    id: int
+    community: int = Field(alias="community_id")
+    from_user: int | None = Field(alias="from_user_id")
+    from_user_name: str | None
+    to_user: int | None = Field(
+        alias="to_user_id", description="``null``: whoever of the next shift acknowledges first."
+    )
+    note: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: int | None = Field(alias="acknowledged_by_id")
+    alarms: list[HandedOverAlarmOut] = Field(description="The open alarms when it was written.")
+
+    @staticmethod
+    def resolve_from_user_name(obj: Any) -> str | None:
+        """Who wrote it."""
+        return str(obj.from_user) if obj.from_user_id else None
+
+    @staticmethod
+    def resolve_alarms(obj: Any) -> list[dict[str, Any]]:
+        """The snapshot's open alarms."""
+        return list((obj.snapshot or {}).get("alarms") or [])
+
+
+class HandoverIn(Schema):
+    """A handover note."""
+
+    community_id: int
+    note: str = Field(min_length=1, max_length=5000)
+    to_user_id: int | None = Field(
+        default=None, description="Who takes over; empty: whoever acknowledges first."
+    )

@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +22,15 @@ from anwang.accounts.models import Membership, User
 from anwang.accounts.roles import ROLE_PERMISSIONS
 from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.alarms.choices import OPEN_STATES, AlarmState
-from anwang.alarms.models import Alarm, AlarmPhoto, AlarmStep, Escalation, ResponseTime
+from anwang.alarms.models import (
+    Alarm,
+    AlarmPhoto,
+    AlarmStep,
+    Escalation,
+    ResponseTime,
+    ShiftHandover,
+)
+from anwang.core import geo
 from anwang.core.dashboard import Stat
 from anwang.core.inbox import WorkItem
 from anwang.events.models import DeviceEvent
@@ -392,7 +400,8 @@ def alarm_work_items(scope: Scope) -> list[WorkItem]:
                 source="alarms",
                 title=_("P%(priority)d alarm dispatched to you: %(title)s")
                 % {"priority": alarm.priority, "title": alarm.display_title()},
-                url=reverse("alarms:alarm_detail", args=[alarm.pk]),
+                # The guard's phone page, where accepting, on scene and photos are one tap.
+                url=f"{reverse('alarms:guard_mine')}#alarm-{alarm.pk}",
                 community_id=alarm.community_id,
                 due_at=alarm.on_scene_due_at if alarm.on_scene_at is None else None,
                 priority=alarm.priority,
@@ -422,3 +431,129 @@ def alarm_work_items(scope: Scope) -> list[WorkItem]:
             )
         )
     return items
+
+
+# --------------------------------------------------------------------------- the guard's page
+
+GUARD_CLOSED_SHOWN = 10
+"""How many of the person's recently closed alarms the guard's page still shows."""
+
+
+def guard_alarms(scope: Scope) -> list[Alarm]:
+    """The alarms dispatched to the person: the open ones (most urgent, then oldest first),
+    then the last few closed ones, with their history and photos."""
+    if scope.user is None:
+        return []
+    mine = (
+        alarm_list(scope)
+        .filter(assignee=scope.user)
+        .prefetch_related(
+            Prefetch(
+                "steps", queryset=AlarmStep.objects.select_related("actor").order_by("at", "id")
+            ),
+            Prefetch("photos", queryset=AlarmPhoto.objects.order_by("uploaded_at", "id")),
+        )
+    )
+    still_open = list(mine.filter(state__in=OPEN_STATES).order_by("priority", "raised_at", "id"))
+    closed = list(
+        mine.exclude(state__in=OPEN_STATES).order_by("-closed_at", "-id")[:GUARD_CLOSED_SHOWN]
+    )
+    return still_open + closed
+
+
+def guard_alarm_get(scope: Scope, alarm_id: int) -> Alarm:
+    """One alarm dispatched to the person; 404 for any other (also one they could see)."""
+    found = (
+        alarm_list(scope).filter(pk=alarm_id, assignee=scope.user).first()
+        if scope.user is not None
+        else None
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def alarm_position(alarm: Alarm) -> tuple[float, float] | None:
+    """Where to look for an alarm as (longitude, latitude): its device's position, else the
+    centre of its zone (or its device's zone); ``None`` when neither is known."""
+    device = alarm.device
+    if device is not None and device.longitude is not None and device.latitude is not None:
+        return device.longitude, device.latitude
+    zone = alarm.zone or (device.zone if device is not None else None)
+    if zone is not None and zone.geometry:
+        try:
+            return geo.centroid(zone.geometry)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            return None  # a shape that cannot be read shows no map rather than an error
+    return None
+
+
+# --------------------------------------------------------------------------- shift handover
+
+
+def handover_list(
+    scope: Scope,
+    *,
+    community_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    pending: bool | None = None,
+) -> QuerySet[ShiftHandover]:
+    """The handover log the caller may see (view-alarms permission), newest first;
+    ``since``/``until`` bound the writing time (``until`` exclusive)."""
+    handovers = ShiftHandover.objects.select_related(
+        "community", "from_user", "to_user", "acknowledged_by"
+    )
+    if not acts_platform_wide(scope):
+        handovers = scope.filter(handovers, VIEW, "community_id")
+    if community_id is not None:
+        handovers = handovers.filter(community_id=community_id)
+    if since is not None:
+        handovers = handovers.filter(created_at__gte=since)
+    if until is not None:
+        handovers = handovers.filter(created_at__lt=until)
+    if pending is not None:
+        handovers = handovers.filter(acknowledged_at__isnull=pending)
+    return handovers.order_by("-created_at", "-id")
+
+
+def handover_get(scope: Scope, handover_id: int) -> ShiftHandover:
+    """One visible handover; 404 for another community's."""
+    found = handover_list(scope).filter(pk=handover_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def may_acknowledge_handover(scope: Scope, handover: ShiftHandover) -> bool:
+    """Whether the person may acknowledge the handover (the service decides anyway)."""
+    user = scope.user
+    return (
+        user is not None
+        and handover.acknowledged_at is None
+        and handover.from_user_id != user.pk
+        and handover.to_user_id in (None, user.pk)
+        and can_handle(scope, handover.community_id)
+    )
+
+
+def handovers_to_acknowledge(scope: Scope, community_id: int | None = None) -> list[ShiftHandover]:
+    """Handovers waiting for the person to take over: pending, written by someone else, for
+    them or for anyone, in communities where they handle alarms; oldest first."""
+    user = scope.user
+    if user is None:
+        return []
+    handovers = (
+        handover_list(scope, community_id=community_id, pending=True)
+        .exclude(from_user=user)
+        .filter(Q(to_user__isnull=True) | Q(to_user=user))
+    )
+    if not acts_platform_wide(scope):
+        handovers = handovers.filter(community_id__in=scope.community_ids(HANDLE))
+    return list(handovers.order_by("created_at", "id"))
+
+
+def handover_recipients(scope: Scope, community_id: int) -> QuerySet[User]:
+    """Whom a handover may be addressed to: the community's alarm handlers but the writer."""
+    people = dispatchable_people(scope, community_id)
+    return people.exclude(pk=scope.user.pk) if scope.user is not None else people

@@ -46,10 +46,12 @@ from anwang.alarms.models import (
     AlarmTrigger,
     Escalation,
     ResponseTime,
+    ShiftHandover,
     render_title,
 )
 from anwang.audit.services import audit_record, diff, jsonable, snapshot
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.live import LiveUpdate, live_publish, live_publish_many
 from anwang.places.models import Community, Zone
 from anwang.rules.choices import Priority
 from anwang.rules.facts import Firing
@@ -172,8 +174,38 @@ def _change(
             community_id=locked.community_id,
             changes=changes,
         )
+        _publish(locked, str(action))
     _copy_fields(locked, alarm)
     return alarm
+
+
+def alarm_live_update(alarm: Alarm, change: str) -> LiveUpdate:
+    """The live message of a change to an alarm (its data as documented in
+    :mod:`anwang.core.live`)."""
+    return LiveUpdate(
+        kind="alarm",
+        community_id=alarm.community_id,
+        data={
+            "id": alarm.pk,
+            "community": alarm.community_id,
+            "priority": alarm.priority,
+            "state": alarm.state,
+            "title": alarm.title,
+            "device": alarm.device_id,
+            "zone": alarm.zone_id,
+            "raised_at": alarm.raised_at,
+            "acknowledge_due_at": alarm.acknowledge_due_at,
+            "on_scene_due_at": alarm.on_scene_due_at,
+            "count": alarm.count,
+            "assignee": alarm.assignee_id,
+            "change": change,
+        },
+    )
+
+
+def _publish(alarm: Alarm, change: str) -> None:
+    update = alarm_live_update(alarm, change)
+    live_publish(kind=update.kind, data=update.data, community_id=update.community_id)
 
 
 def _state_label(alarm: Alarm) -> str:
@@ -256,6 +288,7 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
     )
 
     touched: dict[int, Alarm] = {}
+    changes: dict[int, str] = {}
     steps: list[AlarmStep] = []
     links: list[AlarmEvent] = []
     for firing in firings:
@@ -309,8 +342,13 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
             AlarmEvent(alarm=alarm, device_event_id=event_id) for event_id in firing.event_ids
         )
         touched[alarm.pk] = alarm
+        # Raised and fired again in one batch is news of a raise.
+        changes.setdefault(alarm.pk, StepAction.RAISED if raised else StepAction.REPEATED)
     AlarmStep.objects.bulk_create(steps)
     AlarmEvent.objects.bulk_create(links, ignore_conflicts=True)
+    live_publish_many(
+        updates=[alarm_live_update(alarm, str(changes[pk])) for pk, alarm in touched.items()]
+    )
     return list(touched.values())
 
 
@@ -411,6 +449,7 @@ def alarm_raise_manual(
             community_id=community.pk,
             changes=diff({}, snapshot(alarm, ALARM_FIELDS)),
         )
+        _publish(alarm, StepAction.RAISED)
     return alarm
 
 
@@ -623,6 +662,7 @@ def alarm_note(
             community_id=alarm.community_id,
             changes={"note": [None, note]},
         )
+        _publish(alarm, StepAction.NOTE)
     return step
 
 
@@ -690,6 +730,7 @@ def alarm_photo_add(
             community_id=alarm.community_id,
             changes={"photo": [None, photo.image.name]},
         )
+        _publish(alarm, StepAction.PHOTO)
     return photo
 
 
@@ -854,4 +895,113 @@ def alarm_sla_check(*, now: dt.datetime) -> list[Escalation]:
         alarm.priority = new_priority
         alarm.escalations += 1
         escalations.append(escalation)
+    live_publish_many(
+        updates=[alarm_live_update(e.alarm, StepAction.ESCALATED) for e in escalations]
+    )
     return escalations
+
+
+# --------------------------------------------------------------------------- shift handover
+
+HANDOVER_NOTE_MAX = 5000
+
+
+def _handover_snapshot(community_id: int) -> dict[str, Any]:
+    """What passes to the next shift: the community's open alarms as they stand now, most
+    urgent first. Incident tasks will join under their own key when incidents exist."""
+    alarms = (
+        Alarm.objects.filter(community_id=community_id, state__in=OPEN_STATES)
+        .select_related("assignee")
+        .order_by("priority", "raised_at", "id")
+    )
+    return {
+        "alarms": [
+            {
+                "id": alarm.pk,
+                "priority": alarm.priority,
+                "state": alarm.state,
+                "title": alarm.title,
+                "raised_at": alarm.raised_at.isoformat(),
+                "assignee": alarm.assignee_id,
+                "assignee_name": str(alarm.assignee) if alarm.assignee_id else "",
+            }
+            for alarm in alarms
+        ]
+    }
+
+
+def handover_create(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    community: Community,
+    note: str,
+    to_user: User | None = None,
+) -> ShiftHandover:
+    """Hand the shift over with a note; the community's open alarms at this moment are kept
+    with it. ``to_user`` names the person taking over; without one, whoever of the next shift
+    acknowledges it first takes over."""
+    _require_handle(actor, scope, community.pk)
+    note = _text("note", note, limit=HANDOVER_NOTE_MAX, required=True)
+    if to_user is not None:
+        if actor is not None and to_user.pk == actor.pk:
+            raise ServiceError(_("Hand over to someone else."), field="to_user")
+        if not selectors.may_be_dispatched(to_user, community.pk):
+            raise ServiceError(
+                _("Choose someone who handles alarms in this community."), field="to_user"
+            )
+    with transaction.atomic():
+        handover = ShiftHandover.objects.create(
+            community=community,
+            from_user=actor,
+            to_user=to_user,
+            note=note,
+            snapshot=_handover_snapshot(community.pk),
+            created_at=timezone.now(),
+        )
+        audit_record(
+            actor=actor,
+            action="handover.create",
+            obj=handover,
+            community_id=community.pk,
+            changes={
+                "note": [None, note],
+                "to_user": [None, to_user.pk if to_user else None],
+                "alarms": [None, [row["id"] for row in handover.snapshot["alarms"]]],
+            },
+        )
+    return handover
+
+
+def handover_acknowledge(
+    *, actor: User | None, scope: Scope | None = None, handover: ShiftHandover
+) -> ShiftHandover:
+    """The next shift takes over: someone who handles alarms in the community, other than the
+    writer (and the person it names, if it names one), acknowledges the handover, once."""
+    _require_handle(actor, scope, handover.community_id)
+    if actor is None:
+        raise ServiceError(_("A handover is acknowledged by a person of the next shift."))
+    with transaction.atomic():
+        locked = ShiftHandover.objects.select_for_update().get(pk=handover.pk)
+        if locked.acknowledged_at is not None:
+            raise ConflictError(_("This handover has already been acknowledged."))
+        if locked.from_user_id == actor.pk:
+            raise PermissionDenied(_("The next shift acknowledges a handover, not its writer."))
+        if locked.to_user_id is not None and locked.to_user_id != actor.pk:
+            raise PermissionDenied(_("This handover is addressed to someone else."))
+        locked.acknowledged_at = timezone.now()
+        locked.acknowledged_by = actor
+        locked.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        audit_record(
+            actor=actor,
+            action="handover.acknowledge",
+            obj=locked,
+            community_id=locked.community_id,
+            changes={
+                "acknowledged_at": [None, locked.acknowledged_at.isoformat()],
+                "acknowledged_by": [None, actor.pk],
+            },
+        )
+    handover.acknowledged_at = locked.acknowledged_at
+    handover.acknowledged_by = actor
+    return handover

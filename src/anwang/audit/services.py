@@ -128,7 +128,12 @@ _batch_tip: contextvars.ContextVar[_ChainTip | None] = contextvars.ContextVar(
 def _locked_head() -> AuditChainHead:
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
-        head = AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
+        # Two first writers at once: one creates the head, the other's insert is skipped;
+        # both then lock the same row.
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(pk=1, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True
+        )
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
     return head
 
 

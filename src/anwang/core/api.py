@@ -1,7 +1,8 @@
-"""Cross-cutting API: health, the caller's work inbox and dashboard figures."""
+"""Cross-cutting API: health, the caller's work inbox, dashboard figures and live updates."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest
 from ninja import Router
@@ -10,7 +11,14 @@ from anwang import __version__
 from anwang.core.api_helpers import request_scope
 from anwang.core.dashboard import dashboard_stats
 from anwang.core.inbox import my_work
-from anwang.core.schemas import HealthOut, StatOut, WorkItemOut
+from anwang.core.live import (
+    BATCH,
+    live_may_see,
+    live_messages_after,
+    live_settled_id,
+    live_start_id,
+)
+from anwang.core.schemas import HealthOut, LiveMessageOut, LiveOut, StatOut, WorkItemOut
 from anwang.places.models import Community
 
 router = Router(tags=["core"])
@@ -58,3 +66,32 @@ def dashboard(request: HttpRequest, community_id: int | None = None) -> list[Sta
         StatOut(key=s.key, label=str(s.label), value=s.value, url=s.url)
         for s in dashboard_stats(scope, community)
     ]
+
+
+@router.get("/live", response=LiveOut, summary="Live updates after a number (SSE fallback)")
+def live(request: HttpRequest, after: int | None = None) -> LiveOut:
+    """The live messages the caller may see after ``after``, for clients that cannot hold
+    the Server-Sent Events stream ``/live/stream``; without ``after``, none, and the number
+    to start from."""
+    scope = request_scope(request)
+    if not live_may_see(scope):
+        raise PermissionDenied
+    if after is None:
+        return LiveOut(last_id=live_start_id(), messages=[])
+    after = max(0, after)
+    up_to, _gap = live_settled_id(after)
+    messages = live_messages_after(scope, after, up_to=up_to)
+    last_id = messages[-1].pk if len(messages) == BATCH else max(after, up_to)
+    return LiveOut(
+        last_id=last_id,
+        messages=[
+            LiveMessageOut(
+                id=message.pk,
+                kind=message.kind,
+                community=message.community_id,
+                data=message.data,
+                created_at=message.created_at,
+            )
+            for message in messages
+        ],
+    )

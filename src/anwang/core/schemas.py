@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Schema
 
@@ -34,3 +35,20 @@ class StatOut(Schema):
     label: str
     value: int
     url: str
+
+
+class LiveMessageOut(Schema):
+    """One live update (see the kinds in ``docs/alarms.md``)."""
+
+    id: int
+    kind: str
+    community: int | None
+    data: dict[str, Any]
+    created_at: dt.datetime
+
+
+class LiveOut(Schema):
+    """Live updates after a number; ask again with ``after=last_id``."""
+
+    last_id: int
+    messages: list[LiveMessageOut]

@@ -12,4 +12,5 @@ urlpatterns = [
     path("switch-community/", views.switch_community, name="switch_community"),
     path("text-size/", views.toggle_large_text, name="toggle_large_text"),
     path("healthz", views.healthz, name="healthz"),
+    path("live/stream", views.live_stream_page, name="live_stream"),
 ]

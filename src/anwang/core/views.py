@@ -1,11 +1,23 @@
-"""Cross-cutting pages: dashboard, my work, community switch, text size, health."""
+"""Cross-cutting pages: dashboard, my work, community switch, text size, health, and the
+live-updates stream."""
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -14,6 +26,7 @@ from anwang.accounts.choices import Permission, Role
 from anwang.accounts.selectors import scope_for
 from anwang.core.dashboard import dashboard_stats
 from anwang.core.inbox import my_work, work_sources
+from anwang.core.live import live_may_see, live_stream
 from anwang.core.selectors import CURRENT_COMMUNITY_KEY, current_community
 
 
@@ -122,3 +135,36 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
         status=status,
     )
+
+
+def _event_id(value: str | None) -> int | None:
+    """A message number from ``Last-Event-ID`` or ``?after=``; ``ValueError`` if not one."""
+    if value is None or value.strip() == "":
+        return None
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+@login_required
+async def live_stream_page(request: HttpRequest) -> HttpResponseBase:
+    """Server-Sent Events of everything the person may see live (see :mod:`anwang.core.live`):
+    after ``Last-Event-ID`` when reconnecting, else after ``?after=``, else from now."""
+    user = await request.auser()
+    scope = await sync_to_async(scope_for)(user)
+    if not live_may_see(scope):
+        return HttpResponseForbidden()
+    try:
+        after = _event_id(request.headers.get("Last-Event-ID"))
+        if after is None:
+            after = _event_id(request.GET.get("after"))
+    except ValueError:
+        return HttpResponseBadRequest("after: not an event id")
+    response = StreamingHttpResponse(
+        live_stream(scope, after_id=after, language=translation.get_language()),
+        content_type="text/event-stream; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx would otherwise hold the stream back
+    return response

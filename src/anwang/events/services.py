@@ -30,9 +30,12 @@ from django.utils.translation import gettext as _
 from anwang.accounts.choices import Permission
 from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, authorize, authorize_platform_admin
+from anwang.alarms.choices import OPEN_STATES
+from anwang.alarms.models import Alarm
 from anwang.alarms.services import alarm_sla_check, alarms_from_firings
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.live import LiveUpdate, live_health, live_publish, live_publish_many
 from anwang.devices.choices import DeviceStatus, Protocol
 from anwang.devices.models import Device
 from anwang.events.adapters.base import AdapterError, InboundMessage, Observation, Transport
@@ -40,6 +43,7 @@ from anwang.events.adapters.registry import adapter_for
 from anwang.events.bulk import NewEvent, store_events
 from anwang.events.choices import EventKind
 from anwang.events.models import DeadLetter, DeviceState, WorkerStatus
+from anwang.events.selectors import LAG_LIMIT_SECONDS, STALE_AFTER
 from anwang.places.models import Community
 from anwang.rules.engine import evaluate_events, evaluate_timers
 from anwang.rules.facts import DeviceFacts, EventFacts
@@ -153,6 +157,8 @@ class _Batch:
         self.events: dict[str, NewEvent] = {}
         self.duplicates = 0
         self.touched: dict[int, Device] = {}
+        self.health_changed: dict[int, Device] = {}
+        """Devices whose health changed, for the live device states."""
         self.dead: list[tuple[InboundMessage, str]] = []
         self.slugs: dict[int, str] | None = None
         self.stored: list[NewEvent] = []
@@ -332,6 +338,7 @@ class _Batch:
                 data={"reason": "reported" if offline else "heard_again"},
             )
             self.events.setdefault(health.dedup_key, health)
+            self.health_changed[device.pk] = device
 
     def event(
         self,
@@ -394,6 +401,35 @@ class _Batch:
         )
 
 
+def publish_device_health(devices: Iterable[Device]) -> None:
+    """Publish the live ``device`` messages of devices whose health changed, with one insert
+    (in the caller's transaction, after its alarms: ``alarming`` says whether an alarm of the
+    device is open)."""
+    changed = list(devices)
+    if not changed:
+        return
+    alarming = set(
+        Alarm.objects.filter(
+            device_id__in=[device.pk for device in changed], state__in=OPEN_STATES
+        ).values_list("device_id", flat=True)
+    )
+    live_publish_many(
+        updates=[
+            LiveUpdate(
+                kind="device",
+                community_id=device.community_id,
+                data={
+                    "id": device.pk,
+                    "community": device.community_id,
+                    "status": device.status,
+                    "alarming": device.pk in alarming,
+                },
+            )
+            for device in changed
+        ]
+    )
+
+
 def _topic_community(message: InboundMessage) -> str | None:
     """The community short name in an ``anwang/<community>/<device>/event`` MQTT topic."""
     if message.transport != "mqtt":
@@ -444,6 +480,7 @@ def device_heartbeat_sweep(*, now: dt.datetime | None = None) -> int:
         # The status condition again: a message may have arrived since the list was read.
         went = 0
         events = []
+        gone = []
         for device in overdue:
             changed = Device.objects.filter(
                 pk=device.pk, status=DeviceStatus.ONLINE, last_seen_at=device.last_seen_at
@@ -451,6 +488,8 @@ def device_heartbeat_sweep(*, now: dt.datetime | None = None) -> int:
             if not changed:
                 continue
             went += 1
+            device.status = DeviceStatus.OFFLINE
+            gone.append(device)
             assert device.last_seen_at is not None
             events.append(
                 health_event(
@@ -466,6 +505,7 @@ def device_heartbeat_sweep(*, now: dt.datetime | None = None) -> int:
                 )
             )
         store_events(events)
+        publish_device_health(gone)
     return went
 
 
@@ -478,8 +518,33 @@ def dead_letter_store(*, message: InboundMessage, reason: str) -> DeadLetter:
 
 
 def worker_status_report(*, name: str, values: dict[str, Any]) -> None:
-    """Record what a worker says about itself (one row per worker name)."""
-    WorkerStatus.objects.update_or_create(name=name, defaults=values)
+    """Record what a worker says about itself (one row per worker name); when that changes
+    the pipeline's health (a worker started, stopped, connected or lost its broker, fell
+    behind or caught up), publish a live ``health`` message."""
+    with transaction.atomic():
+        before = (
+            WorkerStatus.objects.select_for_update()
+            .filter(name=name)
+            .values_list("connected", "stopped_at", "lag_seconds", "reported_at")
+            .first()
+        )
+        WorkerStatus.objects.update_or_create(name=name, defaults=values)
+        if before is None or _health_changed(before, values):
+            health = live_health()
+            live_publish(kind="health", data=health, community_id=None)
+
+
+def _health_changed(before: tuple[bool, Any, float, dt.datetime], values: dict[str, Any]) -> bool:
+    """Whether a worker's new report changes what the pipeline's health says."""
+    connected, stopped_at, lag_seconds, reported_at = before
+    lagging = lag_seconds > LAG_LIMIT_SECONDS
+    silent = "reported_at" in values and values["reported_at"] - reported_at > STALE_AFTER
+    return (
+        silent  # it was silent and is back
+        or ("connected" in values and bool(values["connected"]) != connected)
+        or ("stopped_at" in values and (values["stopped_at"] is None) != (stopped_at is None))
+        or ("lag_seconds" in values and (values["lag_seconds"] > LAG_LIMIT_SECONDS) != lagging)
+    )
 
 
 def _dead_letter(message: InboundMessage, reason: str, community: Community | None) -> DeadLetter:
@@ -520,6 +585,7 @@ def ingest_messages(
         result = batch.flush(store_dead_letters=True)
         # In the same transaction: an acknowledged message always has its alarm.
         result.alarms = raise_alarms(batch.stored)
+        publish_device_health(batch.health_changed.values())
         return result
 
 
@@ -631,6 +697,7 @@ def dead_letter_reprocess(
         batch = _Batch(dead_letter.community)
         batch.add(message_of(dead_letter))
         result = batch.flush(store_dead_letters=False)
+        publish_device_health(batch.health_changed.values())
         dead_letter.reprocessed_at = timezone.now()
         if result.reasons:
             dead_letter.reason = " ".join(result.reasons)

@@ -45,6 +45,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
+from anwang.core.live import live_prune
 from anwang.events.adapters.base import InboundMessage
 from anwang.events.services import (
     IngestResult,
@@ -507,6 +508,7 @@ class EventWorker:
                     went = await self._in_db(device_heartbeat_sweep)
                     if went:
                         log.info("%d device(s) missed their heartbeat and went offline", went)
+                    await self._in_db(live_prune)
             except asyncio.CancelledError:
                 raise
             except Exception as error:

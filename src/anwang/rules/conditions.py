@@ -438,6 +438,30 @@ def pinned_kinds(condition: Any) -> frozenset[str] | None:
     return None
 
 
+def required_data(condition: Any) -> dict[str, str | int | float]:
+    """``data.<path>`` values every match must have (``eq`` leaves on the condition's
+    all-of spine, texts and non-boolean numbers only), so a history can narrow its read in the
+    database; the full condition is still evaluated on what it returns."""
+    found: dict[str, str | int | float] = {}
+    if not isinstance(condition, Mapping):
+        return found
+    if "all" in condition:
+        for child in _children(condition["all"]):
+            found.update(required_data(child))
+        return found
+    field, op, value = condition.get("field"), condition.get("op"), condition.get("value")
+    if (
+        isinstance(field, str)
+        and field.startswith("data.")
+        and op == "eq"
+        and isinstance(value, str | int | float)
+        and not isinstance(value, bool)
+        and all(part.isidentifier() for part in field[5:].split("."))
+    ):
+        found[field[5:]] = value
+    return found
+
+
 # --------------------------------------------------------------------------- validation
 
 

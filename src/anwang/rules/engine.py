@@ -55,6 +55,7 @@ from anwang.rules.conditions import (
     fields_of,
     matches,
     pinned_kinds,
+    required_data,
     same,
     validate_condition,
 )
@@ -207,6 +208,7 @@ class _Batch:
                 until=events[-1].received_at,
                 kinds=pinned_kinds(rule.condition),
                 device_ids=device_ids,
+                data_equals=required_data(rule.condition) or None,
             ),
             key=_position,
         )

@@ -119,9 +119,11 @@ class History(Protocol):
         until: dt.datetime,
         kinds: Collection[str] | None = None,
         device_ids: Collection[int] | None = None,
+        data_equals: Mapping[str, str | int | float] | None = None,
     ) -> Sequence[EventFacts]:
         """Events received in ``[since, until]``, oldest first (by receive time, then id);
-        only of ``kinds`` and of ``device_ids`` when given."""
+        only of ``kinds``, of ``device_ids`` and with these ``data`` values (dotted paths)
+        when given."""
         ...
 
     def last_event_before(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -129,7 +130,14 @@ class DatabaseHistory:
         self._devices: dict[int, Sequence[DeviceFacts]] = {}
         self._states: dict[int, Sequence[StateFacts]] = {}
         self._between: dict[
-            tuple[int, dt.datetime, dt.datetime, frozenset[str] | None, frozenset[int] | None],
+            tuple[
+                int,
+                dt.datetime,
+                dt.datetime,
+                frozenset[str] | None,
+                frozenset[int] | None,
+                tuple[tuple[str, Any], ...],
+            ],
             Sequence[EventFacts],
         ] = {}
         self._last: dict[
@@ -155,6 +163,7 @@ class DatabaseHistory:
         until: dt.datetime,
         kinds: Collection[str] | None = None,
         device_ids: Collection[int] | None = None,
+        data_equals: Mapping[str, str | int | float] | None = None,
     ) -> Sequence[EventFacts]:
         """Events of the community received in ``[since, until]``, oldest first; only of
         ``kinds`` and ``device_ids`` when given.
@@ -167,6 +176,7 @@ class DatabaseHistory:
             until,
             frozenset(kinds) if kinds is not None else None,
             frozenset(device_ids) if device_ids is not None else None,
+            tuple(sorted((data_equals or {}).items())),
         )
         if key not in self._between:
             found = DeviceEvent.objects.filter(
@@ -176,6 +186,8 @@ class DatabaseHistory:
                 found = found.filter(kind__in=list(kinds))
             if device_ids is not None:
                 found = found.filter(device_id__in=list(device_ids))
+            for path, value in (data_equals or {}).items():
+                found = found.filter(**{"data__" + path.replace(".", "__"): value})
             rows = list(found.order_by("received_at", "id").values_list(*_EVENT_COLUMNS))
             devices = self._devices_by_id(community_id, {row[1] for row in rows})
             self._between[key] = [

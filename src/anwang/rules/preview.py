@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anwang.rules.choices import GroupBy, RuleKind
+from anwang.rules.conditions import event_value, same
 from anwang.rules.facts import DeviceFacts, EventFacts, Firing, History, RuleSpec, StateFacts
 from anwang.rules.services import CheckedRule
 
@@ -106,17 +107,22 @@ class ReplayHistory:
         until: dt.datetime,
         kinds: Collection[str] | None = None,
         device_ids: Collection[int] | None = None,
+        data_equals: Mapping[str, str | int | float] | None = None,
     ) -> Sequence[EventFacts]:
         """Events of the window received in ``[since, until]`` and by now."""
         high = min(self.position, bisect_right(self.keys, (until, _LAST)))
         low = bisect_left(self.keys, (since, -1))
         found = self.events[low:high] if low < high else []
-        if kinds is not None or device_ids is not None:
+        if kinds is not None or device_ids is not None or data_equals:
             found = [
                 event
                 for event in found
                 if (kinds is None or event.kind in kinds)
                 and (device_ids is None or event.device.id in device_ids)
+                and all(
+                    same(event_value(f"data.{path}", event, dt.UTC), value)
+                    for path, value in (data_equals or {}).items()
+                )
             ]
         return found
 

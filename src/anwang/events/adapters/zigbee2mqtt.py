@@ -159,7 +159,30 @@ def _state(name: str, message: InboundMessage) -> list[Observation]:
             # Zigbee2MQTT's contact is true when the magnet is near, i.e. the door is closed.
             value = "closed" if flag else "open"
         observations.append(observe(kind, value))
+    action = payload.get("action")
+    if isinstance(action, str) and action.lower() in _PANIC_ACTIONS and not message.retained:
+        # A press is momentary (no state to compare): an edge. It is told apart by the
+        # device's last_seen when Zigbee2MQTT sends it (a redelivered message then stores
+        # nothing), else by the receive time (a redelivery after a crash may count the press
+        # twice, which joins the same open alarm: better than losing a press).
+        moment = device_time.isoformat() if device_time else message.received_at.isoformat()
+        observations.append(
+            Observation(
+                source_id=name,
+                kind="panic",
+                edge_key=f"action:{action.lower()}:{moment}",
+                device_time=device_time,
+                device_time_raw=device_time_raw,
+                battery=battery,
+                data=dict(payload),
+            )
+        )
     return observations
+
+
+_PANIC_ACTIONS = frozenset({"emergency", "sos", "panic"})
+"""``action`` values of emergency buttons (e.g. Heiman HS1EB ``emergency``, Aqara/Tuya SOS
+buttons ``sos``)."""
 
 
 def _flag(payload: dict[str, Any], field: str, name: str) -> bool | None:

@@ -267,3 +267,18 @@ def test_accepts_only_zigbee2mqtt_mqtt_topics():
         transport="http", topic="zigbee2mqtt/hall_pir", payload=b"{}", received_at=RECEIVED
     )
     assert not adapter.accepts(http)
+
+
+def test_an_emergency_button_press_is_a_panic_edge():
+    [press] = parse("zigbee2mqtt/guard/south/panic", "emergency_button_made_here.json")
+    assert (press.source_id, press.kind, press.attribute) == ("guard/south/panic", "panic", None)
+    # Told apart by the device's last_seen: a redelivery is the same press.
+    assert press.edge_key == "action:emergency:2026-11-26T22:14:05+08:00"
+    assert press.battery == 95
+    # Without last_seen, by the receive time.
+    bare = adapter.parse(message("zigbee2mqtt/b", b'{"action":"sos"}'))
+    assert [o.edge_key for o in bare] == [f"action:sos:{RECEIVED.isoformat()}"]
+    # A retained action is the broker's memory of an old press, not a press now.
+    assert parse("zigbee2mqtt/b", "emergency_button_made_here.json", retained=True) == []
+    # Other actions (a wireless switch's "single") are not emergencies.
+    assert adapter.parse(message("zigbee2mqtt/b", b'{"action":"single"}')) == []

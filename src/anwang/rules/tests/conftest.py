@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
+from anwang.rules.conditions import event_value, same
 from anwang.rules.facts import DeviceFacts, EventFacts, RuleSpec, StateFacts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -128,6 +129,7 @@ class MemoryHistory:
         until: dt.datetime,
         kinds: Collection[str] | None = None,
         device_ids: Collection[int] | None = None,
+        data_equals: Mapping[str, str | int | float] | None = None,
     ) -> Sequence[EventFacts]:
         self.calls.append("events_between")
         found = [
@@ -137,6 +139,10 @@ class MemoryHistory:
             and since <= e.received_at <= until
             and (kinds is None or e.kind in kinds)
             and (device_ids is None or e.device.id in device_ids)
+            and all(
+                same(event_value(f"data.{path}", e, SHANGHAI), value)
+                for path, value in (data_equals or {}).items()
+            )
         ]
         return sorted(found, key=lambda e: (e.received_at, e.id))
 

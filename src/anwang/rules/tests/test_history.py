@@ -239,3 +239,24 @@ def test_engine_over_the_database(store: dict[str, Any], django_assert_num_queri
         firings = evaluate_timers(specs, history=history, now=at(300), tz=SHANGHAI, holidays={})
     assert [(f.rule_id, f.device_id) for f in firings] == [(held.pk, store["door"].pk)]
     assert all(f.community_id == community for f in firings)
+
+
+def test_events_between_narrows_by_data_values(world: Any) -> None:
+    reader = device(world.a, "reader", DeviceKind.ACCESS_READER)
+    denied = event(reader, "access", 1, data={"minor": 9, "result": "denied"})
+    event(reader, "access", 2, data={"minor": 1, "result": "granted"})
+    nested = event(reader, "access", 3, data={"card": {"state": "lost"}, "minor": 9})
+    history = DatabaseHistory()
+    community = world.a.community.pk
+    found = history.events_between(
+        community_id=community, since=at(0), until=at(10), data_equals={"minor": 9}
+    )
+    assert ids(found) == [denied.pk, nested.pk]
+    found = history.events_between(
+        community_id=community, since=at(0), until=at(10), data_equals={"card.state": "lost"}
+    )
+    assert ids(found) == [nested.pk]
+    found = history.events_between(
+        community_id=community, since=at(0), until=at(10), data_equals={"result": "denied"}
+    )
+    assert ids(found) == [denied.pk]

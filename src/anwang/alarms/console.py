@@ -1,0 +1,285 @@
+"""The operator console for the monitoring centre's wall screen: the open alarms of one
+community by priority and age with their response-time countdowns, the community map with live
+device states, the selected alarm with its events and one-click actions, and the pipeline's
+health in red at the top.
+
+The page is rendered whole on the server (it works, and is fast, before any script runs);
+``console.js`` then keeps it live from the Server-Sent Events stream of
+:mod:`anwang.core.live`, fetching the fragments below for each alarm that changes. Reads go through
+:mod:`anwang.alarms.selectors`, writes through the same lifecycle services (and forms) as the
+alarm page, so the console holds no rules of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from anwang.accounts.choices import Permission
+from anwang.accounts.selectors import Scope
+from anwang.alarms import selectors
+from anwang.alarms.choices import OPEN_STATES, AlarmState
+from anwang.alarms.models import Alarm
+from anwang.alarms.views import _allowed_actions, _page_community, _run_action
+from anwang.core.errors import ServiceError
+from anwang.core.live import live_health, live_last_id
+from anwang.core.pages import int_param, is_htmx, page_scope
+from anwang.places.models import Community
+
+CONSOLE_ACTIONS = ("acknowledge", "dispatch", "resolve", "false")
+"""The lifecycle actions the console offers; the alarm page has the others."""
+PANEL_EVENTS = 10
+"""Linked events shown in the detail panel; the alarm page has them all."""
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """One response time still running on an alarm: what it is, when it is due, and the
+    seconds left (negative once missed) as the page was made; the script counts on."""
+
+    kind: str
+    label: str
+    due: dt.datetime
+    seconds: int
+
+    @property
+    def breached(self) -> bool:
+        """Whether the response time was missed."""
+        return self.seconds < 0
+
+    @property
+    def text(self) -> str:
+        """``m:ss`` (``h:mm:ss`` beyond an hour) left, or ``+m:ss`` over; as ``console.js``
+        writes it."""
+        left = abs(self.seconds)
+        hours, rest = divmod(left, 3600)
+        minutes, seconds = divmod(rest, 60)
+        body = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+        return ("+" if self.breached else "") + body
+
+
+def countdowns(alarm: Alarm, now: dt.datetime) -> list[Countdown]:
+    """The response times still running on an alarm: acknowledge-by while it is raised,
+    on-scene-by until someone is there."""
+    running: list[Countdown] = []
+    if alarm.state == AlarmState.RAISED and alarm.acknowledge_due_at is not None:
+        running.append(
+            Countdown(
+                "acknowledge",
+                _("Acknowledge by"),
+                alarm.acknowledge_due_at,
+                math.floor((alarm.acknowledge_due_at - now).total_seconds()),
+            )
+        )
+    if (
+        alarm.state in (AlarmState.RAISED, AlarmState.ACKNOWLEDGED, AlarmState.DISPATCHED)
+        and alarm.on_scene_due_at is not None
+        and alarm.on_scene_at is None
+    ):
+        running.append(
+            Countdown(
+                "on_scene",
+                _("On scene by"),
+                alarm.on_scene_due_at,
+                math.floor((alarm.on_scene_due_at - now).total_seconds()),
+            )
+        )
+    return running
+
+
+def _with_countdowns(alarms: Iterable[Alarm], now: dt.datetime) -> list[Alarm]:
+    """The alarms, each carrying its running response times for the template."""
+    listed = list(alarms)
+    for alarm in listed:
+        alarm.countdowns = countdowns(alarm, now)  # type: ignore[attr-defined]
+    return listed
+
+
+def console_queue(scope: Scope, community_id: int) -> QuerySet[Alarm]:
+    """The community's open alarms, most urgent first, then oldest first."""
+    return selectors.alarm_list(scope, community_id=community_id, open_only=True).order_by(
+        "priority", "raised_at", "id"
+    )
+
+
+def _console_community(request: HttpRequest, scope: Scope) -> Community:
+    """``?community=<id>`` when the person may see its alarms (a supervisor watching one of
+    several), else the community of the other alarm pages."""
+    requested = int_param(request.GET.get("community"))
+    if requested is not None:
+        if not selectors.can_view(scope, requested):
+            raise Http404
+        found = Community.objects.filter(pk=requested).first()
+        if found is None:
+            raise Http404
+        return found
+    return _page_community(request, scope)
+
+
+def _panel_context(scope: Scope, alarm: Alarm | None, **extra: Any) -> dict[str, Any]:
+    """What the detail panel of one alarm shows."""
+    if alarm is None:
+        return {"alarm": None, **extra}
+    _with_countdowns([alarm], timezone.now())
+    actions = _allowed_actions(scope, alarm) & set(CONSOLE_ACTIONS)
+    people = (
+        list(selectors.dispatchable_people(scope, alarm.community_id))
+        if "dispatch" in actions
+        else []
+    )
+    return {
+        "alarm": alarm,
+        "actions": actions,
+        "people": people,
+        "events": selectors.alarm_events(alarm, limit=PANEL_EVENTS),
+        "photos": list(selectors.alarm_photos(alarm)),
+        **extra,
+    }
+
+
+def _labels() -> dict[str, str]:
+    """Text that ``console.js`` shows, translated here."""
+    return {
+        "connection_lost": _("Live connection lost, reconnecting…"),
+        "sound_locked": _("Sound is off: press “Start duty” to hear P1 alarms."),
+        "sound_on": _("On duty: sound is on for P1 alarms."),
+        "overdue": _("overdue"),
+        "load_failed": _("The alarm could not be loaded. It may have been closed."),
+    }
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@login_required
+@require_GET
+def console(request: HttpRequest) -> HttpResponse:
+    """The live console of one community (``?community=<id>``, else the current one), with
+    the alarm ``?alarm=<id>`` (else the most urgent) in the detail panel."""
+    scope = page_scope(request)
+    community = _console_community(request, scope)
+    now = timezone.now()
+    queue = _with_countdowns(console_queue(scope, community.pk), now)
+    chosen = int_param(request.GET.get("alarm"))
+    selected = next((alarm for alarm in queue if alarm.pk == chosen), None)
+    if selected is None and chosen is not None:
+        selected = selectors.alarm_list(scope, community_id=community.pk).filter(pk=chosen).first()
+    if selected is None and queue:
+        selected = queue[0]
+    # The pipeline's health as the live stream says it, so page and stream agree; whoever
+    # may watch alarms may know that the pipeline is down.
+    health = live_health(language=translation.get_language())
+    communities = list(selectors.viewable_communities(scope)[:200])
+    query = {"community": community.pk}
+    devices_url = ""
+    if scope.has(Permission.VIEW_DEVICES, community.pk):
+        devices_url = f"{reverse('devices:map_geojson')}?{urlencode(query)}"
+    return render(
+        request,
+        "alarms/console.html",
+        {
+            "community": community,
+            "communities": communities if len(communities) > 1 else [],
+            "queue": queue,
+            "health": health,
+            "health_ok": health["ok"],
+            "server_now_ms": int(now.timestamp() * 1000),
+            "geojson_url": f"{reverse('places:map_geojson')}?{urlencode(query)}",
+            "devices_geojson_url": devices_url,
+            # From the newest message as the page was made, so nothing raised between this
+            # render and the stream's opening is missed.
+            "stream_url": f"{reverse('core:live_stream')}?{urlencode({'after': live_last_id()})}",
+            "labels": _labels(),
+            **_panel_context(scope, selected),
+        },
+    )
+
+
+@login_required
+@require_GET
+def console_queue_fragment(request: HttpRequest) -> HttpResponse:
+    """The queue alone, to catch up after the live connection was lost."""
+    scope = page_scope(request)
+    community = _console_community(request, scope)
+    return render(
+        request,
+        "alarms/_console_queue.html",
+        {
+            "community": community,
+            "queue": _with_countdowns(console_queue(scope, community.pk), timezone.now()),
+        },
+    )
+
+
+@login_required
+@require_GET
+def console_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """One alarm's queue row after a live update; 204 when it is closed (it leaves the
+    queue) or belongs to another community than the console's ``?community=<id>``."""
+    scope = page_scope(request)
+    alarm = selectors.alarm_get(scope, pk)
+    community_id = int_param(request.GET.get("community"))
+    if alarm.state not in OPEN_STATES or community_id not in (None, alarm.community_id):
+        return HttpResponse(status=204)
+    _with_countdowns([alarm], timezone.now())
+    return render(request, "alarms/_console_row.html", {"alarm": alarm})
+
+
+@login_required
+@require_GET
+def console_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The detail panel of one alarm."""
+    scope = page_scope(request)
+    alarm = selectors.alarm_get(scope, pk)
+    return render(request, "alarms/_console_panel.html", _panel_context(scope, alarm))
+
+
+@login_required
+@require_POST
+def console_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Acknowledge, dispatch, resolve or close as false an alarm from the console; htmx gets
+    the panel again with what happened, a browser without scripts goes back to the console."""
+    if action not in CONSOLE_ACTIONS:
+        raise Http404
+    scope = page_scope(request)
+    alarm = selectors.alarm_get(scope, pk)
+    form, save, done = _run_action(request, scope, alarm, action)
+    errors: list[str] = []
+    if not form.is_valid():
+        errors = [str(error) for field_errors in form.errors.values() for error in field_errors]
+    else:
+        try:
+            save(form.cleaned_data)
+        except ServiceError as refused:
+            errors = [str(refused.message)]
+    if not is_htmx(request):
+        for error in errors:
+            messages.error(request, error)
+        url = reverse("alarms:console")
+        return redirect(f"{url}?{urlencode({'community': alarm.community_id, 'alarm': pk})}")
+    alarm = selectors.alarm_get(scope, pk)
+    context = _panel_context(
+        scope,
+        alarm,
+        errors=errors,
+        done="" if errors else done,
+        failed_action=action if errors else "",
+    )
+    return render(request, "alarms/_console_panel.html", context)

@@ -1,0 +1,301 @@
+"""The operator console: who may open it and for which community, the queue's order and
+countdowns, the health banner, the fragments the script fetches, and the one-click actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from anwang.accounts.models import Membership
+from anwang.accounts.selectors import scope_for
+from anwang.alarms import services
+from anwang.alarms.choices import AlarmState
+from anwang.alarms.console import Countdown, console_queue, countdowns
+from anwang.alarms.models import Alarm
+from anwang.alarms.tests.conftest import firing, make_device, make_event, make_rule
+from anwang.events.choices import WorkerMode
+from anwang.events.models import WorkerStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def raise_alarm(rule, device, *, at: dt.datetime | None = None, events=()) -> Alarm:
+    """An alarm raised now (or at ``at``) by the rule for the device."""
+    (raised,) = services.alarms_from_firings(
+        firings=[firing(rule, device=device, at=at or timezone.now(), events=events)],
+        now=at or timezone.now(),
+    )
+    return raised
+
+
+def worker_running(*, connected: bool = True) -> WorkerStatus:
+    """A worker that reported just now."""
+    now = timezone.now()
+    return WorkerStatus.objects.create(
+        name="w1",
+        mode=WorkerMode.MQTT,
+        broker="mqtt://127.0.0.1:1883",
+        connected=connected,
+        started_at=now,
+        reported_at=now,
+    )
+
+
+@pytest.fixture
+def alarm(rule, device) -> Alarm:
+    return raise_alarm(rule, device, events=(make_event(device).pk,))
+
+
+# --------------------------------------------------------------------------- access and scope
+
+
+def test_people_who_see_alarms_open_it_and_others_do_not(world, alarm, client_for):
+    for role in ("operator", "guard", "community_admin", "supervisor"):
+        response = client_for(role).get("/alarms/console/")
+        assert response.status_code == 200, role
+        assert "Smoke at sensor smoke-1" in response.text
+    assert client_for("resident").get("/alarms/console/").status_code == 403
+    assert client_for("grid_worker").get("/alarms/console/").status_code == 403
+    assert client_for("operator").get("/alarms/console/?community=999999").status_code == 404
+
+
+def test_another_community_sees_none_of_it(world, alarm, client_for):
+    other = client_for("operator", "b")
+    response = other.get("/alarms/console/")
+    assert response.status_code == 200
+    assert "Smoke at" not in response.text
+    assert other.get(f"/alarms/console/?community={world.a.community.pk}").status_code == 404
+    assert other.get(f"/alarms/console/{alarm.pk}/").status_code == 404
+    assert other.get(f"/alarms/console/{alarm.pk}/row/").status_code == 404
+    assert other.post(f"/alarms/console/{alarm.pk}/acknowledge/").status_code == 404
+    alarm.refresh_from_db()
+    assert alarm.state == AlarmState.RAISED
+
+
+def test_a_supervisor_picks_among_their_communities(world, alarm, client_for):
+    supervisor = world.user("supervisor")
+    Membership.objects.create(user=supervisor, role="supervisor", region=world.b.region)
+    client = client_for("supervisor")
+    response = client.get(f"/alarms/console/?community={world.b.community.pk}")
+    assert response.status_code == 200
+    assert "Smoke at" not in response.text
+    assert 'id="console-community"' in response.text  # the picker of their communities
+    assert world.b.community.name in response.text
+    response = client.get(f"/alarms/console/?community={world.a.community.pk}")
+    assert "Smoke at sensor smoke-1" in response.text
+    # Watching is not handling: no action buttons for a supervisor.
+    assert 'data-action="acknowledge"' not in response.text
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+def test_queue_is_open_alarms_by_priority_then_age(world, client_for):
+    now = timezone.now()
+    p3 = make_rule(world.a, "p3", priority=3)
+    p1 = make_rule(world.a, "p1", priority=1)
+    old_p3 = raise_alarm(p3, make_device(world.a, "d1"), at=now - dt.timedelta(minutes=30))
+    new_p1 = raise_alarm(p1, make_device(world.a, "d2"), at=now - dt.timedelta(minutes=1))
+    old_p1 = raise_alarm(p1, make_device(world.a, "d3"), at=now - dt.timedelta(minutes=5))
+    closed = raise_alarm(p1, make_device(world.a, "d4"), at=now - dt.timedelta(minutes=9))
+    services.alarm_resolve(actor=None, alarm=closed)
+    ordered = list(console_queue(scope_for(world.user("operator")), world.a.community.pk))
+    assert [a.pk for a in ordered] == [old_p1.pk, new_p1.pk, old_p3.pk]
+    text = client_for("operator").get("/alarms/console/").text
+    positions = [text.index(f'data-alarm-id="{a.pk}"') for a in (old_p1, new_p1, old_p3)]
+    assert positions == sorted(positions)
+    assert f'data-alarm-id="{closed.pk}"' not in text.split('id="console-detail"')[0]
+
+
+def test_rows_carry_countdowns_and_a_missed_one_is_red(world, rule, client_for):
+    now = timezone.now()
+    late = raise_alarm(rule, make_device(world.a, "late"), at=now - dt.timedelta(minutes=1))
+    fresh = raise_alarm(rule, make_device(world.a, "fresh"), at=now)
+    response = client_for("operator").get("/alarms/console/")
+    row = response.text.split(f'data-alarm-id="{late.pk}"')[1].split("</li>")[0]
+    # P1: acknowledge within 15 s (missed a minute ago), on scene within 5 minutes.
+    assert 'data-countdown="acknowledge"' in row
+    assert 'class="countdown breached" data-countdown="acknowledge"' in row
+    assert 'data-countdown="on_scene"' in row
+    fresh_row = response.text.split(f'data-alarm-id="{fresh.pk}"')[1].split("</li>")[0]
+    assert 'class="countdown" data-countdown="acknowledge"' in fresh_row
+    services.alarm_acknowledge(actor=None, alarm=late)
+    late.refresh_from_db()
+    assert [c.kind for c in countdowns(late, now)] == ["on_scene"]
+
+
+def test_countdown_text():
+    due = timezone.now()
+    assert Countdown("acknowledge", "", due, 75).text == "1:15"
+    assert Countdown("acknowledge", "", due, -5).text == "+0:05"
+    assert Countdown("on_scene", "", due, 3 * 3600 + 62).text == "3:01:02"
+    assert Countdown("on_scene", "", due, -1).breached
+
+
+def test_first_paint_has_a_bounded_query_count(
+    world, rule, client_for, django_assert_max_num_queries
+):
+    worker_running()
+    for number in range(25):
+        device = make_device(world.a, f"s{number}")
+        raise_alarm(rule, device, events=(make_event(device).pk,))
+    client = client_for("operator")
+    with django_assert_max_num_queries(20):
+        response = client.get("/alarms/console/")
+    assert response.status_code == 200
+    assert response.text.count('class="console-alarm ') == 25
+
+
+# --------------------------------------------------------------------------- health
+
+
+def test_health_banner_without_a_worker_and_never_a_calm_empty_queue(world, client_for):
+    text = client_for("operator").get("/alarms/console/").text
+    banner = text.split('id="console-health"')[1].split("</div>")[0]
+    assert 'data-health-ok="false"' in banner
+    assert " hidden" not in banner.split(">")[0]
+    assert "No event worker is running" in banner
+    # The queue is empty, but it must not say so calmly.
+    calm = text.split("data-empty-calm")[1].split(">")[0]
+    assert "hidden" in calm
+    alarmed = text.split("data-empty-unhealthy")[1].split(">")[0]
+    assert "hidden" not in alarmed
+
+
+def test_no_banner_and_a_calm_empty_queue_when_healthy(world, client_for):
+    worker_running()
+    text = client_for("operator").get("/alarms/console/").text
+    banner = text.split('id="console-health"')[1].split(">")[0]
+    assert 'data-health-ok="true"' in banner
+    assert "hidden" in banner
+    assert "hidden" not in text.split("data-empty-calm")[1].split(">")[0]
+    assert "hidden" in text.split("data-empty-unhealthy")[1].split(">")[0]
+
+
+def test_banner_when_the_worker_lost_the_broker(world, client_for):
+    worker_running(connected=False)
+    text = client_for("operator").get("/alarms/console/").text
+    banner = text.split('id="console-health"')[1].split("</div>")[0]
+    assert 'data-health-ok="false"' in banner
+    assert "is not connected to the MQTT broker" in banner
+
+
+def test_script_text_comes_translated_from_the_page(world, client_for):
+    client = client_for("operator")
+    client.cookies["anwang_language"] = "zh-hans"
+    text = client.get("/alarms/console/").text
+    assert 'id="console-labels"' in text
+    assert 'data-stream-url="/live/stream?after=' in text
+    assert "console.js" in text
+
+
+# --------------------------------------------------------------------------- fragments
+
+
+def test_row_fragment_and_closed_or_foreign_rows(world, alarm, client_for):
+    client = client_for("operator")
+    row = client.get(f"/alarms/console/{alarm.pk}/row/?community={world.a.community.pk}")
+    assert row.status_code == 200
+    assert row.text.lstrip().startswith("<li")
+    assert f'data-device="{alarm.device_id}"' in row.text
+    wrong = client.get(f"/alarms/console/{alarm.pk}/row/?community={world.b.community.pk}")
+    assert wrong.status_code == 204
+    services.alarm_resolve(actor=None, alarm=alarm)
+    assert client.get(f"/alarms/console/{alarm.pk}/row/").status_code == 204
+
+
+def test_queue_fragment_lists_the_rows(world, alarm, client_for):
+    response = client_for("operator").get(
+        f"/alarms/console/queue/?community={world.a.community.pk}"
+    )
+    assert response.status_code == 200
+    assert f'data-alarm-id="{alarm.pk}"' in response.text
+    assert "<html" not in response.text
+
+
+def test_panel_shows_why_events_and_on_duty_people(world, alarm, client_for):
+    response = client_for("operator").get(f"/alarms/console/{alarm.pk}/")
+    assert response.status_code == 200
+    text = response.text
+    assert 'data-testid="console-why"' in text
+    assert "sensor smoke-1" in text
+    assert 'data-action="acknowledge"' in text
+    assert 'name="assignee"' in text
+    # Handlers of the community are listed; people of another community or without the
+    # permission are not.
+    assert f'value="{world.user("guard").pk}"' in text
+    assert f'value="{world.user("guard", "b").pk}"' not in text
+    assert f'value="{world.user("grid_worker").pk}"' not in text
+    # No camera image is stored for this alarm, so none is shown.
+    assert "<img" not in text
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def htmx_post(client, url: str, data: dict[str, object] | None = None):
+    return client.post(url, data or {}, headers={"HX-Request": "true"})
+
+
+def test_acknowledge_dispatch_resolve_from_the_console(world, alarm, client_for):
+    client = client_for("operator")
+    response = htmx_post(client, f"/alarms/console/{alarm.pk}/acknowledge/")
+    assert response.status_code == 200
+    assert "The alarm was acknowledged." in response.text
+    assert 'data-state="acknowledged"' in response.text
+    alarm.refresh_from_db()
+    assert alarm.state == AlarmState.ACKNOWLEDGED
+    assert alarm.acknowledged_by == world.user("operator")
+
+    guard = world.user("guard")
+    response = htmx_post(client, f"/alarms/console/{alarm.pk}/dispatch/", {"assignee": guard.pk})
+    assert "The alarm was dispatched." in response.text
+    alarm.refresh_from_db()
+    assert (alarm.state, alarm.assignee) == (AlarmState.DISPATCHED, guard)
+
+    response = htmx_post(client, f"/alarms/console/{alarm.pk}/resolve/", {"note": "dealt with"})
+    assert "The alarm was resolved." in response.text
+    alarm.refresh_from_db()
+    assert (alarm.state, alarm.close_reason) == (AlarmState.RESOLVED, "dealt with")
+
+
+def test_false_alarm_needs_a_reason(world, alarm, client_for):
+    client = client_for("operator")
+    response = htmx_post(client, f"/alarms/console/{alarm.pk}/false/", {"reason": ""})
+    assert response.status_code == 200
+    assert "message-error" in response.text
+    alarm.refresh_from_db()
+    assert alarm.state == AlarmState.RAISED
+    response = htmx_post(client, f"/alarms/console/{alarm.pk}/false/", {"reason": "cooking"})
+    assert "The alarm was closed as a false alarm." in response.text
+    alarm.refresh_from_db()
+    assert (alarm.state, alarm.close_reason) == (AlarmState.FALSE_ALARM, "cooking")
+
+
+def test_refused_actions_say_why(world, alarm, client_for):
+    client = client_for("operator")
+    services.alarm_acknowledge(actor=None, alarm=alarm)
+    response = htmx_post(client, f"/alarms/console/{alarm.pk}/acknowledge/")
+    assert "Only a raised alarm can be acknowledged" in response.text
+    response = htmx_post(
+        client, f"/alarms/console/{alarm.pk}/dispatch/", {"assignee": world.user("guard", "b").pk}
+    )
+    assert "message-error" in response.text
+    alarm.refresh_from_db()
+    assert alarm.assignee is None
+    # Actions the console does not offer are not there; watching is not handling.
+    assert client.post(f"/alarms/console/{alarm.pk}/note/").status_code == 404
+    assert client_for("supervisor").post(f"/alarms/console/{alarm.pk}/resolve/").status_code == 403
+
+
+def test_without_scripts_an_action_returns_to_the_console(world, alarm, client_for):
+    response = client_for("operator").post(f"/alarms/console/{alarm.pk}/acknowledge/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/alarms/console/?")
+    assert f"alarm={alarm.pk}" in response["Location"]
+
+
+def test_alarm_list_links_to_the_console(world, client_for):
+    assert 'href="/alarms/console/"' in client_for("operator").get("/alarms/").text
