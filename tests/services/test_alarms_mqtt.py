@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from anwang.accounts.services import api_token_create
 from anwang.alarms.models import Alarm
 from anwang.devices.choices import DeviceKind, Protocol
 from anwang.devices.models import Device
@@ -25,7 +24,7 @@ from anwang.devices.services import device_create
 from anwang.events.models import DeviceEvent, WorkerStatus
 from anwang.rules.services import rules_install_builtin
 from tests.services.mosquitto import Broker, broker_for_test
-from tests.services.worker_support import Publisher, WorkerThread, wait_until
+from tests.services.worker_support import Publisher, WorkerThread, token_client, wait_until
 
 ZIGBEE = Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "zigbee2mqtt"
 QUIET_SECONDS = 1.5
@@ -88,9 +87,7 @@ def worker(broker: Broker, devices: dict[str, Device]) -> Iterator[WorkerThread]
 def client(world: Any) -> Client:
     """The API as an integration polling it sees it: a bearer token of the community's admin
     (unlike a browser session, reading does not write the session on every request)."""
-    admin = world.user("community_admin")
-    _token, raw = api_token_create(actor=admin, user=admin, name="alarm console")
-    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return token_client(world.user("community_admin"))
 
 
 def api_alarms(client: Client) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from anwang.devices.models import Device
 from anwang.devices.services import device_create
 from anwang.events.models import DeadLetter, DeviceEvent, WorkerStatus
 from tests.services.mosquitto import Broker, broker_for_test
-from tests.services.worker_support import Publisher, WorkerThread, wait_until
+from tests.services.worker_support import Publisher, WorkerThread, token_client, wait_until
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 
@@ -114,7 +114,7 @@ def test_published_events_reach_the_api(
         publisher.publish("homeassistant/binary_sensor/porch/state", b"ON")
         publisher.publish(door_topic, access_event("2026-11-26-000418"))
 
-        client = world.client_for("community_admin")
+        client = token_client(world.user("community_admin"))
         doors = wait_until(
             lambda: len(found := api_events(client, devices["door"])) >= 2 and found,
             "both access events in the API",
@@ -168,7 +168,7 @@ def test_messages_published_while_the_worker_is_away_are_delivered(
     second = WorkerThread(broker, client_id=first.worker.client_id)
     second.start()
     try:
-        client = world.client_for("community_admin")
+        client = token_client(world.user("community_admin"))
         keys = wait_until(
             lambda: (
                 len(found := api_events(client, devices["door"])) >= 2

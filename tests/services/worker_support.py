@@ -16,6 +16,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from django.db import OperationalError
+from django.test import Client
 from paho.mqtt.enums import CallbackAPIVersion
 
 from anwang.events.worker import EventWorker
@@ -110,3 +111,13 @@ def table_locked(error: OperationalError) -> bool:
     from the test's connection, and the busy timeout does not wait for it (a file database in
     WAL mode, as in production, lets readers read)."""
     return "table is locked" in str(error)
+
+
+def token_client(user: Any) -> Client:
+    """The API as an integration polling it sees it: a bearer token, no session. A session
+    is saved on every request, and with the worker writing to the same in-memory SQLite test
+    database such a save can be refused (HTTP 400) while the worker's transaction is open."""
+    from anwang.accounts.services import api_token_create
+
+    _token, raw = api_token_create(actor=user, user=user, name="test poller")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
