@@ -79,7 +79,9 @@ TEMPLATES = [
 
 def _database() -> dict[str, Any]:
     if CONFIG.database_url:
-        database: dict[str, Any] = dict(dj_database_url.parse(CONFIG.database_url, conn_max_age=60))
+        # No persistent connections: under ASGI each request may run on its own thread,
+        # and a kept connection per thread piles up (Django advises against it for ASGI).
+        database: dict[str, Any] = dict(dj_database_url.parse(CONFIG.database_url, conn_max_age=0))
         if database["ENGINE"].endswith("sqlite3"):
             database["OPTIONS"] = _sqlite_options()
         return database

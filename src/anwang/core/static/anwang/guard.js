@@ -22,6 +22,8 @@
     return Boolean(active && root.contains(active) && /^(TEXTAREA|INPUT|SELECT)$/.test(active.tagName));
   }
 
+  var forced = false;
+
   function refresh(force) {
     var root = list();
     if (!root || typeof htmx === "undefined") return;
@@ -32,8 +34,21 @@
     }
     var box2 = notice();
     if (box2) box2.hidden = true;
+    forced = Boolean(force);
     htmx.trigger(root, "guard-refresh");
   }
+
+  // The guard may start typing or pick a photo while a reload is on its way: then the new
+  // list waits behind the button instead of replacing what they are doing.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var root = list();
+    if (!root || event.detail.target !== root || forced) { forced = false; return; }
+    if (busy(root)) {
+      event.detail.shouldSwap = false;
+      var box = notice();
+      if (box) box.hidden = false;
+    }
+  });
 
   function concerns(data, root) {
     if (!data || data.id === undefined) return false;
