@@ -19,7 +19,6 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
-from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.alarms import selectors, services
 from anwang.alarms.choices import AlarmState
@@ -41,7 +40,7 @@ from anwang.alarms.schemas import (
     StatsOut,
     StepOut,
 )
-from anwang.core.api_helpers import request_scope
+from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
 from anwang.core.tables import CONTENT_TYPES
 from anwang.devices import selectors as device_selectors
@@ -50,11 +49,6 @@ from anwang.places.models import Community
 
 router = Router(tags=["alarms"])
 PAGE_SIZE = 50
-
-
-def _actor(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _community(scope: Scope, community_id: int | None) -> Community:
@@ -111,7 +105,7 @@ def alarm_raise(request: HttpRequest, payload: AlarmIn) -> Status[Alarm]:
     )
     zone = None if payload.zone_id is None else place_selectors.zone_get(scope, payload.zone_id)
     alarm = services.alarm_raise_manual(
-        actor=_actor(request),
+        actor=request_actor(request),
         scope=scope,
         community=community,
         priority=payload.priority,
@@ -229,7 +223,7 @@ def alarm_acknowledge(request: HttpRequest, alarm_id: int, payload: NoteIn) -> A
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
     return services.alarm_acknowledge(
-        actor=_actor(request), scope=scope, alarm=alarm, note=payload.note
+        actor=request_actor(request), scope=scope, alarm=alarm, note=payload.note
     )
 
 
@@ -246,7 +240,7 @@ def alarm_dispatch(request: HttpRequest, alarm_id: int, payload: DispatchIn) -> 
             _("Choose someone who handles alarms in this community."), field="user_id"
         )
     return services.alarm_dispatch(
-        actor=_actor(request), scope=scope, alarm=alarm, assignee=assignee, note=payload.note
+        actor=request_actor(request), scope=scope, alarm=alarm, assignee=assignee, note=payload.note
     )
 
 
@@ -255,7 +249,9 @@ def alarm_accept(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
     """The person dispatched says they are on their way (403 for anyone else)."""
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
-    return services.alarm_accept(actor=_actor(request), scope=scope, alarm=alarm, note=payload.note)
+    return services.alarm_accept(
+        actor=request_actor(request), scope=scope, alarm=alarm, note=payload.note
+    )
 
 
 @router.post("/alarms/{alarm_id}/arrive", response=AlarmOut, summary="Report being on scene")
@@ -263,7 +259,9 @@ def alarm_arrive(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
     """Someone is on scene (only for a dispatched alarm)."""
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
-    return services.alarm_arrive(actor=_actor(request), scope=scope, alarm=alarm, note=payload.note)
+    return services.alarm_arrive(
+        actor=request_actor(request), scope=scope, alarm=alarm, note=payload.note
+    )
 
 
 @router.post("/alarms/{alarm_id}/resolve", response=AlarmOut, summary="Resolve an alarm")
@@ -272,7 +270,7 @@ def alarm_resolve(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
     return services.alarm_resolve(
-        actor=_actor(request), scope=scope, alarm=alarm, note=payload.note
+        actor=request_actor(request), scope=scope, alarm=alarm, note=payload.note
     )
 
 
@@ -282,7 +280,7 @@ def alarm_false(request: HttpRequest, alarm_id: int, payload: FalseAlarmIn) -> A
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
     return services.alarm_false(
-        actor=_actor(request), scope=scope, alarm=alarm, reason=payload.reason
+        actor=request_actor(request), scope=scope, alarm=alarm, reason=payload.reason
     )
 
 
@@ -291,7 +289,9 @@ def alarm_note(request: HttpRequest, alarm_id: int, payload: RequiredNoteIn) -> 
     """Add a note to the alarm's history (also after it was closed)."""
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
-    step = services.alarm_note(actor=_actor(request), scope=scope, alarm=alarm, note=payload.note)
+    step = services.alarm_note(
+        actor=request_actor(request), scope=scope, alarm=alarm, note=payload.note
+    )
     return Status(201, step)
 
 
@@ -303,7 +303,9 @@ def alarm_photo_add(request: HttpRequest, alarm_id: int, image: File[UploadedFil
     metadata, such as a GPS position, is removed."""
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
-    photo = services.alarm_photo_add(actor=_actor(request), scope=scope, alarm=alarm, image=image)
+    photo = services.alarm_photo_add(
+        actor=request_actor(request), scope=scope, alarm=alarm, image=image
+    )
     return Status(201, photo)
 
 
@@ -336,7 +338,7 @@ def response_times_put(
     with transaction.atomic():
         for item in payload:
             services.response_time_set(
-                actor=_actor(request), scope=scope, community=community, **item.model_dump()
+                actor=request_actor(request), scope=scope, community=community, **item.model_dump()
             )
     return selectors.response_times(community_id)
 
@@ -380,7 +382,11 @@ def handover_create(request: HttpRequest, payload: HandoverIn) -> Status[ShiftHa
                 field="to_user_id",
             )
     handover = services.handover_create(
-        actor=_actor(request), scope=scope, community=community, note=payload.note, to_user=to_user
+        actor=request_actor(request),
+        scope=scope,
+        community=community,
+        note=payload.note,
+        to_user=to_user,
     )
     return Status(201, handover)
 
@@ -394,4 +400,6 @@ def handover_acknowledge(request: HttpRequest, handover_id: int) -> ShiftHandove
     """Take over from the previous shift (not its writer; once: 409 after that)."""
     scope = request_scope(request)
     handover = selectors.handover_get(scope, handover_id)
-    return services.handover_acknowledge(actor=_actor(request), scope=scope, handover=handover)
+    return services.handover_acknowledge(
+        actor=request_actor(request), scope=scope, handover=handover
+    )

@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, acts_platform_wide
-from anwang.core.api_helpers import request_scope
+from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
 from anwang.core.tables import CONTENT_TYPES
 from anwang.devices import selectors, services
@@ -36,11 +35,6 @@ from anwang.places.models import Building, Community, Zone
 
 router = Router(tags=["devices"])
 PAGE_SIZE = 50
-
-
-def _actor(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _zone(scope: Scope, zone_id: int | None) -> Zone | None:
@@ -148,7 +142,7 @@ def device_create(request: HttpRequest, payload: DeviceIn) -> Status[Device]:
     zone = _zone(scope, values.pop("zone_id"))
     building = _building(scope, values.pop("building_id"))
     device = services.device_create(
-        actor=_actor(request),
+        actor=request_actor(request),
         scope=scope,
         community=community,
         zone=zone,
@@ -175,7 +169,9 @@ def device_update(request: HttpRequest, device_id: int, payload: DevicePatch) ->
         values["zone"] = _zone(scope, values.pop("zone_id"))
     if "building_id" in values:
         values["building"] = _building(scope, values.pop("building_id"))
-    return services.device_update(actor=_actor(request), scope=scope, device=device, **values)
+    return services.device_update(
+        actor=request_actor(request), scope=scope, device=device, **values
+    )
 
 
 @router.post("/devices/{device_id}/retire", response=DeviceOut, summary="Retire a device")
@@ -183,7 +179,7 @@ def device_retire(request: HttpRequest, device_id: int) -> Device:
     """Take a device out of service; its history stays and its source identity is freed."""
     scope = request_scope(request)
     device = selectors.device_get(scope, device_id)
-    return services.device_retire(actor=_actor(request), scope=scope, device=device)
+    return services.device_retire(actor=request_actor(request), scope=scope, device=device)
 
 
 @router.get(
@@ -210,7 +206,7 @@ def credential_issue(
     scope = request_scope(request)
     device = selectors.device_get(scope, device_id)
     credential, raw = services.device_credential_issue(
-        actor=_actor(request), scope=scope, device=device, **payload.model_dump()
+        actor=request_actor(request), scope=scope, device=device, **payload.model_dump()
     )
     body = CredentialOut.from_orm(credential).model_dump() | {"secret": raw}
     return Status(201, body)
@@ -226,5 +222,7 @@ def credential_revoke(request: HttpRequest, device_id: int, credential_id: int) 
     scope = request_scope(request)
     device = selectors.device_get(scope, device_id)
     credential = selectors.device_credential_get(scope, device, credential_id)
-    services.device_credential_revoke(actor=_actor(request), scope=scope, credential=credential)
+    services.device_credential_revoke(
+        actor=request_actor(request), scope=scope, credential=credential
+    )
     return Status(204, None)

@@ -13,9 +13,8 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from anwang.accounts.choices import Permission
-from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
-from anwang.core.api_helpers import request_scope
+from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
 from anwang.people import selectors, services
 from anwang.people.importing import ImportRejectedError
@@ -42,12 +41,6 @@ from anwang.places.models import Community, Household
 
 router = Router(tags=["people"])
 PAGE_SIZE = 50
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # the API authenticates every route of this router
-    return user
 
 
 def _community(scope: Scope, community_id: int | None, permission: Permission) -> Community:
@@ -100,7 +93,7 @@ def resident_create(request: HttpRequest, payload: ResidentIn) -> Status[Residen
         if household is None:
             raise ServiceError(_("No such household in this community."), field="household_id")
     resident = services.resident_create(
-        actor=_actor(request),
+        actor=request_actor(request),
         scope=scope,
         community=community,
         name=payload.name,
@@ -142,7 +135,7 @@ def resident_export(
         include_moved_out=include_moved_out,
     )
     content, file_name, content_type = services.resident_export(
-        actor=_actor(request),
+        actor=request_actor(request),
         scope=scope,
         community=community,
         residents=residents,
@@ -167,7 +160,7 @@ def resident_import(
     community = _community(scope, community_id, Permission.MANAGE_RESIDENTS)
     try:
         result = services.resident_import(
-            actor=_actor(request),
+            actor=request_actor(request),
             scope=scope,
             community=community,
             file_name=file.name or "",
@@ -215,7 +208,7 @@ def resident_update(request: HttpRequest, resident_id: int, payload: ResidentPat
     for name in ("id_number", "phone", "tags", "consent"):
         if name in given:
             kwargs[name] = getattr(payload, name)
-    services.resident_update(actor=_actor(request), scope=scope, resident=resident, **kwargs)
+    services.resident_update(actor=request_actor(request), scope=scope, resident=resident, **kwargs)
     return selectors.resident_get(scope, resident_id)
 
 
@@ -225,7 +218,7 @@ def resident_erase(request: HttpRequest, resident_id: int) -> Status[None]:
     deleted; an audit entry (without personal data) remains."""
     scope = request_scope(request)
     resident = selectors.resident_get(scope, resident_id, Permission.MANAGE_RESIDENTS)
-    services.resident_erase(actor=_actor(request), scope=scope, resident=resident)
+    services.resident_erase(actor=request_actor(request), scope=scope, resident=resident)
     return Status(204, None)
 
 
@@ -240,7 +233,7 @@ def resident_reveal(request: HttpRequest, resident_id: int, payload: RevealIn) -
     scope = request_scope(request)
     resident = selectors.resident_get(scope, resident_id)
     value = services.resident_reveal(
-        actor=_actor(request), scope=scope, resident=resident, field=payload.field
+        actor=request_actor(request), scope=scope, resident=resident, field=payload.field
     )
     return RevealOut(value=value)
 
@@ -251,7 +244,7 @@ def resident_move_out(request: HttpRequest, resident_id: int, payload: MoveOutIn
     scope = request_scope(request)
     resident = selectors.resident_get(scope, resident_id, Permission.MANAGE_RESIDENTS)
     services.resident_move_out(
-        actor=_actor(request), scope=scope, resident=resident, on=payload.date
+        actor=request_actor(request), scope=scope, resident=resident, on=payload.date
     )
     return selectors.resident_get(scope, resident_id)
 
@@ -283,7 +276,7 @@ def contact_create(
     scope = request_scope(request)
     resident = selectors.resident_get(scope, resident_id, Permission.MANAGE_RESIDENTS)
     contact = services.emergency_contact_create(
-        actor=_actor(request),
+        actor=request_actor(request),
         scope=scope,
         resident=resident,
         name=payload.name,
@@ -308,7 +301,7 @@ def contact_update(
         if name in payload.model_fields_set and getattr(payload, name) is not None
     }
     return services.emergency_contact_update(
-        actor=_actor(request), scope=scope, contact=contact, **kwargs
+        actor=request_actor(request), scope=scope, contact=contact, **kwargs
     )
 
 
@@ -321,7 +314,7 @@ def contact_delete(request: HttpRequest, contact_id: int) -> Status[None]:
     """Remove an emergency contact."""
     scope = request_scope(request)
     contact = selectors.emergency_contact_get(scope, contact_id, Permission.MANAGE_RESIDENTS)
-    services.emergency_contact_delete(actor=_actor(request), scope=scope, contact=contact)
+    services.emergency_contact_delete(actor=request_actor(request), scope=scope, contact=contact)
     return Status(204, None)
 
 
@@ -334,7 +327,9 @@ def contact_reveal(request: HttpRequest, contact_id: int) -> RevealOut:
     """Needs the reveal permission in the resident's community (else 404); audited."""
     scope = request_scope(request)
     contact = selectors.emergency_contact_get(scope, contact_id)
-    value = services.emergency_contact_reveal(actor=_actor(request), scope=scope, contact=contact)
+    value = services.emergency_contact_reveal(
+        actor=request_actor(request), scope=scope, contact=contact
+    )
     return RevealOut(value=value)
 
 
@@ -378,7 +373,7 @@ def binding_request(request: HttpRequest, payload: BindingIn) -> Status[Househol
     if household is None:
         raise ServiceError(_("No such household."), field="household_id")
     binding = services.binding_request(
-        actor=_actor(request),
+        actor=request_actor(request),
         scope=request_scope(request),
         household=household,
         relation=payload.relation,
@@ -398,7 +393,7 @@ def binding_approve(
     if payload.resident_id is not None:
         resident = selectors.resident_get(scope, payload.resident_id, Permission.APPROVE_BINDINGS)
     return services.binding_approve(
-        actor=_actor(request), scope=scope, binding=binding, resident=resident
+        actor=request_actor(request), scope=scope, binding=binding, resident=resident
     )
 
 
@@ -410,7 +405,7 @@ def binding_refuse(
     scope = request_scope(request)
     binding = selectors.binding_get(scope, binding_id, decide=True)
     return services.binding_refuse(
-        actor=_actor(request), scope=scope, binding=binding, note=payload.note
+        actor=request_actor(request), scope=scope, binding=binding, note=payload.note
     )
 
 
@@ -419,4 +414,4 @@ def binding_end(request: HttpRequest, binding_id: int) -> HouseholdBinding:
     """The bound resident or an approver ends a binding; a pending one is withdrawn."""
     scope = request_scope(request)
     binding = selectors.binding_get(scope, binding_id, decide=False)
-    return services.binding_end(actor=_actor(request), scope=scope, binding=binding)
+    return services.binding_end(actor=request_actor(request), scope=scope, binding=binding)

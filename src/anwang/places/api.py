@@ -16,7 +16,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
-from anwang.core.api_helpers import request_scope
+from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
 from anwang.places import selectors, services
 from anwang.places.choices import BuildingUse, ZoneKind
@@ -50,11 +50,6 @@ router = Router(tags=["places"])
 PAGE_SIZE = 50
 
 
-def _actor(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _grid_or_none(scope: Scope, grid_id: int | None) -> Grid | None:
     return None if grid_id is None else selectors.grid_get(scope, grid_id)
 
@@ -83,7 +78,9 @@ def region_list(request: HttpRequest, q: str | None = None) -> QuerySet[Region]:
 def region_create(request: HttpRequest, payload: RegionIn) -> Status[Region]:
     """Platform administrators only."""
     scope = request_scope(request)
-    region = services.region_create(actor=_actor(request), scope=scope, **payload.model_dump())
+    region = services.region_create(
+        actor=request_actor(request), scope=scope, **payload.model_dump()
+    )
     return Status(201, selectors.region_get(scope, region.pk))
 
 
@@ -99,7 +96,10 @@ def region_update(request: HttpRequest, region_id: int, payload: RegionPatch) ->
     scope = request_scope(request)
     region = selectors.region_get(scope, region_id)
     services.region_update(
-        actor=_actor(request), scope=scope, region=region, **payload.model_dump(exclude_unset=True)
+        actor=request_actor(request),
+        scope=scope,
+        region=region,
+        **payload.model_dump(exclude_unset=True),
     )
     return selectors.region_get(scope, region_id)
 
@@ -109,7 +109,7 @@ def region_delete(request: HttpRequest, region_id: int) -> Status[None]:
     """Platform administrators only; refused (409) while it has communities."""
     scope = request_scope(request)
     region = selectors.region_get(scope, region_id)
-    services.region_delete(actor=_actor(request), scope=scope, region=region)
+    services.region_delete(actor=request_actor(request), scope=scope, region=region)
     return Status(204, None)
 
 
@@ -132,7 +132,7 @@ def community_create(request: HttpRequest, payload: CommunityIn) -> Status[Commu
     values = payload.model_dump()
     region = selectors.region_get(scope, values.pop("region_id"))
     community = services.community_create(
-        actor=_actor(request), scope=scope, region=region, **values
+        actor=request_actor(request), scope=scope, region=region, **values
     )
     return Status(201, selectors.community_get(scope, community.pk))
 
@@ -156,7 +156,9 @@ def community_update(request: HttpRequest, community_id: int, payload: Community
                 _("A community always belongs to a street office."), field="region_id"
             )
         changes["region"] = selectors.region_get(scope, region_id)
-    services.community_update(actor=_actor(request), scope=scope, community=community, **changes)
+    services.community_update(
+        actor=request_actor(request), scope=scope, community=community, **changes
+    )
     return selectors.community_get(scope, community_id)
 
 
@@ -165,7 +167,7 @@ def community_delete(request: HttpRequest, community_id: int) -> Status[None]:
     """Platform administrators only; refused (409) while it holds any data."""
     scope = request_scope(request)
     community = selectors.community_get(scope, community_id)
-    services.community_delete(actor=_actor(request), scope=scope, community=community)
+    services.community_delete(actor=request_actor(request), scope=scope, community=community)
     return Status(204, None)
 
 
@@ -199,7 +201,9 @@ def grid_create(request: HttpRequest, payload: GridIn) -> Status[Grid]:
     values = payload.model_dump()
     community = selectors.community_get(scope, values.pop("community_id"))
     values["grid_worker"] = _grid_worker(values.pop("grid_worker_id"))
-    grid = services.grid_create(actor=_actor(request), scope=scope, community=community, **values)
+    grid = services.grid_create(
+        actor=request_actor(request), scope=scope, community=community, **values
+    )
     return Status(201, selectors.grid_get(scope, grid.pk))
 
 
@@ -217,7 +221,7 @@ def grid_update(request: HttpRequest, grid_id: int, payload: GridPatch) -> Grid:
     changes = payload.model_dump(exclude_unset=True)
     if "grid_worker_id" in changes:
         changes["grid_worker"] = _grid_worker(changes.pop("grid_worker_id"))
-    services.grid_update(actor=_actor(request), scope=scope, grid=grid, **changes)
+    services.grid_update(actor=request_actor(request), scope=scope, grid=grid, **changes)
     return selectors.grid_get(scope, grid_id)
 
 
@@ -226,7 +230,7 @@ def grid_delete(request: HttpRequest, grid_id: int) -> Status[None]:
     """Its buildings stay, no longer in a grid."""
     scope = request_scope(request)
     grid = selectors.grid_get(scope, grid_id)
-    services.grid_delete(actor=_actor(request), scope=scope, grid=grid)
+    services.grid_delete(actor=request_actor(request), scope=scope, grid=grid)
     return Status(204, None)
 
 
@@ -256,7 +260,7 @@ def building_create(request: HttpRequest, payload: BuildingIn) -> Status[Buildin
     community = selectors.community_get(scope, values.pop("community_id"))
     values["grid"] = _grid_or_none(scope, values.pop("grid_id"))
     building = services.building_create(
-        actor=_actor(request), scope=scope, community=community, **values
+        actor=request_actor(request), scope=scope, community=community, **values
     )
     return Status(201, selectors.building_get(scope, building.pk))
 
@@ -275,7 +279,9 @@ def building_update(request: HttpRequest, building_id: int, payload: BuildingPat
     changes = payload.model_dump(exclude_unset=True)
     if "grid_id" in changes:
         changes["grid"] = _grid_or_none(scope, changes.pop("grid_id"))
-    services.building_update(actor=_actor(request), scope=scope, building=building, **changes)
+    services.building_update(
+        actor=request_actor(request), scope=scope, building=building, **changes
+    )
     return selectors.building_get(scope, building_id)
 
 
@@ -284,7 +290,7 @@ def building_delete(request: HttpRequest, building_id: int) -> Status[None]:
     """Refused (409) while the building has households; its entrances go with it."""
     scope = request_scope(request)
     building = selectors.building_get(scope, building_id)
-    services.building_delete(actor=_actor(request), scope=scope, building=building)
+    services.building_delete(actor=request_actor(request), scope=scope, building=building)
     return Status(204, None)
 
 
@@ -311,7 +317,7 @@ def unit_create(request: HttpRequest, payload: UnitIn) -> Status[Unit]:
     scope = request_scope(request)
     building = selectors.building_get(scope, payload.building_id)
     unit = services.unit_create(
-        actor=_actor(request), scope=scope, building=building, number=payload.number
+        actor=request_actor(request), scope=scope, building=building, number=payload.number
     )
     return Status(201, selectors.unit_get(scope, unit.pk))
 
@@ -328,7 +334,10 @@ def unit_update(request: HttpRequest, unit_id: int, payload: UnitPatch) -> Unit:
     scope = request_scope(request)
     unit = selectors.unit_get(scope, unit_id)
     services.unit_update(
-        actor=_actor(request), scope=scope, unit=unit, **payload.model_dump(exclude_unset=True)
+        actor=request_actor(request),
+        scope=scope,
+        unit=unit,
+        **payload.model_dump(exclude_unset=True),
     )
     return selectors.unit_get(scope, unit_id)
 
@@ -338,7 +347,7 @@ def unit_delete(request: HttpRequest, unit_id: int) -> Status[None]:
     """Refused (409) while the entrance has households."""
     scope = request_scope(request)
     unit = selectors.unit_get(scope, unit_id)
-    services.unit_delete(actor=_actor(request), scope=scope, unit=unit)
+    services.unit_delete(actor=request_actor(request), scope=scope, unit=unit)
     return Status(204, None)
 
 
@@ -377,7 +386,9 @@ def household_create(request: HttpRequest, payload: HouseholdIn) -> Status[House
     scope = request_scope(request)
     values = payload.model_dump()
     unit = selectors.unit_get(scope, values.pop("unit_id"))
-    household = services.household_create(actor=_actor(request), scope=scope, unit=unit, **values)
+    household = services.household_create(
+        actor=request_actor(request), scope=scope, unit=unit, **values
+    )
     return Status(201, selectors.household_get(scope, household.pk))
 
 
@@ -398,7 +409,9 @@ def household_update(request: HttpRequest, household_id: int, payload: Household
         if unit_id is None:
             raise ServiceError(_("A household always belongs to an entrance."), field="unit_id")
         changes["unit"] = selectors.unit_get(scope, unit_id)
-    services.household_update(actor=_actor(request), scope=scope, household=household, **changes)
+    services.household_update(
+        actor=request_actor(request), scope=scope, household=household, **changes
+    )
     return selectors.household_get(scope, household_id)
 
 
@@ -407,7 +420,7 @@ def household_delete(request: HttpRequest, household_id: int) -> Status[None]:
     """Refused (409) while residents or binding requests refer to it."""
     scope = request_scope(request)
     household = selectors.household_get(scope, household_id)
-    services.household_delete(actor=_actor(request), scope=scope, household=household)
+    services.household_delete(actor=request_actor(request), scope=scope, household=household)
     return Status(204, None)
 
 
@@ -435,7 +448,9 @@ def zone_create(request: HttpRequest, payload: ZoneIn) -> Status[Zone]:
     scope = request_scope(request)
     values = payload.model_dump()
     community = selectors.community_get(scope, values.pop("community_id"))
-    zone = services.zone_create(actor=_actor(request), scope=scope, community=community, **values)
+    zone = services.zone_create(
+        actor=request_actor(request), scope=scope, community=community, **values
+    )
     return Status(201, zone)
 
 
@@ -451,7 +466,10 @@ def zone_update(request: HttpRequest, zone_id: int, payload: ZonePatch) -> Zone:
     scope = request_scope(request)
     zone = selectors.zone_get(scope, zone_id)
     return services.zone_update(
-        actor=_actor(request), scope=scope, zone=zone, **payload.model_dump(exclude_unset=True)
+        actor=request_actor(request),
+        scope=scope,
+        zone=zone,
+        **payload.model_dump(exclude_unset=True),
     )
 
 
@@ -460,5 +478,5 @@ def zone_delete(request: HttpRequest, zone_id: int) -> Status[None]:
     """Refused (409) while other records (patrol routes, cameras, ...) refer to it."""
     scope = request_scope(request)
     zone = selectors.zone_get(scope, zone_id)
-    services.zone_delete(actor=_actor(request), scope=scope, zone=zone)
+    services.zone_delete(actor=request_actor(request), scope=scope, zone=zone)
     return Status(204, None)

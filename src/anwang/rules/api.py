@@ -17,9 +17,8 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
-from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
-from anwang.core.api_helpers import request_scope
+from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
 from anwang.core.tables import ImportRejectedError
 from anwang.places.models import Community
@@ -42,11 +41,6 @@ router = Router(tags=["rules"])
 PAGE_SIZE = 50
 MAX_IMPORT_BYTES = 1024 * 1024
 YAML_CONTENT_TYPE = "application/yaml; charset=utf-8"
-
-
-def _actor(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _community(scope: Scope, community_id: int | None, *, manage: bool) -> Community:
@@ -160,7 +154,7 @@ def rule_create(request: HttpRequest, payload: RuleIn) -> Status[Any]:
     community = _community(scope, values.pop("community_id"), manage=True)
     try:
         rule = services.rule_create(
-            actor=_actor(request), scope=scope, community=community, **values
+            actor=request_actor(request), scope=scope, community=community, **values
         )
     except services.RuleInvalidError as error:
         return _rejected(error)
@@ -232,7 +226,11 @@ def rule_import(
         raise ServiceError(_("Upload a YAML file or paste its text."), field="file")
     try:
         rules = services.rules_import_yaml(
-            actor=_actor(request), scope=scope, community=community, text=text, replace=replace
+            actor=request_actor(request),
+            scope=scope,
+            community=community,
+            text=text,
+            replace=replace,
         )
     except ImportRejectedError as error:
         return _import_rejected(error)
@@ -274,7 +272,7 @@ def rule_update(request: HttpRequest, rule_id: int, payload: RulePatch) -> Statu
         if value is None:
             raise ServiceError(_("This field may not be null."), field=key)
     try:
-        services.rule_update(actor=_actor(request), scope=scope, rule=rule, **values)
+        services.rule_update(actor=request_actor(request), scope=scope, rule=rule, **values)
     except services.RuleInvalidError as error:
         return _rejected(error)
     return Status(200, rule)
@@ -286,7 +284,7 @@ def rule_delete(request: HttpRequest, rule_id: int) -> Status[None]:
     alarms stay."""
     scope = request_scope(request)
     rule = selectors.rule_get(scope, rule_id)
-    services.rule_delete(actor=_actor(request), scope=scope, rule=rule)
+    services.rule_delete(actor=request_actor(request), scope=scope, rule=rule)
     return Status(204, None)
 
 
