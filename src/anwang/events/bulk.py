@@ -80,26 +80,6 @@ class NewEvent:
     id: int | None = None
     """Set once stored."""
 
-    def as_model(self) -> DeviceEvent:
-        """The stored event as a model instance (for code that wants one)."""
-        return DeviceEvent(
-            id=self.id,
-            community_id=self.device.community_id,
-            device=self.device,
-            kind=self.kind,
-            attribute=self.attribute,
-            value=self.value,
-            previous_value=self.previous_value,
-            edge_key=self.edge_key,
-            dedup_key=self.dedup_key,
-            device_time=self.device_time,
-            device_time_raw=self.device_time_raw,
-            received_at=self.received_at,
-            clock_skew_seconds=self.clock_skew_seconds,
-            replay=self.replay,
-            data=self.data,
-        )
-
 
 def _json(value: Any) -> str | None:
     # SQL NULL for None, as Django's JSONField stores a Python None.
