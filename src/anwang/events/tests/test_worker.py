@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from unittest import mock
 
@@ -72,9 +72,10 @@ class FakeLink:
     def stop(self) -> None:
         self.connected = False
 
-    def ack(self, received: Received) -> None:
-        assert received.mid is not None
-        self.acked.append(received.mid)
+    def ack(self, batch: Sequence[Received]) -> None:
+        for received in batch:
+            if received.mid is not None:
+                self.acked.append(received.mid)
 
 
 def run(worker: EventWorker, until: Callable[[], bool], *, timeout: float = 15) -> None:
@@ -219,7 +220,10 @@ def test_broker_urls_are_parsed_and_never_shown_with_their_password() -> None:
         BrokerAddress.from_url("http://u:pw@h")
 
 
-def test_an_acknowledgement_goes_only_to_the_connection_that_delivered() -> None:
+def link_with_fake_client(
+    *, without_packet_queue: bool = False
+) -> tuple[MqttLink, mock.Mock, mock.Mock]:
+    """A link on connection 2 whose paho client and packet queue are mocks."""
     link = MqttLink(
         address=BrokerAddress(host="127.0.0.1", port=1883, tls=False),
         client_id="test",
@@ -227,12 +231,49 @@ def test_an_acknowledgement_goes_only_to_the_connection_that_delivered() -> None
         deliver=lambda received: None,
         counters=WorkerCounters(),
     )
-    link.client = mock.Mock()
+    client, queue = mock.Mock(), mock.Mock()
+    link.client = client
+    link._queue_packet = None if without_packet_queue else queue
     link.connection, link.connected = 2, True
-    link.ack(Received(message=access(1), mid=5, qos=1, connection=1))
-    link.client.ack.assert_not_called()
-    link.ack(Received(message=access(1), mid=5, qos=1, connection=2))
-    link.client.ack.assert_called_once_with(5, 1)
+    return link, client, queue
+
+
+def test_the_pinned_paho_takes_a_batch_of_acknowledgements_as_one_write() -> None:
+    link = MqttLink(
+        address=BrokerAddress(host="127.0.0.1", port=1883, tls=False),
+        client_id="test",
+        topics=["anwang/#"],
+        deliver=lambda received: None,
+        counters=WorkerCounters(),
+    )
+    assert link._queue_packet is not None, "paho changed _packet_queue: see _packet_queue_of"
+
+
+def test_a_batch_is_acknowledged_in_one_write_on_the_connection_that_delivered() -> None:
+    link, client, queue = link_with_fake_client()
+    link.ack(
+        [
+            Received(message=access(1), mid=5, qos=1, connection=1),  # an older connection
+            Received(message=access(2), mid=6, qos=1, connection=2),
+            Received(message=access(3), mid=None),  # handed in directly
+            Received(message=access(4), mid=7, qos=0, connection=2),  # nothing to acknowledge
+            Received(message=access(5), mid=0x1234, qos=1, connection=2),
+        ]
+    )
+    queue.assert_called_once_with(0x40, bytes([0x40, 2, 0, 6, 0x40, 2, 0x12, 0x34]), 0, 0)
+    client.ack.assert_not_called()
     link.connected = False
-    link.ack(Received(message=access(1), mid=6, qos=1, connection=2))
-    assert link.client.ack.call_count == 1
+    link.ack([Received(message=access(1), mid=8, qos=1, connection=2)])
+    assert queue.call_count == 1
+
+
+def test_without_pahos_packet_queue_each_message_is_acknowledged_on_its_own() -> None:
+    link, client, _queue = link_with_fake_client(without_packet_queue=True)
+    link.ack(
+        [
+            Received(message=access(1), mid=5, qos=1, connection=1),
+            Received(message=access(2), mid=6, qos=1, connection=2),
+            Received(message=access(3), mid=9, qos=2, connection=2),
+        ]
+    )
+    assert client.ack.call_args_list == [mock.call(6, 1), mock.call(9, 2)]
