@@ -53,6 +53,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from _common import _maintenance_url, _postgres, print_table
+from _mqtt_load import LeanPublisher
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -311,21 +312,17 @@ class StreamReader:
 
 
 class Traffic:
-    """One paho client publishing for the background readers and the smoke detectors."""
+    """One lean QoS 1 publisher (``_mqtt_load.py``) for the background readers and the smoke
+    detectors: paho as the publisher took as much CPU as the worker it was loading."""
 
     def __init__(self, broker: Broker) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
+        self.client = LeanPublisher(
+            broker.host,
+            broker.port,
             client_id="anwang-bench-console-publisher",
-            protocol=mqtt.MQTTv311,
+            username=broker.publisher_username,
+            password=broker.publisher_password,
         )
-        self.client.username_pw_set(broker.publisher_username, broker.publisher_password)
-        self.client.max_inflight_messages_set(1000)
-        self.client.connect(broker.host, broker.port)
-        self.client.loop_start()
         self.number = 0
 
     def access(self) -> None:
@@ -339,17 +336,21 @@ class Traffic:
             "event_id": str(self.number),
             "data": {"result": "granted", "method": "card", "card_no": f"{self.number:08X}"},
         }
-        self.client.publish(f"anwang/{COMMUNITY}/{reader}/event", json.dumps(event), qos=1)
+        self.client.publish(f"anwang/{COMMUNITY}/{reader}/event", json.dumps(event).encode())
+
+    def flush(self) -> None:
+        """Send the background traffic queued so far."""
+        self.client.flush()
 
     def smoke(self, detector: str, value: bool) -> None:
         """A detector's whole state, as Zigbee2MQTT sends it on every change."""
-        payload = json.dumps({**STATE, "smoke": value})
-        self.client.publish(f"zigbee2mqtt/{detector}", payload, qos=1).wait_for_publish(10)
+        payload = json.dumps({**STATE, "smoke": value}).encode()
+        self.client.publish(f"zigbee2mqtt/{detector}", payload)
+        self.client.flush()
 
     def close(self) -> None:
-        """Disconnect."""
-        self.client.disconnect()
-        self.client.loop_stop()
+        """Wait for the broker's acknowledgements and disconnect."""
+        self.client.finish()
 
 
 @dataclass
@@ -387,6 +388,7 @@ def measure_latency(
         while published < due:
             traffic.access()
             published += 1
+        traffic.flush()
         if now >= next_smoke and detectors:
             detector = detectors.pop()
             sent[current.detector_ids[detector]] = time.monotonic()
