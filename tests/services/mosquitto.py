@@ -69,11 +69,17 @@ def find_binary(name: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
 
 
-def shipped_config(*, port: int, directory: Path, passwords: Path, acl: Path) -> str:
-    """The shipped ``anwang.conf`` with port, paths, log and user made local."""
+def shipped_config(
+    *, port: int, directory: Path, passwords: Path, acl: Path, tls: TlsFiles | None = None
+) -> str:
+    """The shipped ``anwang.conf`` with port, paths, log and user made local; with ``tls``, its
+    listener takes TLS only."""
     config = (DEPLOY / "anwang.conf").read_text(encoding="utf-8")
+    listener = f"listener {port} 127.0.0.1"
+    if tls is not None:
+        listener += f"\ncafile {tls.ca_file}\ncertfile {tls.cert_file}\nkeyfile {tls.key_file}"
     return f"user {getpass.getuser()}\n" + (
-        config.replace("listener 1883", f"listener {port} 127.0.0.1")
+        config.replace("listener 1883", listener)
         .replace("/etc/mosquitto/anwang.passwd", str(passwords))
         .replace("/etc/mosquitto/anwang.acl", str(acl))
         .replace("/var/lib/mosquitto/", f"{directory}/")
@@ -81,8 +87,19 @@ def shipped_config(*, port: int, directory: Path, passwords: Path, acl: Path) ->
     )
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """A certificate authority and the broker's certificate and key it signed (PEM files)."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
 @contextmanager
-def private_broker(directory: Path, *, start_timeout: float = 5.0) -> Iterator[Broker]:
+def private_broker(
+    directory: Path, *, start_timeout: float = 5.0, tls: TlsFiles | None = None
+) -> Iterator[Broker]:
     """Start Mosquitto with the shipped configuration on a free loopback port, with a worker
     and a publisher account; stop it (by its process id) afterwards.
 
@@ -115,7 +132,7 @@ def private_broker(directory: Path, *, start_timeout: float = 5.0) -> Iterator[B
     )
     config_file = directory / "mosquitto.conf"
     config_file.write_text(
-        shipped_config(port=port, directory=directory, passwords=passwords, acl=acl),
+        shipped_config(port=port, directory=directory, passwords=passwords, acl=acl, tls=tls),
         encoding="utf-8",
     )
     log_file = directory / "mosquitto.log"

@@ -55,11 +55,19 @@ class Publisher:
 class WorkerThread:
     """The event worker in a thread of its own, with its own event loop."""
 
-    def __init__(self, broker: Broker, client_id: str | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker | None,
+        client_id: str | None = None,
+        *,
+        mqtt_url: str = "",
+        ca_file: str = "",
+    ) -> None:
         self.worker = EventWorker(
-            mqtt_url=broker.worker_url,
+            mqtt_url=mqtt_url or (broker.worker_url if broker is not None else ""),
             client_id=client_id or f"test-worker-{secrets.token_hex(4)}",
             topics=TOPICS,
+            ca_file=ca_file,
             report_seconds=0.2,
         )
         self.error: BaseException | None = None

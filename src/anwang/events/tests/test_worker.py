@@ -277,3 +277,35 @@ def test_without_pahos_packet_queue_each_message_is_acknowledged_on_its_own() ->
         ]
     )
     assert client.ack.call_args_list == [mock.call(6, 1), mock.call(9, 2)]
+
+
+class ChunkedSocket:
+    """A socket whose ``recv`` returns the given chunks, then would block."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.sizes: list[int] = []
+
+    def recv(self, size: int) -> bytes:
+        self.sizes.append(size)
+        if not self.chunks:
+            raise BlockingIOError
+        return self.chunks.pop(0)
+
+
+def test_the_read_ahead_socket_serves_small_reads_from_one_large_one() -> None:
+    inner = ChunkedSocket([b"\x30\x05hello\x30", b"\x02hi"])
+    sock = worker_module._ReadAheadSocket(inner)
+    assert sock.pending() == 0
+    assert sock.recv(1) == b"\x30"
+    assert inner.sizes == [worker_module.READ_AHEAD_BYTES]
+    assert sock.pending() == 7  # paho's loop reads on without waiting in select
+    assert sock.recv(1) == b"\x05"
+    assert sock.recv(5) == b"hello"
+    assert sock.recv(10) == b"\x30"  # a short read at the end of the buffer, as recv may
+    assert sock.pending() == 0
+    assert sock.recv(1) == b"\x02"
+    assert sock.recv(2) == b"hi"
+    assert len(inner.sizes) == 2
+    with pytest.raises(BlockingIOError):
+        sock.recv(1)
