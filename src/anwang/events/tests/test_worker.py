@@ -247,6 +247,10 @@ def test_the_pinned_paho_takes_a_batch_of_acknowledgements_as_one_write() -> Non
         counters=WorkerCounters(),
     )
     assert link._queue_packet is not None, "paho changed _packet_queue: see _packet_queue_of"
+    # paho's per-topic callback registry, walked for every message, is replaced.
+    registry: Any = link.client._on_message_filtered
+    assert isinstance(registry, worker_module._NoTopicCallbacks)
+    assert list(registry.iter_match("anwang/a/b/event")) == []
 
 
 def test_a_batch_is_acknowledged_in_one_write_on_the_connection_that_delivered() -> None:
