@@ -21,7 +21,8 @@ import datetime as dt
 import io
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -227,7 +228,20 @@ def _default_language_title(template: str, values: Mapping[str, Any]) -> str:
         return render_title(template, values)
 
 
-def _joinable(candidates: list[Alarm], firing: Firing, cooldown_seconds: int) -> Alarm | None:
+class _Candidate(Protocol):
+    """What :func:`_joinable` looks at: an alarm, or one this batch is about to write."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def last_fired_at(self) -> dt.datetime: ...
+
+
+_C = TypeVar("_C", bound=_Candidate)
+
+
+def _joinable(candidates: list[_C], firing: Firing, cooldown_seconds: int) -> _C | None:
     """The alarm a firing joins: the open one of its group, else the last one closed as a
     false alarm whose last firing is within the rule's cooldown of this one.
 
@@ -246,6 +260,44 @@ def _joinable(candidates: list[Alarm], firing: Firing, cooldown_seconds: int) ->
     return None
 
 
+@dataclass(eq=False)
+class _Pending:
+    """An alarm as a batch of firings will leave it: an existing one they join, or a new one
+    the first of them raises."""
+
+    rule: Rule
+    state: str
+    last_fired_at: dt.datetime
+    count: int
+    alarm: Alarm | None = None
+    """The existing alarm (``None`` until a new one is written)."""
+    raised_by: Firing | None = None
+    joins: int = 0
+
+
+@dataclass
+class _Written:
+    """What a batch of firings wrote, for the steps, links and live messages."""
+
+    touched: dict[int, Alarm] = field(default_factory=dict)
+    changes: dict[int, str] = field(default_factory=dict)
+    steps: list[AlarmStep] = field(default_factory=list)
+    links: dict[tuple[int, int], AlarmEvent] = field(default_factory=dict)
+
+    def add(self, alarm: Alarm, firing: Firing, *, raised: bool, count: int) -> None:
+        """Record one firing that raised or joined ``alarm`` (``count``: its count after)."""
+        data = dict(firing.why) if raised else {**firing.why, "count": count}
+        action = StepAction.RAISED if raised else StepAction.REPEATED
+        self.steps.append(_step(alarm, action, actor=None, at=firing.at, data=data))
+        for event_id in firing.event_ids:
+            # A count's firings of one batch share most of their events: link each once.
+            if (alarm.pk, event_id) not in self.links:
+                self.links[alarm.pk, event_id] = AlarmEvent(alarm=alarm, device_event_id=event_id)
+        self.touched[alarm.pk] = alarm
+        # Raised and fired again in one batch is news of a raise.
+        self.changes.setdefault(alarm.pk, StepAction.RAISED if raised else StepAction.REPEATED)
+
+
 def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[Alarm]:
     """Turn the rules engine's firings into alarms, inside the caller's transaction (the one
     storing the events that fired), as the system.
@@ -255,7 +307,11 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
     group), or a closed one whose last firing is within the rule's cooldown (its count rises,
     it is not reopened), or raises a new alarm with due dates from the community's response
     times. Two workers raising the same group at once meet the database's one-open-alarm
-    constraint; the loser joins the winner's alarm. Returns the alarms raised or joined."""
+    constraint; the loser joins the winner's alarm. Returns the alarms raised or joined.
+
+    Each alarm is written once per batch (one ``UPDATE`` of its count, all triggers, steps and
+    links in bulk); only when the database refuses that (another worker was faster) are the
+    firings applied one by one."""
     if not firings:
         return []
     rule_ids = {firing.rule_id for firing in firings}
@@ -265,6 +321,36 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
             "id", "community_id", "name", "cooldown_seconds"
         )
     }
+    seen, candidates = _known(firings, rules)
+    responses = selectors.response_times_by_community(
+        {rule.community_id for rule in rules.values()}
+    )
+    try:
+        with transaction.atomic():
+            written = _write_grouped(firings, rules, set(seen), candidates, responses)
+    except IntegrityError:
+        # Another worker raised one of these groups' alarms or counted one of these firings
+        # just now: the savepoint undid the batch's writes; read again what is there now
+        # and apply the firings one by one.
+        seen, candidates = _known(firings, rules)
+        written = _write_one_by_one(firings, rules, seen, candidates, responses)
+    AlarmStep.objects.bulk_create(written.steps)
+    AlarmEvent.objects.bulk_create(list(written.links.values()), ignore_conflicts=True)
+    live_publish_many(
+        updates=[
+            alarm_live_update(alarm, str(written.changes[pk]))
+            for pk, alarm in written.touched.items()
+        ]
+    )
+    return list(written.touched.values())
+
+
+def _known(
+    firings: Sequence[Firing], rules: Mapping[int, Rule]
+) -> tuple[set[tuple[int, str]], dict[tuple[int, str], list[Alarm]]]:
+    """The firings already counted (rule, trigger key), and the alarms each (rule, group) of
+    the firings may join, newest first."""
+    rule_ids = {firing.rule_id for firing in firings}
     seen = set(
         AlarmTrigger.objects.filter(
             rule_id__in=rule_ids, key__in={firing.trigger_key for firing in firings}
@@ -283,14 +369,107 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
         key = (alarm.rule_id or 0, alarm.group_key)
         if key in groups:
             candidates.setdefault(key, []).append(alarm)
-    responses = selectors.response_times_by_community(
-        {rule.community_id for rule in rules.values()}
-    )
+    return seen, candidates
 
-    touched: dict[int, Alarm] = {}
-    changes: dict[int, str] = {}
-    steps: list[AlarmStep] = []
-    links: list[AlarmEvent] = []
+
+def _write_grouped(
+    firings: Sequence[Firing],
+    rules: Mapping[int, Rule],
+    seen: set[tuple[int, str]],
+    candidates: Mapping[tuple[int, str], list[Alarm]],
+    responses: Mapping[int, Mapping[int, selectors.ResponseTimeValue]],
+) -> _Written:
+    """Decide in memory which alarm each firing raises or joins, then write each alarm once
+    and the triggers in one ``INSERT``. Raises :class:`IntegrityError` when the database
+    refuses (the caller's savepoint undoes what was written; no instance was changed)."""
+    pending_of: dict[tuple[int, str], list[_Pending]] = {}
+    plan: list[tuple[Firing, _Pending, bool, int]] = []
+    for firing in firings:
+        rule = rules.get(firing.rule_id)
+        if rule is None:
+            logger.warning("firing of unknown rule %s skipped", firing.rule_id)
+            continue
+        if (firing.rule_id, firing.trigger_key) in seen:
+            continue
+        seen.add((firing.rule_id, firing.trigger_key))
+        key = (firing.rule_id, firing.group_key)
+        group = pending_of.get(key)
+        if group is None:
+            group = pending_of[key] = [
+                _Pending(
+                    rule=rule,
+                    state=alarm.state,
+                    last_fired_at=alarm.last_fired_at,
+                    count=alarm.count,
+                    alarm=alarm,
+                )
+                for alarm in candidates.get(key, ())
+            ]
+        found = _joinable(group, firing, rule.cooldown_seconds)
+        if found is None:
+            found = _Pending(
+                rule=rule,
+                state=AlarmState.RAISED,
+                last_fired_at=firing.at,
+                count=1,
+                raised_by=firing,
+            )
+            group.insert(0, found)
+            plan.append((firing, found, True, 1))
+            continue
+        found.count += 1
+        found.joins += 1
+        found.last_fired_at = max(found.last_fired_at, firing.at)
+        plan.append((firing, found, False, found.count))
+
+    pendings = list(dict.fromkeys(pending for _firing, pending, _raised, _count in plan))
+    alarms: dict[int, Alarm] = {}
+    for pending in pendings:
+        if pending.raised_by is not None:
+            rule = pending.rule
+            alarm = _raise_from(pending.raised_by, rule, responses[rule.community_id])
+            if pending.joins:
+                Alarm.objects.filter(pk=alarm.pk).update(
+                    count=F("count") + pending.joins, last_fired_at=pending.last_fired_at
+                )
+        else:
+            assert pending.alarm is not None
+            alarm = pending.alarm
+            Alarm.objects.filter(pk=alarm.pk).update(
+                count=F("count") + pending.joins, last_fired_at=pending.last_fired_at
+            )
+        alarms[id(pending)] = alarm
+    AlarmTrigger.objects.bulk_create(
+        [
+            AlarmTrigger(
+                rule_id=firing.rule_id,
+                key=firing.trigger_key,
+                alarm=alarms[id(pending)],
+                fired_at=firing.at,
+            )
+            for firing, pending, _raised, _count in plan
+        ]
+    )
+    # Written: now the instances may take their new values.
+    for pending in pendings:
+        alarm = alarms[id(pending)]
+        alarm.count = pending.count
+        alarm.last_fired_at = pending.last_fired_at
+    written = _Written()
+    for firing, pending, raised, count in plan:
+        written.add(alarms[id(pending)], firing, raised=raised, count=count)
+    return written
+
+
+def _write_one_by_one(
+    firings: Sequence[Firing],
+    rules: Mapping[int, Rule],
+    seen: set[tuple[int, str]],
+    candidates: dict[tuple[int, str], list[Alarm]],
+    responses: Mapping[int, Mapping[int, selectors.ResponseTimeValue]],
+) -> _Written:
+    """Each firing in its own savepoint, meeting other workers' alarms and triggers."""
+    written = _Written()
     for firing in firings:
         rule = rules.get(firing.rule_id)
         if rule is None:
@@ -325,31 +504,8 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
                 group.insert(0, alarm)
         if raised:
             group.insert(0, alarm)
-            steps.append(
-                _step(alarm, StepAction.RAISED, actor=None, at=firing.at, data=dict(firing.why))
-            )
-        else:
-            steps.append(
-                _step(
-                    alarm,
-                    StepAction.REPEATED,
-                    actor=None,
-                    at=firing.at,
-                    data={**firing.why, "count": alarm.count},
-                )
-            )
-        links.extend(
-            AlarmEvent(alarm=alarm, device_event_id=event_id) for event_id in firing.event_ids
-        )
-        touched[alarm.pk] = alarm
-        # Raised and fired again in one batch is news of a raise.
-        changes.setdefault(alarm.pk, StepAction.RAISED if raised else StepAction.REPEATED)
-    AlarmStep.objects.bulk_create(steps)
-    AlarmEvent.objects.bulk_create(links, ignore_conflicts=True)
-    live_publish_many(
-        updates=[alarm_live_update(alarm, str(changes[pk])) for pk, alarm in touched.items()]
-    )
-    return list(touched.values())
+        written.add(alarm, firing, raised=raised, count=alarm.count)
+    return written
 
 
 def _raise_from(

@@ -50,10 +50,11 @@ from anwang.rules.choices import GroupBy, RuleKind
 from anwang.rules.conditions import (
     DEVICE_FIELDS,
     ConditionError,
+    Test,
+    compile_condition,
     device_matches,
     explain,
     fields_of,
-    matches,
     pinned_kinds,
     required_data,
     same,
@@ -190,28 +191,103 @@ class _Batch:
             self.by_community[event.device.community_id].append(event)
         self._index: dict[int, dict[str, tuple[list[tuple[dt.datetime, int]], list[EventFacts]]]]
         self._index = {}
+        self._tests: dict[int, tuple[Mapping[str, Any], Test]] = {}
+        self.rules = rules
+        self._read_keys: dict[int, tuple[frozenset[str] | None, tuple[tuple[str, Any], ...]]] = {}
+        self._needs: dict[int, bool] = {}
+        self._reads: dict[tuple[Any, ...], Sequence[EventFacts]] = {}
+
+    def test(self, condition: Mapping[str, Any]) -> Test:
+        """The condition compiled once for the call (it is evaluated for many events)."""
+        # By identity; the condition is kept with its test so its id is not reused.
+        found = self._tests.get(id(condition))
+        if found is None:
+            found = (condition, compile_condition(condition, tz=self.tz))
+            self._tests[id(condition)] = found
+        return found[1]
 
     def past(self, rule: RuleSpec) -> Sequence[EventFacts]:
         """The stored events a rule may count or pair with: from its window before the
-        call's first event to the last one."""
+        call's first event to the last one.
+
+        Rules that read the same kinds and ``data`` values (e.g. a per-device and a per-zone
+        count of refused accesses) share one read: the widest window of those that need one
+        in this call, each then keeping its own window and devices."""
         events = self.by_community[rule.community_id]
         window = _window(rule)
         if not events or window is None:
             return []
+        key = self._read_key(rule)
+        sharing = [
+            other
+            for other in self.rules
+            if other is rule
+            or (
+                other.community_id == rule.community_id
+                and _window(other) is not None
+                and self._read_key(other) == key
+                and self._needs_past(other)
+            )
+        ]
+        widest = max(w for w in map(_window, sharing) if w is not None)
+        batch_devices = {event.device.id for event in events}
+        kinds, data = key
         device_ids = (
-            {event.device.id for event in events} if rule.group_by == GroupBy.DEVICE else None
+            frozenset(batch_devices) if all(r.group_by == GroupBy.DEVICE for r in sharing) else None
         )
-        return sorted(
-            self.history.events_between(
+        since = events[0].received_at - widest
+        read_key = (rule.community_id, since, kinds, device_ids, data)
+        read = self._reads.get(read_key)
+        if read is None:
+            read = self._reads[read_key] = self.history.events_between(
                 community_id=rule.community_id,
-                since=events[0].received_at - window,
+                since=since,
                 until=events[-1].received_at,
-                kinds=pinned_kinds(rule.condition),
+                kinds=kinds,
                 device_ids=device_ids,
-                data_equals=required_data(rule.condition) or None,
+                data_equals=dict(data) or None,
+            )
+        since = events[0].received_at - window
+        devices = batch_devices if rule.group_by == GroupBy.DEVICE else None
+        return sorted(
+            (
+                event
+                for event in read
+                if event.received_at >= since and (devices is None or event.device.id in devices)
             ),
             key=_position,
         )
+
+    def _read_key(
+        self, rule: RuleSpec
+    ) -> tuple[frozenset[str] | None, tuple[tuple[str, Any], ...]]:
+        """What a rule's read of the past is narrowed by (besides its window and devices)."""
+        found = self._read_keys.get(id(rule))
+        if found is None:
+            kinds = pinned_kinds(rule.condition)
+            found = (kinds, tuple(sorted(required_data(rule.condition).items())))
+            self._read_keys[id(rule)] = found
+        return found
+
+    def _needs_past(self, rule: RuleSpec) -> bool:
+        """Whether some event of the call can make this count or sequence rule fire (so it
+        will read the past)."""
+        if id(rule) not in self._needs:
+            trigger = rule.params.get("then") if rule.kind == RuleKind.SEQUENCE else rule.condition
+            needed = False
+            if isinstance(trigger, Mapping):
+                kinds = _trigger_kinds(rule)
+                test = self.test(trigger)
+                needed = any(
+                    (kinds is None or event.kind in kinds)
+                    and is_armed(
+                        rule.schedule, event.received_at, tz=self.tz, holidays=self.holidays
+                    )
+                    and test(event)
+                    for event in self.by_community.get(rule.community_id, ())
+                )
+            self._needs[id(rule)] = needed
+        return self._needs[id(rule)]
 
     def matching(
         self, rule: RuleSpec, group: str
@@ -221,10 +297,11 @@ class _Batch:
         # By identity: two specs may share an id (previews of unsaved rules use 0).
         if id(rule) not in self._index:
             index: dict[str, tuple[list[tuple[dt.datetime, int]], list[EventFacts]]] = {}
+            test = self.test(rule.condition)
             for event in self.past(rule):
-                if is_armed(
+                if test(event) and is_armed(
                     rule.schedule, event.received_at, tz=self.tz, holidays=self.holidays
-                ) and matches(rule.condition, event, tz=self.tz):
+                ):
                     keys, found = index.setdefault(group_key(rule.group_by, event.device), ([], []))
                     keys.append(_position(event))
                     found.append(event)
@@ -287,7 +364,7 @@ def _evaluate_event(
     rule: RuleSpec, event: EventFacts, batch: _Batch, tz: dt.tzinfo
 ) -> Firing | None:
     if rule.kind == RuleKind.IMMEDIATE:
-        if not matches(rule.condition, event, tz=tz):
+        if not batch.test(rule.condition)(event):
             return None
         return _firing(
             rule,
@@ -307,7 +384,7 @@ def _evaluate_event(
 def _count(rule: RuleSpec, event: EventFacts, batch: _Batch, tz: dt.tzinfo) -> Firing | None:
     needed = _whole(rule.params.get("count"), 2, MAX_COUNT)
     window = _seconds(rule.params, "window_seconds", MAX_WINDOW_SECONDS)
-    if needed is None or window is None or not matches(rule.condition, event, tz=tz):
+    if needed is None or window is None or not batch.test(rule.condition)(event):
         return None
     group = group_key(rule.group_by, event.device)
     keys, found = batch.matching(rule, group)
@@ -337,7 +414,7 @@ def _count(rule: RuleSpec, event: EventFacts, batch: _Batch, tz: dt.tzinfo) -> F
 def _sequence(rule: RuleSpec, event: EventFacts, batch: _Batch, tz: dt.tzinfo) -> Firing | None:
     then = rule.params.get("then")
     within = _seconds(rule.params, "within_seconds", MAX_WINDOW_SECONDS)
-    if not isinstance(then, Mapping) or within is None or not matches(then, event, tz=tz):
+    if not isinstance(then, Mapping) or within is None or not batch.test(then)(event):
         return None
     group = group_key(rule.group_by, event.device)
     keys, found = batch.matching(rule, group)

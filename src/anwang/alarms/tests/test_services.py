@@ -218,6 +218,84 @@ def test_batch_query_count_does_not_grow_with_events(
     assert AlarmEvent.objects.count() == 60
 
 
+def test_a_batch_decides_in_order_as_one_by_one(world, rule, device):
+    """One batch: firings join a false alarm within the cooldown (counted from its latest
+    firing, which each join moves on), raise a new alarm past it, and later ones join that
+    new open alarm; the same firings one by one give the same alarms, counts and steps."""
+
+    def run(rule: Any) -> list[Any]:
+        first = raise_one(rule, device)
+        services.alarm_false(actor=None, alarm=first, reason="sensor flapping")
+        seconds = (200, 450, 1000, 1010, 1020)
+        return [
+            firing(rule, device=device, at=T0 + dt.timedelta(seconds=s), key=f"k{s}")
+            for s in seconds
+        ]
+
+    def outcome(rule: Any) -> list[tuple[str, int, dt.datetime, list[Any]]]:
+        return [
+            (
+                alarm.state,
+                alarm.count,
+                alarm.last_fired_at,
+                [(step.action, step.data.get("count")) for step in alarm.steps.order_by("id")],
+            )
+            for alarm in Alarm.objects.filter(rule=rule).order_by("id")
+        ]
+
+    batched_rule = rule
+    batch = run(batched_rule)
+    returned = services.alarms_from_firings(firings=batch, now=T0)
+    single_rule = make_rule(world.a, "one by one")
+    for each in run(single_rule):
+        services.alarms_from_firings(firings=[each], now=T0)
+    assert outcome(batched_rule) == outcome(single_rule)
+    false_alarm, fresh = Alarm.objects.filter(rule=batched_rule).order_by("id")
+    assert (false_alarm.state, false_alarm.count) == (AlarmState.FALSE_ALARM, 3)
+    assert (fresh.state, fresh.count) == (AlarmState.RAISED, 3)
+    assert fresh.raised_at == T0 + dt.timedelta(seconds=1000)
+    assert [(a.pk, a.count) for a in returned] == [(false_alarm.pk, 3), (fresh.pk, 3)]
+    assert AlarmTrigger.objects.filter(rule=batched_rule).count() == 6
+
+
+def test_a_batch_writes_each_alarm_once(world, rule, device):
+    """The queries of a batch do not grow with its firings; a count's firings that share
+    events link each event once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    events = [make_event(device, T0 + dt.timedelta(seconds=n)) for n in range(30)]
+    raise_one(rule, device)
+    other = make_device(world.a, "smoke-2")
+
+    def batch(size: int, offset: int) -> list[Any]:
+        return [
+            firing(
+                rule,
+                device=each,
+                at=T0 + dt.timedelta(seconds=offset + n),
+                key=f"b{offset}:{each.pk}:{n}",
+                events=tuple(e.pk for e in events[: n + 1]),
+            )
+            for n in range(size)
+            for each in (device, other)
+        ]
+
+    with CaptureQueriesContext(connection) as small:
+        services.alarms_from_firings(firings=batch(2, 100), now=T0)
+    with CaptureQueriesContext(connection) as large:
+        joined = services.alarms_from_firings(firings=batch(30, 200), now=T0)
+    # The small batch also raised the second alarm; the large one only joins.
+    assert len(large.captured_queries) <= len(small.captured_queries)
+    assert [a.count for a in joined] == [1 + 2 + 30, 2 + 30]
+    for alarm in joined:
+        stored = Alarm.objects.get(pk=alarm.pk)
+        assert (stored.count, stored.last_fired_at) == (alarm.count, alarm.last_fired_at)
+        assert stored.alarm_events.count() == 30
+    repeated = AlarmStep.objects.filter(alarm=joined[0], action=StepAction.REPEATED)
+    assert [step.data["count"] for step in repeated.order_by("id")] == list(range(2, 34))
+
+
 # --------------------------------------------------------------------------- by hand
 
 

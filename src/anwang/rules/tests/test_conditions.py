@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from anwang.rules.conditions import (
     MAX_DEPTH,
     MAX_NODES,
+    compile_condition,
     device_matches,
     event_value,
     explain,
@@ -108,6 +109,7 @@ def ok(condition: Any, event: Any = EVENT) -> bool:
 )
 def test_leaf(condition: dict[str, Any], expected: bool) -> None:
     assert ok(condition) is expected
+    assert compile_condition(condition, tz=SHANGHAI)(EVENT) is expected
 
 
 def test_json_types_are_strict() -> None:
@@ -167,6 +169,29 @@ def test_malformed_condition_is_false_not_an_error() -> None:
     assert not matches({"all": "x"}, EVENT, tz=SHANGHAI)
     assert not matches({"field": "kind", "op": "nope", "value": 1}, EVENT, tz=SHANGHAI)
     assert not matches({"field": 3}, EVENT, tz=SHANGHAI)
+    malformed: Any
+    for malformed in ({"all": "x"}, {"field": "kind", "op": "nope"}, {"field": 3}, [], None):
+        assert compile_condition(malformed, tz=SHANGHAI)(EVENT) is False
+
+
+def test_compiled_json_types_are_strict() -> None:
+    flag = make_event(DOOR, "smoke", EVENT.received_at, attribute="smoke", value=True)
+    number = make_event(DOOR, "temperature", EVENT.received_at, value=1)
+    cases = [
+        (leaf("value", "eq", True), flag, True),
+        (leaf("value", "eq", 1), flag, False),
+        (leaf("value", "in", [1, "true"]), flag, False),
+        (leaf("value", "in", [True, None]), flag, True),
+        (leaf("value", "eq", 1.0), number, True),
+        (leaf("value", "eq", True), number, False),
+        (leaf("value", "in", [1.0, "x"]), number, True),
+        (leaf("value", "in", [True]), number, False),
+        (leaf("value", "not_in", [1]), number, False),
+        (leaf("attribute", "exists", True), number, False),
+    ]
+    for condition, event, expected in cases:
+        assert matches(condition, event, tz=SHANGHAI) is expected, condition
+        assert compile_condition(condition, tz=SHANGHAI)(event) is expected, condition
 
 
 # --------------------------------------------------------------------------- device_matches
@@ -379,3 +404,113 @@ def test_depth_and_size_limits() -> None:
     errors = validate_condition(wide)
     assert [e.path for e in errors] == [f"any.{MAX_NODES - 1}"]
     assert "at most 200 parts" in errors[0].message
+
+
+# --------------------------------------------------------------------------- compiled form
+
+_any_fields = st.sampled_from(
+    [
+        "kind",
+        "attribute",
+        "value",
+        "previous_value",
+        "device",
+        "device_kind",
+        "protocol",
+        "zone",
+        "zone_name",
+        "key_area",
+        "building",
+        "building_name",
+        "time",
+        "weekday",
+        "data.label",
+        "data.score",
+        "data.zones",
+        "data.zones.0",
+        "data.zones.5",
+        "data.box.w",
+        "data.label.x",
+        "data.",
+        "unknown",
+    ]
+)
+_scalars = st.one_of(
+    st.sampled_from(
+        ["contact", "smoke", "open", "person", "gate", "22:00", "06:00", "北门", "hikvision", ""]
+    ),
+    st.integers(-2, 10),
+    st.booleans(),
+    st.none(),
+    st.floats(0, 1),
+    st.sampled_from([0.0, 1.0, 3.0, 7.0]),
+)
+_anything = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["w", "x"]), inner)
+    ),
+    max_leaves=4,
+)
+
+
+@st.composite
+def any_leaves(draw: st.DrawFn) -> dict[str, Any]:
+    node: dict[str, Any] = {"field": draw(_any_fields)}
+    op = draw(st.sampled_from([*OPS, "nope", None]))
+    if op is not None:
+        node["op"] = op
+    if draw(st.booleans()):
+        node["value"] = draw(
+            st.one_of(_anything, st.lists(_scalars, max_size=4), st.tuples(_scalars, _scalars))
+        )
+    return node
+
+
+OPS = ["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "exists", "between"]
+any_conditions = st.recursive(
+    st.one_of(
+        st.just({}),
+        any_leaves(),
+        st.sampled_from([None, [], "x", {"field": 3}, {"all": "x"}, {"any": 1}, {"not": None}]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda c: {"all": c}),
+        st.lists(inner, max_size=3).map(lambda c: {"any": c}),
+        inner.map(lambda c: {"not": c}),
+    ),
+    max_leaves=10,
+)
+any_events = st.builds(
+    lambda kind, attribute, value, previous, hour, data, device: make_event(
+        device,
+        kind,
+        local(2026, 11, 27, hour, 0),
+        attribute=attribute,
+        value=value,
+        previous_value=previous,
+        data=data,
+    ),
+    st.sampled_from(["contact", "smoke"]),
+    st.one_of(st.none(), st.just("contact")),
+    _anything,
+    _anything,
+    st.integers(0, 23),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "label": _anything,
+            "score": _scalars,
+            "zones": st.lists(_scalars, max_size=3),
+            "box": _anything,
+        },
+    ),
+    st.sampled_from([DOOR, LOOSE]),
+)
+
+
+@given(any_conditions, any_events)
+def test_compiled_agrees_with_the_interpreter(condition: Any, event: Any) -> None:
+    compiled = compile_condition(condition, tz=SHANGHAI)
+    assert compiled(event) is matches(condition, event, tz=SHANGHAI)
+    assert compile_condition(condition, tz=dt.UTC)(event) is matches(condition, event, tz=dt.UTC)

@@ -232,6 +232,38 @@ def test_one_batch_fires_as_the_same_events_one_by_one() -> None:
     assert together.calls == ["events_between"]
 
 
+def test_counts_of_the_same_events_share_one_read_and_keep_their_own_windows() -> None:
+    """A per-device count over 2 minutes and a per-zone count over 10 minutes of the same
+    refused accesses read the past once, and fire as each would alone."""
+    access_denied = {"all": [{"field": "kind", "op": "eq", "value": "access"}, DENIED]}
+    per_device = make_rule(
+        "count", id=1, condition=access_denied, params={"count": 3, "window_seconds": 120}
+    )
+    per_zone = make_rule(
+        "count",
+        id=2,
+        condition=access_denied,
+        params={"count": 4, "window_seconds": 600},
+        group_by="zone",
+    )
+    zone_mate = make_device(5, kind="access_reader", zone_id=10, zone_name="北门")
+    past = [denied(READER, s) for s in (-500, -400, -300)] + [denied(zone_mate, -200)]
+    batch = [denied(READER, 0), denied(OTHER_READER, 1), denied(READER, 2), denied(READER, 3)]
+    both = MemoryHistory()
+    both.add(*past)
+    together = ingest(both, [per_device, per_zone], *batch)
+    assert both.calls == ["events_between"]
+    alone = []
+    for rule in (per_device, per_zone):
+        history = MemoryHistory()
+        history.add(*past)
+        alone += ingest(history, [rule], *batch)
+    assert sorted(together, key=lambda f: (f.rule_id, f.trigger_key)) == sorted(
+        alone, key=lambda f: (f.rule_id, f.trigger_key)
+    )
+    assert [(f.rule_id, f.why["count"]) for f in together] == [(2, 5), (2, 6), (1, 3), (2, 7)]
+
+
 def test_count_restart_in_the_middle_of_a_window() -> None:
     rule = make_rule("count", condition=DENIED, params=FIVE_IN_TWO_MINUTES)
     events = [denied(READER, s) for s in (0, 10, 20, 30, 40, 50)]
