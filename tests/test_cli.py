@@ -313,6 +313,81 @@ def test_serve_reports_a_port_in_use(tmp_path):
     assert "could not start" in result.stderr
 
 
+def _children(pid: int) -> set[int]:
+    """The processes a process started (Linux ``/proc``)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _web_processes(pid: int) -> set[int]:
+    """The extra web processes of ``serve --workers`` (not multiprocessing's helper)."""
+    found = set()
+    for child in _children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command:
+            found.add(child)
+    return found
+
+
+def _wait_until(condition: Any, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_serve_runs_several_web_processes_and_stops_them_all(tmp_path):
+    env = cli_env(tmp_path / "home")
+    assert run_cli("migrate", env=env).returncode == 0
+    server = start_cli("serve", "--port", "0", "--workers", "3", env=env)
+    try:
+        url = server.wait_for(r"serving on (http://127\.0\.0\.1:\d+/)").group(1)
+        pid = server.process.pid
+        _wait_until(lambda: len(_web_processes(pid)) == 2)
+        first = _web_processes(pid)
+        for _request in range(6):
+            with urllib.request.urlopen(url + "healthz", timeout=30) as response:  # noqa: S310
+                assert response.status == 200
+        # A web process that dies is replaced.
+        victim = min(first)
+        import os
+
+        os.kill(victim, signal.SIGKILL)
+        server.wait_for(rf"web process {victim} ended .*starting another")
+        _wait_until(lambda: len(_web_processes(pid) - {victim}) == 2)
+        others = _web_processes(pid)
+        for child in others:
+            server.wait_for(rf"Started server process \[{child}\]")
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=60) == 0
+        # Each stopped cleanly, the others before this one.
+        server.wait_for(rf"Finished server process \[{pid}\]")
+    finally:
+        server.stop()
+    assert not any(Path(f"/proc/{child}").exists() for child in others)
+    for child in others:
+        assert f"Finished server process [{child}]" in server.output()
+
+
+def test_serve_needs_at_least_one_web_process(tmp_path):
+    result = run_cli("serve", "--workers", "0", env=cli_env(tmp_path))
+    assert result.returncode == 1
+    assert "--workers" in result.stderr
+
+
 def test_demo_worker_without_a_broker_says_so(monkeypatch, capsys):
     from anwang import cli
     from anwang.events import worker

@@ -16,9 +16,12 @@ import asyncio
 import contextlib
 import gc
 import getpass
+import multiprocessing
 import os
 import signal
+import socket
 import sys
+import time
 import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
@@ -27,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import uvicorn
 
 if TYPE_CHECKING:
-    import socket
+    from multiprocessing.process import BaseProcess
 
     from pydantic import ValidationError
     from pydantic.fields import FieldInfo
@@ -249,8 +252,24 @@ class ServiceFailedError(Exception):
     """A service could not start or ended on its own."""
 
 
+def default_web_workers() -> int:
+    """How many web processes ``serve`` runs unless told: one per CPU core it may use, at
+    most four."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
 class WebServer:
-    """Uvicorn serving Anwang's ASGI application (static files come through WhiteNoise)."""
+    """Uvicorn serving Anwang's ASGI application (static files come through WhiteNoise).
+
+    With ``workers`` above one it binds the socket itself and starts ``workers - 1`` more web
+    processes that accept on the same socket: Python runs one thread at a time, so one process
+    renders one page at a time however many requests wait. Each process is a whole server
+    (its own database connections and one live hub); this one supervises the others, stops
+    them with itself and starts a new one if one dies."""
 
     name = "web"
 
@@ -264,8 +283,23 @@ class WebServer:
         forwarded_allow_ips: str | None = None,
         access_log: bool = True,
         on_started: Callable[[list[str]], None] | None = None,
+        workers: int = 1,
+        sockets: list[socket.socket] | None = None,
     ) -> None:
         from anwang.project.asgi import application
+
+        self.options: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "certfile": certfile,
+            "keyfile": keyfile,
+            "forwarded_allow_ips": forwarded_allow_ips,
+            "access_log": access_log,
+        }
+        self.workers = workers
+        self.sockets = sockets
+        self.processes: list[BaseProcess] = []
+        self.stopping = False
 
         # WhiteNoise hands Django's ASGI handler a synchronous file iterator; Django serves it
         # correctly from a thread but warns on every static file, which would drown the log.
@@ -302,12 +336,23 @@ class WebServer:
 
     async def run(self) -> None:
         """Serve until stopped."""
+        sockets = self.sockets
+        keeper: asyncio.Task[None] | None = None
+        if sockets is None and self.workers > 1:
+            sockets = [self._bind()]
+            for _number in range(self.workers - 1):
+                self.processes.append(self._start_process(sockets[0]))
+            keeper = asyncio.create_task(self._keep_processes(sockets[0]))
         try:
-            await self.server.serve()
+            await self.server.serve(sockets=sockets)
         except SystemExit as error:  # uvicorn exits when it cannot bind the address
             raise ServiceFailedError(
                 f"the web server could not start on {self.config.host}:{self.config.port}"
             ) from error
+        finally:
+            if keeper is not None:
+                keeper.cancel()
+            await self._stop_processes()
         if not self.server.started:
             raise ServiceFailedError("the web server did not start")
 
@@ -316,10 +361,103 @@ class WebServer:
         (consoles) never finish by themselves: they are ended first."""
         from anwang.core.live import live_shutdown
 
+        self.stopping = True
         live_shutdown()
         self.server.should_exit = True
         if force:
             self.server.force_exit = True
+        for process in self.processes:
+            if process.pid is not None and process.is_alive():
+                # A second SIGTERM makes a web process stop at once, as a second Ctrl-C here.
+                os.kill(process.pid, signal.SIGTERM)
+
+    def _bind(self) -> socket.socket:
+        """The listening socket every web process accepts on."""
+        host, port = self.config.host, self.config.port
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            sock.close()
+            raise ServiceFailedError(
+                f"the web server could not start on {host}:{port}: {error.strerror}"
+            ) from error
+        sock.set_inheritable(True)
+        return sock
+
+    def _start_process(self, sock: socket.socket) -> BaseProcess:
+        """Start one more web process on the socket (a fresh interpreter: a forked copy of
+        this one would share its event loop's and database's state)."""
+        process = multiprocessing.get_context("spawn").Process(
+            target=_web_process,
+            args=(self.options, sock, os.getpid()),
+            name="anwang-web",
+        )
+        process.start()
+        return process
+
+    async def _keep_processes(self, sock: socket.socket) -> None:
+        """Start a new web process for one that died (until stopping)."""
+        while not self.stopping:
+            await asyncio.sleep(1.0)
+            for index, process in enumerate(self.processes):
+                if self.stopping or process.is_alive():
+                    continue
+                print(
+                    f"anwang: web process {process.pid} ended (exit code {process.exitcode}); "
+                    "starting another",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self.processes[index] = self._start_process(sock)
+
+    async def _stop_processes(self) -> None:
+        """Stop the other web processes and wait until they have ended."""
+        self.stopping = True
+        for process in self.processes:
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            await asyncio.to_thread(process.join)
+
+
+class _ParentWatch:
+    """Ends a web process of ``serve --workers`` when the process that started it is gone
+    (killed without the chance to stop it)."""
+
+    name = "parent"
+    finite = True
+
+    def __init__(self, parent: int) -> None:
+        self.parent = parent
+        self.stopped = asyncio.Event()
+
+    async def run(self) -> None:
+        """Return when the parent is gone or when stopped."""
+        while os.getppid() == self.parent and not self.stopped.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopped.wait(), 1.0)
+
+    def stop(self, *, force: bool = False) -> None:
+        """Stop watching."""
+        self.stopped.set()
+
+
+def _web_process(options: dict[str, Any], sock: socket.socket, parent: int) -> None:
+    """One more web process of ``serve --workers``, serving the parent's socket until the
+    parent stops it (SIGTERM) or is gone."""
+    # Out of the terminal's process group: a Ctrl-C reaches the parent only, which stops its
+    # web processes in order (else each would see it and then the parent's SIGTERM as a second,
+    # forceful, stop).
+    os.setpgid(0, 0)
+    setup_django()
+    started = time.monotonic()
+    code = run_services([WebServer(**options, sockets=[sock]), _ParentWatch(parent)])
+    if code and time.monotonic() - started < 1.0:
+        time.sleep(1.0)  # a process that cannot start is not restarted in a tight loop
+    sys.exit(code)
 
 
 class _UvicornServer(uvicorn.Server):
@@ -553,6 +691,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web pages and the API (production: behind TLS or with a certificate)."""
     if bool(args.certfile) != bool(args.keyfile):
         raise CommandError("--certfile and --keyfile go together")
+    workers = default_web_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise CommandError("--workers must be at least 1")
     for option in (args.certfile, args.keyfile):
         if option and not Path(option).is_file():
             raise CommandError(f"{option} does not exist")
@@ -576,6 +717,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 keyfile=args.keyfile,
                 forwarded_allow_ips=args.forwarded_allow_ips,
                 on_started=started,
+                workers=workers,
             )
         ]
     )
@@ -1098,6 +1240,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
     serve.add_argument("--certfile", help="TLS certificate (PEM) to serve HTTPS directly")
     serve.add_argument("--keyfile", help="TLS private key (PEM) of the certificate")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="web processes serving requests side by side (default: one per CPU core, at "
+        "most 4; each holds its own database connections)",
+    )
     serve.add_argument(
         "--forwarded-allow-ips",
         default=None,

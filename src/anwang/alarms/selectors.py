@@ -132,6 +132,40 @@ def alarm_list(
     return alarms.order_by("-raised_at", "-id")
 
 
+QUEUE_FIELDS = (
+    "id",
+    "community_id",
+    "priority",
+    "state",
+    "title",
+    "title_template",
+    "title_values",
+    "count",
+    "raised_at",
+    "acknowledge_due_at",
+    "on_scene_due_at",
+    "on_scene_at",
+    "device__name",
+    "zone__name",
+    "assignee__username",
+    "assignee__display_name",
+)
+"""What a queue row shows of an alarm (the console lists every open one)."""
+
+
+def alarm_queue(scope: Scope, *, community_id: int) -> QuerySet[Alarm]:
+    """A community's open alarms the caller may see, most urgent first, then oldest first,
+    loaded with only what a queue row shows (other fields load one query each: use
+    :func:`alarm_get` for the whole alarm)."""
+    return (
+        _visible(scope, Alarm.objects.all())
+        .filter(community_id=community_id, state__in=OPEN_STATES)
+        .select_related("device", "zone", "assignee")
+        .only(*QUEUE_FIELDS)
+        .order_by("priority", "raised_at", "id")
+    )
+
+
 def alarm_get(scope: Scope, alarm_id: int) -> Alarm:
     """One visible alarm; 404 for another community's."""
     found = alarm_list(scope).filter(pk=alarm_id).first()

@@ -5,9 +5,10 @@ A change that people watching should see at once (an alarm raised, acknowledged,
 a device going offline; the pipeline's health) is published with :func:`live_publish` inside
 the transaction that makes the change. It becomes a numbered :class:`LiveMessage` row; on
 PostgreSQL a ``NOTIFY`` on :data:`CHANNEL` in the same transaction wakes every listening web
-process the moment the transaction commits (and never if it rolls back). On SQLite the stream
-polls. The row numbers are the SSE event ids: a browser that reconnects with
-``Last-Event-ID`` gets every message after it, so it misses nothing.
+process the moment the transaction commits (and never if it rolls back). On SQLite (one
+machine, the writer another process) each web process reads the newest id every 50 ms. The
+row numbers are the SSE event ids: a browser that reconnects with ``Last-Event-ID`` gets every
+message after it, so it misses nothing.
 
 Message kinds and their ``data`` (JSON):
 
@@ -29,7 +30,9 @@ id (everything before it final) are streamed. SQLite has one writer at a time, s
 in commit order by construction.
 
 One :class:`LiveHub` per web process (per event loop) waits for new messages for all of that
-process's open streams: a ``LISTEN`` connection on PostgreSQL, one poll every 0.5 s on SQLite.
+process's open streams: one ``LISTEN`` connection on PostgreSQL, one read of the newest id (an
+index lookup) every 50 ms on SQLite, whatever the number of streams; only when it moves do the
+streams read their messages.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import sqlite3
 import threading
 import time
 import weakref
@@ -72,8 +76,10 @@ KIND_PERMISSIONS: dict[str, Permission] = {
 either."""
 KEEP = dt.timedelta(days=1)
 """How long messages are kept: a browser offline longer reloads the page instead."""
-POLL_SECONDS = 0.5
-"""How often a process checks for new messages on SQLite."""
+POLL_SECONDS = 0.05
+"""How often a process checks for new messages on SQLite: one indexed read of the newest id for
+all the process's streams (20 a second, a fraction of a millisecond each), so a message waits
+25 ms on average for it."""
 SAFETY_SECONDS = 5.0
 """How often a process checks anyway on PostgreSQL (a notification lost while reconnecting)."""
 GAP_RETRY_SECONDS = 0.05
@@ -89,6 +95,10 @@ RETRY_MS = 2000
 """How long a browser waits before reconnecting a broken stream."""
 BATCH = 500
 """How many messages one read returns at most."""
+LOCKED_RETRY_SECONDS = 0.005
+"""How soon a read refused by a shared-cache SQLite database's table lock is tried again."""
+LOCKED_WAIT_SECONDS = 20.0
+"""How long such a read waits for the writer at most (as the database's busy timeout)."""
 DB_THREADS = 4
 """Threads (each with its own database connection) a web process uses for live reads, shared
 by all its streams, instead of a thread and a connection per open stream."""
@@ -208,6 +218,9 @@ def live_settled_id(after_id: int, *, skip_gaps: bool = False) -> tuple[int, boo
     """The highest id up to which every message is final (committed or rolled back), starting
     from a settled ``after_id``, and whether a gap is still waiting for a publisher in flight.
     With ``skip_gaps``, gaps are taken as rolled back."""
+    if connection.vendor != "postgresql":
+        # One writer at a time commits ids in order: the newest settles everything before it.
+        return max(after_id, live_last_id()), False
     newer = LiveMessage.objects.filter(id__gt=after_id).order_by("id").values_list("id", flat=True)
     ids = list(newer[: BATCH * 10])
     settled = after_id
@@ -216,7 +229,7 @@ def live_settled_id(after_id: int, *, skip_gaps: bool = False) -> tuple[int, boo
             break
         settled = number
     newest = ids[-1] if ids else after_id
-    if settled == newest or connection.vendor != "postgresql" or skip_gaps:
+    if settled == newest or skip_gaps:
         return newest, False
     with transaction.atomic():
         if _no_publisher_in_flight():
@@ -243,17 +256,38 @@ _PIPELINE_SCOPE = Scope(user=None, is_platform_admin=True)
 # --------------------------------------------------------------------------- streaming
 
 
+def _table_locked(error: OperationalError) -> bool:
+    """Whether SQLite refused the read because another connection to the same shared cache
+    is writing the table. Only a shared-cache database does that (the tests' in-memory one),
+    at once and without the busy timeout; a database file in WAL mode lets readers read."""
+    cause = error.__cause__
+    return (
+        isinstance(cause, sqlite3.OperationalError)
+        and getattr(cause, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_LOCKED
+    )
+
+
 def _in_db(function: Callable[..., T]) -> Callable[..., T]:
-    """A database read that drops this thread's connection when it broke, so the next read
-    opens a fresh one (after a database restart)."""
+    """A database read that waits for a writer holding a table of a shared-cache SQLite
+    database, and drops this thread's connection when it broke, so the next read opens a
+    fresh one (after a database restart)."""
 
     def run(*args: Any, **kwargs: Any) -> T:
-        try:
-            return function(*args, **kwargs)
-        except (OperationalError, InterfaceError):
-            with contextlib.suppress(Exception):
-                connection.close()
-            raise
+        give_up = time.monotonic() + LOCKED_WAIT_SECONDS
+        while True:
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as error:
+                if _table_locked(error) and time.monotonic() < give_up:
+                    time.sleep(LOCKED_RETRY_SECONDS)
+                    continue
+                with contextlib.suppress(Exception):
+                    connection.close()
+                raise
+            except InterfaceError:
+                with contextlib.suppress(Exception):
+                    connection.close()
+                raise
 
     return run
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from anwang.accounts.models import Membership
@@ -213,6 +215,72 @@ def test_queue_fragment_lists_the_rows(world, alarm, client_for):
     assert response.status_code == 200
     assert f'data-alarm-id="{alarm.pk}"' in response.text
     assert "<html" not in response.text
+
+
+def test_a_row_carries_what_the_script_reads_and_escapes_what_people_wrote(world, rule, client_for):
+    device = make_device(world.a, "d<1>")
+    repeated = raise_alarm(rule, device)
+    guard = world.user("guard")
+    guard.display_name = "Night <guard>"
+    guard.save(update_fields=["display_name"])
+    Alarm.objects.filter(pk=repeated.pk).update(
+        count=3, state=AlarmState.DISPATCHED, assignee=guard
+    )
+    by_hand = raise_alarm(rule, make_device(world.a, "d2"))
+    Alarm.objects.filter(pk=by_hand.pk).update(
+        title_template="", title="<script>x</script> & co", device=None, zone=None
+    )
+    client = client_for("operator")
+    text = client.get(f"/alarms/console/?alarm={by_hand.pk}").text
+    queue = text.split('id="console-queue"')[1].split("</ol>")[0]
+    first = queue.split("</li>")[0]
+    repeated.refresh_from_db()
+    raised = repeated.raised_at
+    assert (
+        f'<li class="console-alarm console-p1" data-alarm-id="{repeated.pk}" data-priority="1" '
+        f'data-state="dispatched" data-raised="{int(raised.timestamp())}{raised.microsecond:06d}" '
+        f'data-device="{device.pk}" data-zone="{device.zone_id}">'
+    ) in first
+    link = f'href="/alarms/console/?community={world.a.community.pk}&amp;alarm={repeated.pk}" >'
+    assert link in first
+    assert '<span class="console-count" title="Firings">×3</span>' in first
+    assert '<span class="badge warn" data-state="dispatched">Dispatched</span>' in first
+    assert "sensor d&lt;1&gt; · " in first
+    assert '<span class="console-assignee">→ Night &lt;guard&gt;</span>' in first
+    assert 'data-countdown="acknowledge"' not in first  # acknowledged by dispatching
+    assert 'data-countdown="on_scene"' in first
+    second = queue.split("</li>")[1]
+    assert 'class="console-alarm console-p1 selected"' in second
+    assert 'aria-current="true"' in second
+    assert 'data-device="" data-zone=""' in second
+    assert "&lt;script&gt;x&lt;/script&gt; &amp; co" in second
+    assert "<script>x" not in text
+    assert "— · —" in second
+    assert '<span class="badge key" data-state="raised">Raised</span>' in second
+    # The row fragment is the same row, not selected.
+    row = client.get(f"/alarms/console/{by_hand.pk}/row/").text
+    assert (
+        row
+        == second.lstrip("\n").replace(" selected", "").replace('aria-current="true"', "")
+        + "</li>\n"
+    )
+
+
+def test_the_queue_costs_the_same_queries_for_any_number_of_alarms(
+    world, rule, client_for, django_assert_num_queries
+):
+    client = client_for("operator")
+    url = f"/alarms/console/queue/?community={world.a.community.pk}"
+    raise_alarm(rule, make_device(world.a, "first"))
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for number in range(10):
+        alarm = raise_alarm(rule, make_device(world.a, f"s{number}"))
+        services.alarm_dispatch(actor=None, alarm=alarm, assignee=world.user("guard"))
+    with django_assert_num_queries(len(one)):
+        response = client.get(url)
+    assert response.text.count('class="console-alarm ') == 11
 
 
 def test_panel_shows_why_events_and_on_duty_people(world, alarm, client_for):

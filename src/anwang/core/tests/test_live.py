@@ -327,6 +327,61 @@ def test_the_stream_says_when_the_health_changes(world: Any, monkeypatch: Any) -
     asyncio.run(scenario())
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_new_message_reaches_the_stream_within_the_poll_on_sqlite(world: Any) -> None:
+    # A hub reads the newest id every POLL_SECONDS on SQLite: much sooner than the 250 ms an
+    # operator may wait for a P1 alarm (PostgreSQL wakes at the commit).
+    async def scenario() -> None:
+        reader, _cache = await open_stream(world.user("operator", "a"))
+        await reader.next_event()  # hello
+        delays = []
+        for n in range(5):
+            started = time.monotonic()
+            sent = await publish(world, "a", n=n)
+            message = await reader.next_event()
+            delays.append(time.monotonic() - started)
+            assert int(message["id"]) == sent.pk
+        await reader.close()
+        live.live_shutdown()
+        assert sorted(delays)[2] < 0.2, delays  # the median, on a loaded test machine
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(ON_POSTGRESQL, reason="SQLite's shared cache only")
+def test_a_live_read_waits_for_a_writer_of_the_shared_in_memory_database(world: Any) -> None:
+    # The tests' in-memory SQLite database is one shared cache, which refuses a reader at once
+    # ("database table is locked") while another connection writes the table, where a database
+    # file in WAL mode lets it read; the hub's reads wait for the writer instead of failing
+    # (a failed read broke the stream or held every stream back a second).
+    import threading
+
+    from django.db import connection
+
+    read: list[int] = []
+    failed: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            read.append(live._in_db(live.live_last_id)())
+        except BaseException as error:  # reported by the assertions below
+            failed.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=reader)
+    with transaction.atomic():
+        written = alarm_message(world)
+        thread.start()
+        thread.join(0.3)
+        assert not failed, failed  # not refused
+        assert thread.is_alive()  # but waiting for the writer
+    thread.join(10)
+    assert not failed, failed
+    assert read == [written.pk]
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="LISTEN/NOTIFY needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
