@@ -107,6 +107,7 @@ def test_every_message_is_native_and_names_a_known_device():
         ("access", "invalid_card"),
         ("object_detected", None),
         ("review", None),
+        ("snapshot", None),
         ("heartbeat", True),
         ("availability", "online"),
         ("line_crossing", True),

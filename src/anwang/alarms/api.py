@@ -13,7 +13,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
@@ -40,10 +40,12 @@ from anwang.alarms.schemas import (
     StatsOut,
     StepOut,
 )
+from anwang.alarms.views import snapshot_response
 from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
 from anwang.core.tables import CONTENT_TYPES
 from anwang.devices import selectors as device_selectors
+from anwang.events import selectors as event_selectors
 from anwang.places import selectors as place_selectors
 from anwang.places.models import Community
 
@@ -215,6 +217,36 @@ def alarm_export(
 def alarm_get(request: HttpRequest, alarm_id: int) -> Alarm:
     """One alarm with its history, the events that fired it, photos and escalations."""
     return selectors.alarm_get(request_scope(request), alarm_id)
+
+
+_SNAPSHOT_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "The camera picture (JPEG, or PNG if the camera sent one).",
+            "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        "404": {"description": "No visible alarm, or no snapshot of it."},
+    }
+}
+
+
+@router.get(
+    "/alarms/{int:alarm_id}/snapshot",
+    summary="Get the camera snapshot of an alarm",
+    url_name="alarm_snapshot",
+    openapi_extra=_SNAPSHOT_RESPONSE,
+)
+def alarm_snapshot(request: HttpRequest, alarm_id: int) -> FileResponse:
+    """The newest camera picture taken from a minute before the alarm was raised to five
+    minutes after, from its camera or the cameras of its events; 404 when there is none."""
+    scope = request_scope(request)
+    snapshot = event_selectors.alarm_snapshot(scope, selectors.alarm_get(scope, alarm_id))
+    if snapshot is None:
+        raise Http404
+    return snapshot_response(snapshot)
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response=AlarmOut, summary="Acknowledge an alarm")

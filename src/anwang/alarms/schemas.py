@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.urls import reverse
 from ninja import Field, Schema
 
 from anwang.alarms import selectors
 from anwang.alarms.choices import AlarmState, SlaKind, StepAction
+from anwang.core.api_helpers import request_scope
+from anwang.events import selectors as event_selectors
 
 
 class AlarmOut(Schema):
@@ -121,6 +124,10 @@ class AlarmDetailOut(AlarmOut):
     events: list[LinkedEventOut]
     photos: list[PhotoOut]
     escalation_records: list[EscalationOut]
+    snapshot_url: str | None = Field(
+        description="The camera picture of the alarm (GET it with the same credentials), or "
+        "null when no camera took one around the time it was raised."
+    )
 
     @staticmethod
     def resolve_steps(obj: Any) -> list[Any]:
@@ -141,6 +148,14 @@ class AlarmDetailOut(AlarmOut):
     def resolve_escalation_records(obj: Any) -> list[Any]:
         """Its missed response times."""
         return list(selectors.alarm_escalations(obj))
+
+    @staticmethod
+    def resolve_snapshot_url(obj: Any, context: dict[str, Any]) -> str | None:
+        """The API address of its camera snapshot, if it has one (detail only: two queries)."""
+        snapshot = event_selectors.alarm_snapshot(request_scope(context["request"]), obj)
+        if snapshot is None:
+            return None
+        return reverse("api:alarm_snapshot", kwargs={"alarm_id": obj.pk})
 
 
 class AlarmIn(Schema):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("stats/", views.alarm_stats, name="alarm_stats"),
     path("response-times/", views.response_times, name="response_times"),
     path("<int:pk>/", views.alarm_detail, name="alarm_detail"),
+    path("<int:pk>/snapshot.jpg", views.alarm_snapshot, name="alarm_snapshot"),
     path("<int:pk>/<slug:action>/", views.alarm_action, name="alarm_action"),
 ]
 

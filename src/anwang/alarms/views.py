@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +43,8 @@ from anwang.core.errors import ServiceError
 from anwang.core.pages import int_param, is_htmx, page_scope, page_user, paginate
 from anwang.core.selectors import current_community
 from anwang.core.tables import CONTENT_TYPES
+from anwang.events import selectors as event_selectors
+from anwang.events.models import CameraSnapshot
 from anwang.places.models import Community, Zone
 from anwang.rules.choices import Priority
 
@@ -202,6 +204,7 @@ def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "steps": selectors.alarm_steps(alarm),
             "events": selectors.alarm_events(alarm),
             "photos": selectors.alarm_photos(alarm),
+            "snapshot": event_selectors.alarm_snapshot(scope, alarm),
             "escalations": selectors.alarm_escalations(alarm),
             "actions": actions,
             "dispatch_form": DispatchForm(people=people) if people is not None else None,
@@ -211,6 +214,27 @@ def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "photo_form": PhotoForm(),
         },
     )
+
+
+def snapshot_response(snapshot: CameraSnapshot) -> FileResponse:
+    """A camera snapshot as an image response, cached only by the person's own browser (an
+    alarm's snapshot can still change while Frigate finds a better picture)."""
+    content_type = "image/png" if snapshot.image.name.endswith(".png") else "image/jpeg"
+    response = FileResponse(snapshot.image.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+@login_required
+@require_GET
+def alarm_snapshot(request: HttpRequest, pk: int) -> FileResponse:
+    """The camera picture of an alarm; 404 when there is none or the alarm is not visible."""
+    scope = page_scope(request)
+    alarm = selectors.alarm_get(scope, pk)
+    snapshot = event_selectors.alarm_snapshot(scope, alarm)
+    if snapshot is None:
+        raise Http404
+    return snapshot_response(snapshot)
 
 
 def _run_action(

@@ -7,9 +7,10 @@ report their whole state every few minutes (battery slowly falling, link quality
 ``last_seen``), unit doors open and close as residents come and go (more in the mornings and
 evenings), access readers report card and face passes and the odd unknown card, Frigate
 cameras track people, cars and bicycles (``frigate/events`` new/update/end and
-``frigate/reviews``), Hikvision devices post a heartbeat every minute, and now and then an
-alarm scenario plays out: smoke in a stairwell that clears, a water leak, a door held open, a
-burst of refused cards, a door forced open, a line crossed at night, a device going silent.
+``frigate/reviews``, and a JPEG of each person on ``frigate/<camera>/person/snapshot``),
+Hikvision devices post a heartbeat every minute, and now and then an alarm scenario plays
+out: smoke in a stairwell that clears, a water leak, a door held open, a burst of refused
+cards, a door forced open, a line crossed at night, a device going silent.
 
 Routine traffic is what the built-in rules consider normal: at night (22:00-06:00, when the
 night rules are armed) cameras in key areas see nobody, doors close well within five minutes
@@ -29,6 +30,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import heapq
+import io
 import itertools
 import json
 import logging
@@ -47,6 +49,7 @@ import paho.mqtt.client as mqtt
 from django.db import connection as db_connection
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
+from PIL import Image, ImageDraw
 
 from anwang.devices.choices import DeviceKind
 from anwang.devices.choices import Protocol as DeviceProtocol
@@ -816,7 +819,29 @@ class TrafficGenerator:
             now + seconds(seconds=ended + 1 - start),
             message("frigate/reviews", "end", opened, closed),
         )
+        if label == "person":
+            # Frigate publishes its best picture of the object soon after it starts tracking.
+            self.schedule(now + seconds(seconds=0.5), _frigate_snapshot(camera.device, now, label))
         return [message("frigate/events", "new", first, first)]
+
+
+SNAPSHOT_SIZE = (320, 180)
+"""The simulated snapshots' size: Frigate's MQTT snapshots are small too (270 px high)."""
+
+
+def _frigate_snapshot(device: SimDevice, now: dt.datetime, label: str) -> Outgoing:
+    """Frigate's retained snapshot of a tracked object: a grey frame with the camera's name and
+    the time drawn on it (ASCII only: Pillow's built-in font has no Chinese), as a JPEG."""
+    frame = Image.new("RGB", SNAPSHOT_SIZE, (96, 96, 96))
+    draw = ImageDraw.Draw(frame)
+    draw.rectangle((130, 50, 190, 170), outline=(230, 230, 230), width=2)
+    draw.text((8, 8), device.source_id, fill=(255, 255, 255))
+    draw.text((8, 24), now.strftime("%Y-%m-%d %H:%M:%S"), fill=(255, 255, 255))
+    draw.text((134, 36), label, fill=(255, 255, 255))
+    out = io.BytesIO()
+    frame.save(out, "JPEG", quality=70)
+    topic = f"frigate/{device.source_id}/{label}/snapshot"
+    return Outgoing("mqtt", topic, out.getvalue(), "image/jpeg", retain=True)
 
 
 def _simulated(device: SimDevice) -> bool:

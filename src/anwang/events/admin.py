@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from anwang.events.models import DeadLetter, DeviceEvent, DeviceState
+from anwang.events.models import CameraSnapshot, DeadLetter, DeviceEvent, DeviceState
 
 
 class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -34,6 +34,16 @@ class DeviceStateAdmin(_ReadOnly):
 
     list_display = ("device", "attribute", "value", "changed_at", "updated_at")
     search_fields = ("device__name", "attribute")
+
+
+@admin.register(CameraSnapshot)
+class CameraSnapshotAdmin(_ReadOnly):
+    """Camera pictures (Frigate snapshots), kept for alarms and pruned by age and number."""
+
+    list_display = ("taken_at", "device", "label", "width", "height", "retained")
+    list_filter = ("retained", "label")
+    list_select_related = ("device",)
+    search_fields = ("device__name", "device__source_id", "label")
 
 
 @admin.register(DeadLetter)

@@ -1,5 +1,5 @@
 """Stored device events (one per real change), the last known value of every device
-attribute, and dead letters (messages that could not be used)."""
+attribute, camera snapshots, and dead letters (messages that could not be used)."""
 
 from __future__ import annotations
 
@@ -92,6 +92,54 @@ class DeviceState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} · {self.attribute}"
+
+
+class CameraSnapshot(models.Model):
+    """A picture a camera published of a tracked object (Frigate's ``.../snapshot`` topic), kept
+    so an alarm can show what the camera saw. Not an event: it never fires a rule."""
+
+    community = models.ForeignKey(
+        "places.Community",
+        on_delete=models.CASCADE,
+        related_name="camera_snapshots",
+        verbose_name=_("community"),
+    )
+    device = models.ForeignKey(
+        "devices.Device",
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        verbose_name=_("camera"),
+    )
+    label = models.CharField(_("detected object"), max_length=100, blank=True)
+    taken_at = models.DateTimeField(
+        _("received at"), help_text=_("When the server received the picture.")
+    )
+    image = models.ImageField(_("picture"), upload_to="snapshots/%Y/%m/%d/")
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    digest = models.CharField(_("SHA-256 of the picture"), max_length=64)
+    retained = models.BooleanField(
+        _("retained"),
+        default=False,
+        help_text=_("Delivered from the broker's memory: it may have been taken much earlier."),
+    )
+
+    class Meta:
+        verbose_name = _("camera snapshot")
+        verbose_name_plural = _("camera snapshots")
+        ordering = ["-taken_at", "-id"]
+        indexes = [
+            models.Index(fields=["device", "taken_at"], name="snapshot_device_idx"),
+        ]
+        constraints = [
+            # The same picture delivered again (a retained message after a reconnect) is one row.
+            models.UniqueConstraint(
+                fields=["device", "label", "digest"], name="snapshot_unique_picture"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} · {self.label} · {self.taken_at:%Y-%m-%d %H:%M:%S}"
 
 
 class DeadLetter(models.Model):

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -19,10 +19,17 @@ from django.utils.translation import gettext as _
 
 from anwang.accounts.choices import Permission
 from anwang.accounts.selectors import Scope, acts_platform_wide
+from anwang.alarms.models import Alarm
 from anwang.events.choices import WorkerMode
-from anwang.events.models import DeadLetter, DeviceEvent, WorkerStatus
+from anwang.events.models import CameraSnapshot, DeadLetter, DeviceEvent, WorkerStatus
 
 VIEW = Permission.VIEW_DEVICES
+SNAPSHOT_BEFORE = dt.timedelta(seconds=60)
+"""An alarm's snapshot may have been taken this long before the alarm was raised (the camera
+saw the object before the rule fired)."""
+SNAPSHOT_AFTER = dt.timedelta(minutes=5)
+"""... and this long after (Frigate replaces its snapshot as it finds a better picture)."""
+_LINKED_EVENTS = 100
 
 
 def event_list(
@@ -54,6 +61,54 @@ def event_get(scope: Scope, device_event_id: int) -> DeviceEvent:
     if found is None:
         raise Http404
     return found
+
+
+def alarm_snapshot(scope: Scope, alarm: Alarm) -> CameraSnapshot | None:
+    """The camera picture that shows an alarm, or ``None``: the newest snapshot taken from
+    :data:`SNAPSHOT_BEFORE` before the alarm was raised to :data:`SNAPSHOT_AFTER` after, from
+    the alarm's own device first, else from the devices of its linked events, preferring the
+    object label of the event that raised it. Retained snapshots are left out (their time is
+    when the broker delivered them, not when they were taken). Seen with the view-alarms
+    permission in the alarm's community."""
+    if not (acts_platform_wide(scope) or scope.has(Permission.VIEW_ALARMS, alarm.community_id)):
+        return None
+    linked = list(
+        DeviceEvent.objects.filter(alarm_links__alarm=alarm)
+        .order_by("received_at", "id")
+        .values_list("device_id", "data")[:_LINKED_EVENTS]
+    )
+    device_ids = {device_id for device_id, _data in linked}
+    if alarm.device_id is not None:
+        device_ids.add(alarm.device_id)
+    if not device_ids:
+        return None
+    # The label of the earliest linked event that names one: the event that raised the alarm.
+    label = next(
+        (
+            data["label"]
+            for _device_id, data in linked
+            if isinstance(data, dict) and isinstance(data.get("label"), str)
+        ),
+        None,
+    )
+    rank = [When(device_id=alarm.device_id, then=Value(0))] if alarm.device_id else []
+    by_label = [When(label=label, then=Value(0))] if label else []
+    return (
+        CameraSnapshot.objects.filter(
+            community_id=alarm.community_id,
+            device_id__in=device_ids,
+            retained=False,
+            taken_at__gte=alarm.raised_at - SNAPSHOT_BEFORE,
+            taken_at__lte=alarm.raised_at + SNAPSHOT_AFTER,
+        )
+        .annotate(
+            own=Case(*rank, default=Value(1), output_field=IntegerField()),
+            same_label=Case(*by_label, default=Value(1), output_field=IntegerField()),
+        )
+        .select_related("device")
+        .order_by("own", "same_label", "-taken_at", "-id")
+        .first()
+    )
 
 
 def dead_letter_list(

@@ -6,9 +6,11 @@ accepts it; each observation is matched to a device in service by (protocol, sou
 Level-triggered observations (``attribute`` set) become an event only when the value differs
 from the device's stored state (:class:`DeviceState`); edge-triggered ones (``edge_key`` set)
 are stored once per (device, edge key). Retained messages and device-log replays update state
-but are never new level events. A message that cannot be used becomes a dead letter and never
-stops the batch. The whole batch is one transaction, so the worker acknowledges the messages
-only after everything they caused has committed.
+but are never new level events. Observations carrying a picture (Frigate snapshots) are stored
+as :class:`CameraSnapshot` rows with the batch, never as events, so they fire no rule. A
+message that cannot be used becomes a dead letter and never stops the batch. The whole batch is
+one transaction, so the worker acknowledges the messages only after everything they caused has
+committed.
 
 Device events are not audit entries (they are the devices' own reports, stored in bulk);
 re-processing a dead letter is a person's action and is audited.
@@ -23,7 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +48,7 @@ from anwang.events.adapters.base import AdapterError, InboundMessage, Observatio
 from anwang.events.adapters.registry import adapter_for
 from anwang.events.bulk import NewEvent, store_events
 from anwang.events.choices import EventKind
-from anwang.events.models import DeadLetter, DeviceState, WorkerStatus
+from anwang.events.models import CameraSnapshot, DeadLetter, DeviceState, WorkerStatus
 from anwang.events.selectors import LAG_LIMIT_SECONDS, STALE_AFTER
 from anwang.places.models import Community
 from anwang.rules.engine import evaluate_events, evaluate_timers
@@ -51,6 +57,11 @@ from anwang.rules.history import DatabaseHistory, device_facts, holidays_map, ru
 from anwang.rules.models import Rule
 
 PREVIEW_CHARS = 1000
+SNAPSHOTS_KEPT = 50
+"""Camera snapshots kept per camera and object label by :func:`camera_snapshot_prune`."""
+SNAPSHOT_MAX_AGE = dt.timedelta(days=30)
+"""Camera snapshots older than this are removed by :func:`camera_snapshot_prune`."""
+_PRUNE_CHUNK = 500
 MAX_KEY = 255
 DEAD_LETTER_FIELDS = ("reason", "reprocessed_at", "resolved")
 
@@ -109,6 +120,8 @@ class IngestResult:
     events: int = 0
     duplicates: int = 0
     dead_letters: int = 0
+    snapshots: int = 0
+    """Camera pictures stored (not events)."""
     alarms: int = 0
     """Alarms raised or fired again by the new events."""
     reasons: list[str] = field(default_factory=list)
@@ -141,7 +154,9 @@ def fingerprint(message: InboundMessage) -> str:
 
 
 def _preview(payload: bytes) -> str:
-    return payload[: PREVIEW_CHARS * 4].decode("utf-8", errors="replace")[:PREVIEW_CHARS]
+    text = payload[: PREVIEW_CHARS * 4].decode("utf-8", errors="replace")[:PREVIEW_CHARS]
+    # PostgreSQL text cannot hold NUL, which binary payloads (a JPEG on a snapshot topic) have.
+    return text.replace("\x00", "\ufffd")
 
 
 class _Batch:
@@ -163,6 +178,8 @@ class _Batch:
         self.slugs: dict[int, str] | None = None
         self.stored: list[NewEvent] = []
         """The events the flush stored (new ones only), with their ids."""
+        self.snapshots: dict[tuple[int, str, str], tuple[CameraSnapshot, bytes]] = {}
+        """Pictures to store, by (device, label, digest), with their bytes."""
 
     # ------------------------------------------------------------------ lookups
 
@@ -263,6 +280,9 @@ class _Batch:
         """Update the device's health and state; record an event if this is a real change."""
         self.touch(device, observation, message)
         received = message.received_at
+        if observation.image is not None:
+            self.snapshot(device, observation, message)
+            return
         if observation.edge_key is not None:
             key = f"{device.pk}:{observation.edge_key}"
             if len(key) > MAX_KEY:
@@ -306,6 +326,26 @@ class _Batch:
             str(device.pk), observation.attribute, json.dumps(value), message_id, previous_change
         )
         self.event(device, observation, message, key, previous=previous)
+
+    def snapshot(self, device: Device, observation: Observation, message: InboundMessage) -> None:
+        """Record a camera picture to store with the batch (the same picture once)."""
+        assert observation.image is not None
+        label = str(observation.data.get("label") or "")[:100]
+        digest = hashlib.sha256(observation.image).hexdigest()
+        if (device.pk, label, digest) in self.snapshots:
+            self.duplicates += 1
+            return
+        picture = CameraSnapshot(
+            community_id=device.community_id,
+            device=device,
+            label=label,
+            taken_at=message.received_at,
+            width=int(observation.data.get("width") or 0),
+            height=int(observation.data.get("height") or 0),
+            digest=digest,
+            retained=message.retained,
+        )
+        self.snapshots[(device.pk, label, digest)] = (picture, observation.image)
 
     def _changed(self, state: DeviceState) -> None:
         if state.pk is not None:
@@ -393,12 +433,76 @@ class _Batch:
             DeadLetter.objects.bulk_create(
                 _dead_letter(message, reason, self.community) for message, reason in self.dead
             )
+        snapshots = self.flush_snapshots()
         return IngestResult(
             events=len(self.stored),
             duplicates=self.duplicates + len(self.events) - len(self.stored),
             dead_letters=len(self.dead),
+            snapshots=snapshots,
             reasons=[reason for _message, reason in self.dead],
         )
+
+    def flush_snapshots(self) -> int:
+        """Store the batch's new pictures: files first, then the rows in one insert. Pictures
+        already stored (a retained snapshot redelivered on reconnect) are skipped before their
+        file is written. Batches without pictures cost nothing here."""
+        if not self.snapshots:
+            return 0
+        known = set(
+            CameraSnapshot.objects.filter(
+                device_id__in={device_id for device_id, _label, _digest in self.snapshots},
+                digest__in={digest for _device_id, _label, digest in self.snapshots},
+            ).values_list("device_id", "label", "digest")
+        )
+        new: list[CameraSnapshot] = []
+        for key, (picture, image) in self.snapshots.items():
+            if key in known:
+                self.duplicates += 1
+                continue
+            extension = "jpg" if image.startswith(b"\xff\xd8") else "png"
+            picture.image.save(f"{picture.digest[:16]}.{extension}", ContentFile(image), save=False)
+            new.append(picture)
+        # A race with another worker storing the same picture leaves an orphan file at worst.
+        CameraSnapshot.objects.bulk_create(new, ignore_conflicts=True)
+        return len(new)
+
+
+def camera_snapshot_prune(
+    *,
+    keep: int = SNAPSHOTS_KEPT,
+    max_age: dt.timedelta = SNAPSHOT_MAX_AGE,
+    now: dt.datetime | None = None,
+) -> int:
+    """Remove camera snapshots older than ``max_age`` and all but the newest ``keep`` of each
+    camera and object label, with their files (after commit); returns how many were removed."""
+    now = now or timezone.now()
+    ranked = CameraSnapshot.objects.annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("device_id"), F("label")],
+            order_by=[F("taken_at").desc(), F("id").desc()],
+        )
+    )
+    old = list(CameraSnapshot.objects.filter(taken_at__lt=now - max_age).values_list("pk", "image"))
+    surplus = list(ranked.filter(rank__gt=keep).values_list("pk", "image"))
+    doomed = dict(old + surplus)
+    if not doomed:
+        return 0
+    storage = CameraSnapshot().image.storage
+    ids = list(doomed)
+    with transaction.atomic():
+        for start in range(0, len(ids), _PRUNE_CHUNK):
+            CameraSnapshot.objects.filter(pk__in=ids[start : start + _PRUNE_CHUNK]).delete()
+        # Files go only once the rows are gone for good.
+        transaction.on_commit(lambda: _delete_files(storage, list(doomed.values())))
+    return len(doomed)
+
+
+def _delete_files(storage: Storage, names: list[str]) -> None:
+    """Delete stored files; one that is already gone is no error."""
+    for name in names:
+        if name:
+            storage.delete(name)
 
 
 def publish_device_health(devices: Iterable[Device]) -> None:

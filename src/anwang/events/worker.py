@@ -51,6 +51,7 @@ from anwang.core.live import live_prune
 from anwang.events.adapters.base import InboundMessage
 from anwang.events.services import (
     IngestResult,
+    camera_snapshot_prune,
     dead_letter_store,
     device_heartbeat_sweep,
     ingest_messages,
@@ -610,6 +611,7 @@ class EventWorker:
                     if went:
                         log.info("%d device(s) missed their heartbeat and went offline", went)
                     await self._in_db(live_prune)
+                    await self._in_db(camera_snapshot_prune)
             except asyncio.CancelledError:
                 raise
             except Exception as error:

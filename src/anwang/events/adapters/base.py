@@ -54,7 +54,7 @@ class Observation:
     """Normalised kind, e.g. ``smoke``, ``smoke_test`` (a self-test, never a fire), ``gas``,
     ``water_leak``, ``contact``, ``motion``, ``tamper``, ``battery_low``, ``panic``,
     ``temperature``, ``availability``, ``object_detected``, ``review``, ``line_crossing``,
-    ``intrusion``, ``video_loss``, ``heartbeat``, ``access``, ``other``."""
+    ``intrusion``, ``video_loss``, ``heartbeat``, ``access``, ``snapshot``, ``other``."""
     attribute: str | None = None
     value: Any = None
     edge_key: str | None = None
@@ -65,6 +65,9 @@ class Observation:
     new events."""
     battery: float | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    image: bytes | None = None
+    """A camera picture (JPEG or PNG bytes, already checked by the adapter): the pipeline stores
+    it as a snapshot of the device, never as an event."""
 
 
 class Adapter(Protocol):
@@ -80,7 +83,7 @@ class Adapter(Protocol):
     def parse(
         self, message: InboundMessage, *, known_source_ids: Collection[str] = ()
     ) -> list[Observation]:
-        """The observations in a message (possibly none, e.g. a binary snapshot); raise
+        """The observations in a message (possibly none, e.g. an object count); raise
         :class:`AdapterError` for a malformed or unknown one."""
         ...
 

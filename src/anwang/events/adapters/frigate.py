@@ -7,8 +7,11 @@ Topics (default prefix ``frigate``, see https://docs.frigate.video/integrations/
 - ``frigate/reviews``: the same shape for review items (severity ``alert``/``detection``);
   edge-triggered on ``<review id>:<type>``.
 - ``frigate/available``: ``online``/``offline`` for the Frigate server itself.
-- Everything else is ignored and yields no observation: ``.../snapshot`` topics carry JPEG
-  bytes and are never decoded; the per-camera and per-zone object counts
+- ``frigate/<camera>/<label>/snapshot``: the best current picture of a tracked object, JPEG
+  bytes (usually retained). It becomes a ``snapshot`` observation carrying the image, once its
+  magic bytes and header say it is a JPEG or PNG of bounded size; anything else is an
+  AdapterError (a dead letter). Only the header is read, never the whole picture.
+- Everything else is ignored and yields no observation: the per-camera and per-zone object counts
   (``frigate/<camera or zone>/<label>``) are ignored because a zone and a camera share the
   same topic shape, so a count cannot be tied to a device, and the events already say
   everything a count would.
@@ -17,9 +20,13 @@ Topics (default prefix ``frigate``, see https://docs.frigate.video/integrations/
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import warnings
 from collections.abc import Collection
 from typing import Any
+
+from PIL import Image
 
 from anwang.events.adapters.base import AdapterError, InboundMessage, Observation
 from anwang.events.adapters.registry import register_adapter
@@ -28,6 +35,11 @@ PREFIX = "frigate"
 EVENT_TYPES = frozenset({"new", "update", "end"})
 AVAILABILITY_SOURCE = "frigate"
 """The source id of the Frigate server itself, for ``frigate/available``."""
+SNAPSHOT_MAX_BYTES = 2 * 1024 * 1024
+"""Frigate's MQTT snapshots are small (270 px high by default); anything bigger is refused."""
+SNAPSHOT_MAX_PIXELS = 40_000_000
+"""A header claiming more pixels than any camera makes is refused (a decompression bomb)."""
+_IMAGE_MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 
 
 class FrigateAdapter:
@@ -50,7 +62,10 @@ class FrigateAdapter:
             return [_review(message)]
         if topic == f"{PREFIX}/available":
             return [_availability(message)]
-        # Snapshots, counts, stats, camera switches: never JSON-decoded, nothing to report.
+        parts = topic.split("/")
+        if len(parts) == 4 and parts[3] == "snapshot" and parts[1] and parts[2]:
+            return [_snapshot(message, camera=parts[1], label=parts[2])]
+        # Counts, stats, camera switches: never decoded, nothing to report.
         return []
 
 
@@ -117,6 +132,37 @@ def _availability(message: InboundMessage) -> Observation:
         attribute="availability",
         value=state,
         replay=message.retained,
+    )
+
+
+def _snapshot(message: InboundMessage, *, camera: str, label: str) -> Observation:
+    """A picture of a tracked object, checked to be a JPEG or PNG of bounded size."""
+    payload = message.payload
+    if len(payload) > SNAPSHOT_MAX_BYTES:
+        raise AdapterError(
+            f"Frigate snapshot is {len(payload)} bytes, more than {SNAPSHOT_MAX_BYTES} allowed."
+        )
+    claimed = next((fmt for magic, fmt in _IMAGE_MAGIC.items() if payload.startswith(magic)), None)
+    if claimed is None:
+        raise AdapterError("Frigate snapshot is not a JPEG or PNG image.")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (or raises) on huge headers; the size check below decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(payload), formats=[claimed]) as image:
+                width, height = image.size
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise AdapterError(
+            f"Frigate snapshot is not a readable {claimed} image: {error}"
+        ) from error
+    if width < 1 or height < 1 or width * height > SNAPSHOT_MAX_PIXELS:
+        raise AdapterError(f"Frigate snapshot has an unusable size {width}x{height}.")
+    return Observation(
+        source_id=camera,
+        kind="snapshot",
+        replay=message.retained,
+        data={"label": label, "format": claimed, "width": width, "height": height},
+        image=payload,
     )
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zlib
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from anwang.events.adapters.base import AdapterError, InboundMessage, Observation
-from anwang.events.adapters.frigate import FrigateAdapter
+from anwang.events.adapters.frigate import SNAPSHOT_MAX_BYTES, FrigateAdapter
 
 FIXTURES = Path(__file__).resolve().parents[4] / "tests/fixtures/payloads/frigate"
 RECEIVED = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -100,10 +103,75 @@ def test_availability(fixture, state):
     ]
 
 
+def test_snapshot_carries_the_picture_with_camera_and_label():
+    msg = message("frigate/front_door/person/snapshot", "snapshot_made_here.jpg")
+    assert ADAPTER.accepts(msg)
+    [obs] = ADAPTER.parse(msg)
+    assert obs == Observation(
+        source_id="front_door",
+        kind="snapshot",
+        data={"label": "person", "format": "JPEG", "width": 96, "height": 54},
+        image=(FIXTURES / "snapshot_made_here.jpg").read_bytes(),
+    )
+    # Not an event: neither level- nor edge-triggered.
+    assert obs.attribute is None
+    assert obs.edge_key is None
+
+
+def test_retained_snapshot_is_a_replay():
+    msg = message("frigate/front_door/person/snapshot", "snapshot_made_here.jpg", retained=True)
+    [obs] = ADAPTER.parse(msg)
+    assert obs.replay
+    assert obs.image is not None
+
+
+def test_png_snapshot_is_accepted():
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), "red").save(buffer, format="PNG")
+    msg = InboundMessage("mqtt", "frigate/yard/car/snapshot", buffer.getvalue(), RECEIVED)
+    [obs] = ADAPTER.parse(msg)
+    assert obs.data == {"label": "car", "format": "PNG", "width": 4, "height": 3}
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"hello, not a picture", "not a JPEG or PNG image"),
+        (b"GIF89a" + b"\x00" * 20, "not a JPEG or PNG image"),
+        (b"", "not a JPEG or PNG image"),
+        ((FIXTURES / "snapshot.bin").read_bytes(), "not a readable JPEG image"),
+        ((FIXTURES / "snapshot_made_here.jpg").read_bytes()[:200], "not a readable JPEG image"),
+        (b"\xff\xd8\xff" + b"\x00" * SNAPSHOT_MAX_BYTES, "more than 2097152 allowed"),
+    ],
+)
+def test_unusable_snapshots_raise(payload, reason):
+    msg = InboundMessage("mqtt", "frigate/front_door/person/snapshot", payload, RECEIVED)
+    with pytest.raises(AdapterError, match=reason):
+        ADAPTER.parse(msg)
+
+
+def test_huge_picture_header_is_refused():
+    # A valid PNG header claiming 8000 x 6000 pixels: never decoded, refused by size.
+    buffer = io.BytesIO()
+    Image.new("1", (1, 1)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    data[16:24] = (8000).to_bytes(4, "big") + (6000).to_bytes(4, "big")
+    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
+    msg = InboundMessage("mqtt", "frigate/front_door/person/snapshot", bytes(data), RECEIVED)
+    with pytest.raises(AdapterError, match="unusable size 8000x6000"):
+        ADAPTER.parse(msg)
+    # Far bigger headers are refused by Pillow's own decompression-bomb check.
+    data[16:24] = (100000).to_bytes(4, "big") * 2
+    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
+    msg = InboundMessage("mqtt", "frigate/front_door/person/snapshot", bytes(data), RECEIVED)
+    with pytest.raises(AdapterError, match="decompression bomb"):
+        ADAPTER.parse(msg)
+
+
 @pytest.mark.parametrize(
     ("topic", "fixture"),
     [
-        ("frigate/front_door/person/snapshot", "snapshot.bin"),
+        ("frigate/front_door/person/snapshot/extra", "snapshot_made_here.jpg"),
         ("frigate/front_door/person", "count_person.txt"),
         ("frigate/stats", "events_truncated.txt"),
     ],
