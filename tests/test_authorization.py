@@ -106,6 +106,8 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "rule",
     "alarm",
     "handover",
+    "checkpoint",
+    "patrol_route",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -726,6 +728,19 @@ def probe(world: World) -> Probe:
         created_at=device.created_at,
     )
 
+    from anwang.patrols.models import Checkpoint, PatrolRoute, RouteStop
+
+    # A checkpoint of community A on a patrol route of community A.
+    checkpoint = Checkpoint.objects.create(
+        community=a.community,
+        name="翠苑北门巡更点",
+        placement="zone",
+        zone=a.zone,
+        code_salt="a-probe-salt",
+    )
+    patrol_route = PatrolRoute.objects.create(community=a.community, name="翠苑夜巡路线")
+    RouteStop.objects.create(route=patrol_route, checkpoint=checkpoint, order=1)
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -748,6 +763,8 @@ def probe(world: World) -> Probe:
         "rule": rule.pk,
         "alarm": alarm.pk,
         "handover": handover.pk,
+        "checkpoint": checkpoint.pk,
+        "patrol_route": patrol_route.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -768,6 +785,8 @@ def probe(world: World) -> Probe:
             "翠苑夜间探针规则",
             "翠苑北门烟感告警",
             "翠苑交班记录",
+            "翠苑北门巡更点",
+            "翠苑夜巡路线",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

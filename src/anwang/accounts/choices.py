@@ -34,3 +34,5 @@ class Permission(models.TextChoices):
     VIEW_ALARMS = "view_alarms", _("View alarms")
     HANDLE_ALARMS = "handle_alarms", _("Acknowledge, dispatch and close alarms")
     MANAGE_RULES = "manage_rules", _("Edit alarm rules and response times")
+    VIEW_PATROLS = "view_patrols", _("View patrol routes and checkpoints")
+    MANAGE_PATROLS = "manage_patrols", _("Edit patrol routes and checkpoints, print their codes")

@@ -7,7 +7,15 @@ from anwang.accounts.choices import Role
 
 ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.SUPERVISOR: frozenset(
-        {P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_RESIDENTS, P.VIEW_DEVICES, P.VIEW_ALARMS}
+        {
+            P.VIEW_DASHBOARD,
+            P.VIEW_PLACES,
+            P.VIEW_RESIDENTS,
+            P.VIEW_DEVICES,
+            P.VIEW_ALARMS,
+            P.VIEW_PATROLS,
+            P.MANAGE_PATROLS,
+        }
     ),
     Role.COMMUNITY_ADMIN: frozenset(
         {
@@ -24,6 +32,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_ALARMS,
             P.HANDLE_ALARMS,
             P.MANAGE_RULES,
+            P.VIEW_PATROLS,
+            P.MANAGE_PATROLS,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -34,10 +44,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_DEVICES,
             P.VIEW_ALARMS,
             P.HANDLE_ALARMS,
+            P.VIEW_PATROLS,
         }
     ),
     Role.GUARD: frozenset(
-        {P.VIEW_DASHBOARD, P.VIEW_PLACES, P.VIEW_DEVICES, P.VIEW_ALARMS, P.HANDLE_ALARMS}
+        {
+            P.VIEW_DASHBOARD,
+            P.VIEW_PLACES,
+            P.VIEW_DEVICES,
+            P.VIEW_ALARMS,
+            P.HANDLE_ALARMS,
+            P.VIEW_PATROLS,
+        }
     ),
     Role.GRID_WORKER: frozenset(
         {
@@ -48,7 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.REVEAL_PERSONAL_DATA,
         }
     ),
-    Role.VOLUNTEER: frozenset({P.VIEW_PLACES}),
+    Role.VOLUNTEER: frozenset({P.VIEW_PLACES, P.VIEW_PATROLS}),
     Role.RESIDENT: frozenset(),
     Role.AUDITOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_AUDIT}),
 }

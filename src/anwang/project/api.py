@@ -104,6 +104,7 @@ def _register_routers() -> None:
     from anwang.devices.api import router as devices_router
     from anwang.events.api import ingest_router
     from anwang.events.api import router as events_router
+    from anwang.patrols.api import router as patrols_router
     from anwang.people.api import router as people_router
     from anwang.places.api import router as places_router
     from anwang.rules.api import router as rules_router
@@ -118,6 +119,7 @@ def _register_routers() -> None:
     api.add_router("/", events_router)
     api.add_router("/", ingest_router)
     api.add_router("/", rules_router)
+    api.add_router("/", patrols_router)
 
 
 _register_routers()

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "anwang.events",
     "anwang.rules",
     "anwang.alarms",
+    "anwang.patrols",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("events/", include("anwang.events.urls")),
     path("rules/", include("anwang.rules.urls")),
     path("alarms/", include("anwang.alarms.urls")),
+    path("patrols/", include("anwang.patrols.urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,64 @@
+"""Fixtures of the patrols tests: English messages."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.utils import translation
+
+from anwang.patrols.models import Checkpoint
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages asserted on are the English source text, also once zh-hans is translated."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client_for(world):
+    """A logged-in test client that asks for English pages."""
+
+    def make(role: str, side: str = "a"):
+        client = world.client_for(role, side)
+        client.cookies["anwang_language"] = "en"
+        return client
+
+    return make
+
+
+POINT = {"type": "Point", "coordinates": [114.3005, 30.5005]}
+
+
+def make_checkpoint(side: Any, name: str = "北门岗", **extra: Any) -> Checkpoint:
+    """A checkpoint at a map point of ``side``'s community, added by the system."""
+    from anwang.patrols import services
+
+    values = {"placement": "point", "point": POINT} | extra
+    return services.checkpoint_create(actor=None, community=side.community, name=name, **values)
+
+
+def pdf_pages(content: bytes) -> int:
+    """How many pages a PDF made by reportlab has."""
+    import re
+
+    return len(re.findall(rb"/Type /Page\b(?!s)", content))
+
+
+def pdf_text(content: bytes) -> str:
+    """The drawing operators of every page of a PDF, decompressed (codes are in Courier)."""
+    import base64
+    import re
+    import zlib
+
+    chunks = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\s*endstream", content, re.S):
+        data = stream.strip()
+        if data.endswith(b"~>"):  # reportlab wraps compressed streams in ASCII85
+            data = base64.a85decode(data[:-2])
+        try:
+            chunks.append(zlib.decompress(data).decode("latin-1"))
+        except zlib.error:
+            chunks.append(data.decode("latin-1"))
+    return "\n".join(chunks)
