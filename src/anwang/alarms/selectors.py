@@ -33,6 +33,7 @@ from anwang.alarms.models import (
 from anwang.core import geo
 from anwang.core.dashboard import Stat
 from anwang.core.inbox import WorkItem
+from anwang.core.selectors import communities_permitted
 from anwang.events.models import DeviceEvent
 from anwang.places.models import Community
 from anwang.rules.choices import Priority
@@ -87,10 +88,7 @@ def can_manage_response_times(scope: Scope, community_id: int | None) -> bool:
 
 def viewable_communities(scope: Scope) -> QuerySet[Community]:
     """Communities whose alarms the caller may see, by name."""
-    communities = Community.objects.order_by("name", "id")
-    if acts_platform_wide(scope):
-        return communities
-    return communities.filter(id__in=scope.community_ids(VIEW))
+    return communities_permitted(scope, VIEW)
 
 
 def alarm_list(

@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -41,7 +40,7 @@ from anwang.alarms.forms import (
 from anwang.alarms.models import Alarm
 from anwang.core.errors import ServiceError
 from anwang.core.pages import int_param, is_htmx, page_scope, page_user, paginate
-from anwang.core.selectors import current_community
+from anwang.core.selectors import page_community
 from anwang.core.tables import CONTENT_TYPES
 from anwang.events import selectors as event_selectors
 from anwang.events.models import CameraSnapshot
@@ -60,16 +59,12 @@ STATS_DAYS = 30
 def _page_community(request: HttpRequest, scope: Scope, *, manage: bool = False) -> Community:
     """The community a page works in: the one chosen in the top bar if the person may see
     (or, for ``manage``, set the response times of) its alarms, else their first such one."""
-    allowed = selectors.can_manage_response_times if manage else selectors.can_view
-    chosen = current_community(request, scope)
-    if chosen is not None and allowed(scope, chosen.pk):
-        return chosen
-    if manage:
-        raise PermissionDenied
-    fallback = selectors.viewable_communities(scope).first()
-    if fallback is None:
-        raise PermissionDenied
-    return fallback
+    return page_community(
+        request,
+        scope,
+        allowed=selectors.can_manage_response_times if manage else selectors.can_view,
+        fallback=None if manage else selectors.viewable_communities(scope),
+    )
 
 
 def _date(value: str | None) -> dt.date | None:

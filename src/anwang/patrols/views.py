@@ -25,10 +25,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from qrcode.image.svg import SvgPathImage
 
-from anwang.accounts.selectors import Scope, acts_platform_wide
+from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
 from anwang.core.pages import int_param, page_scope, page_user, paginate, submit_form
-from anwang.core.selectors import current_community
+from anwang.core.selectors import communities_permitted, page_community
 from anwang.devices.models import Device
 from anwang.patrols import selectors, services
 from anwang.patrols.choices import Placement
@@ -44,19 +44,12 @@ from anwang.places.models import Building, Community, Zone
 def _page_community(request: HttpRequest, scope: Scope, *, manage: bool = False) -> Community:
     """The community a list or create page works in: the one chosen in the top bar if the
     person may view (or, for ``manage``, edit) its patrols there, else their first such one."""
-    allowed = selectors.can_manage if manage else selectors.can_view
-    chosen = current_community(request, scope)
-    if chosen is not None and allowed(scope, chosen.pk):
-        return chosen
-    if manage:
-        raise PermissionDenied
-    communities = Community.objects.order_by("name", "id")
-    if not acts_platform_wide(scope):
-        communities = communities.filter(id__in=scope.community_ids(selectors.VIEW))
-    fallback = communities.first()
-    if fallback is None:
-        raise PermissionDenied
-    return fallback
+    return page_community(
+        request,
+        scope,
+        allowed=selectors.can_manage if manage else selectors.can_view,
+        fallback=None if manage else communities_permitted(scope, selectors.VIEW),
+    )
 
 
 def _require_manage(scope: Scope, community_id: int) -> None:

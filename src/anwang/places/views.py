@@ -28,7 +28,7 @@ from anwang.accounts.choices import Permission
 from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
 from anwang.core.pages import int_param, page_scope, page_user, paginate, submit_form
-from anwang.core.selectors import current_community
+from anwang.core.selectors import page_community
 from anwang.people.selectors import household_members
 from anwang.places import selectors, services
 from anwang.places.choices import BuildingUse, ZoneKind
@@ -49,16 +49,12 @@ from anwang.places.models import Community
 def _page_community(request: HttpRequest, scope: Scope, *, manage: bool = False) -> Community:
     """The community a list or create page works in: the one chosen in the top bar if the
     person may view (or, for ``manage``, edit) its places there, else their first such one."""
-    allowed = selectors.can_manage if manage else selectors.can_view
-    chosen = current_community(request, scope)
-    if chosen is not None and allowed(scope, chosen.pk):
-        return chosen
-    if manage:
-        raise PermissionDenied
-    fallback = selectors.community_list(scope).first()
-    if fallback is None:
-        raise PermissionDenied
-    return fallback
+    return page_community(
+        request,
+        scope,
+        allowed=selectors.can_manage if manage else selectors.can_view,
+        fallback=None if manage else selectors.community_list(scope),
+    )
 
 
 def _yes_no(value: str | None) -> bool | None:

@@ -25,6 +25,14 @@ def visible_community_ids(scope: Scope) -> set[int]:
     return scope.community_ids(VIEW) | scope.community_ids(MANAGE)
 
 
+def viewable_communities(scope: Scope) -> QuerySet[Community]:
+    """Communities whose rules the caller may see, by name."""
+    communities = Community.objects.order_by("name", "id")
+    if acts_platform_wide(scope):
+        return communities
+    return communities.filter(id__in=visible_community_ids(scope))
+
+
 def can_view(scope: Scope, community_id: int | None) -> bool:
     """Whether the caller may see the rules of a community."""
     return acts_platform_wide(scope) or (

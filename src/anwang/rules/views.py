@@ -18,10 +18,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from anwang.accounts.selectors import Scope, acts_platform_wide
+from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
 from anwang.core.pages import int_param, is_htmx, page_scope, page_user, paginate
-from anwang.core.selectors import current_community
+from anwang.core.selectors import page_community
 from anwang.core.tables import ImportRejectedError
 from anwang.places.models import Community
 from anwang.rules import selectors, services
@@ -52,21 +52,14 @@ SCHEDULE_FIELDS = ("start", "end", "days", "weekdays", "holidays")
 
 
 def _page_community(request: HttpRequest, scope: Scope, *, manage: bool = False) -> Community:
-    """The community chosen in the top bar if the person may view (or, for ``manage``, edit)
-    its rules, else their first such one."""
-    allowed = selectors.can_manage if manage else selectors.can_view
-    chosen = current_community(request, scope)
-    if chosen is not None and allowed(scope, chosen.pk):
-        return chosen
-    if manage:
-        raise PermissionDenied
-    communities = Community.objects.order_by("name", "id")
-    if not acts_platform_wide(scope):
-        communities = communities.filter(id__in=selectors.visible_community_ids(scope))
-    fallback = communities.first()
-    if fallback is None:
-        raise PermissionDenied
-    return fallback
+    """The community a list or create page works in: the one chosen in the top bar if the
+    person may view (or, for ``manage``, edit) its rules there, else their first such one."""
+    return page_community(
+        request,
+        scope,
+        allowed=selectors.can_manage if manage else selectors.can_view,
+        fallback=None if manage else selectors.viewable_communities(scope),
+    )
 
 
 def _require_manage(scope: Scope, community_id: int) -> None:
