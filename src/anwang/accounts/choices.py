@@ -36,3 +36,11 @@ class Permission(models.TextChoices):
     MANAGE_RULES = "manage_rules", _("Edit alarm rules and response times")
     VIEW_PATROLS = "view_patrols", _("View patrol routes and checkpoints")
     MANAGE_PATROLS = "manage_patrols", _("Edit patrol routes and checkpoints, print their codes")
+    RUN_PATROLS = "run_patrols", _("Run patrols and check in at checkpoints")
+    VIEW_VOLUNTEERS = "view_volunteers", _("View volunteers, teams, shifts and points")
+    MANAGE_VOLUNTEERS = (
+        "manage_volunteers",
+        _("Approve volunteers, run teams and shifts, adjust points"),
+    )
+    VIEW_TRAINING = "view_training", _("View training, certificates and drills")
+    MANAGE_TRAINING = "manage_training", _("Run courses, sessions and drills; issue certificates")

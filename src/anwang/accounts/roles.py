@@ -15,6 +15,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_ALARMS,
             P.VIEW_PATROLS,
             P.MANAGE_PATROLS,
+            P.VIEW_VOLUNTEERS,
+            P.VIEW_TRAINING,
         }
     ),
     Role.COMMUNITY_ADMIN: frozenset(
@@ -34,6 +36,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_RULES,
             P.VIEW_PATROLS,
             P.MANAGE_PATROLS,
+            P.VIEW_VOLUNTEERS,
+            P.MANAGE_VOLUNTEERS,
+            P.VIEW_TRAINING,
+            P.MANAGE_TRAINING,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -55,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_ALARMS,
             P.HANDLE_ALARMS,
             P.VIEW_PATROLS,
+            P.RUN_PATROLS,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -64,9 +71,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_RESIDENTS,
             P.MANAGE_RESIDENTS,
             P.REVEAL_PERSONAL_DATA,
+            P.VIEW_VOLUNTEERS,
         }
     ),
-    Role.VOLUNTEER: frozenset({P.VIEW_PLACES, P.VIEW_PATROLS}),
+    Role.VOLUNTEER: frozenset({P.VIEW_PLACES, P.VIEW_PATROLS, P.RUN_PATROLS}),
     Role.RESIDENT: frozenset(),
     Role.AUDITOR: frozenset({P.VIEW_DASHBOARD, P.VIEW_AUDIT}),
 }

@@ -104,10 +104,13 @@ def _register_routers() -> None:
     from anwang.devices.api import router as devices_router
     from anwang.events.api import ingest_router
     from anwang.events.api import router as events_router
+    from anwang.participation.api import router as participation_router
     from anwang.patrols.api import router as patrols_router
     from anwang.people.api import router as people_router
     from anwang.places.api import router as places_router
     from anwang.rules.api import router as rules_router
+    from anwang.training.api import router as training_router
+    from anwang.volunteers.api import router as volunteers_router
 
     api.add_router("/", core_router)
     api.add_router("/", accounts_router)
@@ -120,6 +123,9 @@ def _register_routers() -> None:
     api.add_router("/", ingest_router)
     api.add_router("/", rules_router)
     api.add_router("/", patrols_router)
+    api.add_router("/", participation_router)
+    api.add_router("/", volunteers_router)
+    api.add_router("/", training_router)
 
 
 _register_routers()

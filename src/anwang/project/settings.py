@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "anwang.rules",
     "anwang.alarms",
     "anwang.patrols",
+    "anwang.participation",
+    "anwang.volunteers",
+    "anwang.training",
 ]
 
 MIDDLEWARE = [

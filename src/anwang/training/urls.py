@@ -1,0 +1,6 @@
+"""Pages of the training domain."""
+
+from django.urls import URLPattern
+
+app_name = "training"
+urlpatterns: list[URLPattern] = []
