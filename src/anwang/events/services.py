@@ -140,11 +140,19 @@ def _sha256(*parts: str | bytes) -> str:
 _PLAIN = (str, bool, int, float, type(None))
 
 
+def _plain(value: Any) -> bool:
+    return isinstance(value, _PLAIN) and not (isinstance(value, float) and value != value)
+
+
 def _jsonable(value: Any) -> Any:
     """``value`` as it will read back from a JSON column, so comparisons with stored state
     hold (tuples become lists, datetimes text)."""
-    if isinstance(value, _PLAIN) and not (isinstance(value, float) and value != value):
+    if _plain(value):
         return value  # the common case, without a JSON round trip
+    if type(value) is dict and all(
+        type(key) is str and _plain(item) for key, item in value.items()
+    ):
+        return dict(value)  # a flat object (most events' data): a copy reads back the same
     return json.loads(json.dumps(value, default=str))
 
 

@@ -20,10 +20,20 @@ def adapter_named(name: str) -> Adapter | None:
 
 def adapter_for(message: InboundMessage) -> Adapter | None:
     """The first adapter that accepts a message, or ``None`` (a dead letter)."""
-    _load()
-    return next((a for a in _adapters.values() if a.accepts(message)), None)
+    if not _loaded:
+        _load()
+    for adapter in _adapters.values():
+        if adapter.accepts(message):
+            return adapter
+    return None
+
+
+_loaded = False
 
 
 def _load() -> None:
     # Importing the modules registers them; done lazily so importing the registry is cheap.
+    global _loaded
     from anwang.events.adapters import anwang_json, frigate, hikvision, zigbee2mqtt  # noqa: F401
+
+    _loaded = True
