@@ -40,6 +40,7 @@ from anwang.alarms.views import _allowed_actions, _page_community, _run_action
 from anwang.core.errors import ServiceError
 from anwang.core.live import live_health, live_last_id
 from anwang.core.pages import int_param, is_htmx, page_scope
+from anwang.events import selectors as event_selectors
 from anwang.places.models import Community
 from anwang.rules.choices import Priority
 
@@ -281,6 +282,7 @@ def _panel_context(scope: Scope, alarm: Alarm | None, **extra: Any) -> dict[str,
         "people": people,
         "events": selectors.alarm_events(alarm, limit=PANEL_EVENTS),
         "photos": list(selectors.alarm_photos(alarm)),
+        "snapshot": event_selectors.alarm_snapshot(scope, alarm),
         **extra,
     }
 

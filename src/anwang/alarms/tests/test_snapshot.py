@@ -81,6 +81,18 @@ def test_the_detail_page_shows_the_snapshot_with_camera_and_time(client_for, ala
     assert "Snapshot from Gate camera" in page
 
 
+def test_the_console_panel_shows_the_snapshot(client_for, alarm):
+    url = f"/alarms/console/{alarm.pk}/"
+    assert 'data-testid="console-snapshot"' not in client_for("operator").get(url).text
+    store_snapshot()
+    panel = client_for("operator").get(url).text
+    assert 'data-testid="console-snapshot"' in panel
+    assert f'src="/alarms/{alarm.pk}/snapshot.jpg"' in panel
+    assert "Snapshot from Gate camera" in panel
+    # Another community's operator cannot open the panel at all.
+    assert client_for("operator", "b").get(url).status_code == 404
+
+
 def test_the_snapshot_url_serves_the_picture_privately(client_for, alarm):
     url = f"/alarms/{alarm.pk}/snapshot.jpg"
     assert client_for("operator").get(url).status_code == 404
