@@ -20,26 +20,18 @@ Topics (default prefix ``frigate``, see https://docs.frigate.video/integrations/
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import warnings
 from collections.abc import Collection
 from typing import Any
 
-from PIL import Image
-
 from anwang.events.adapters.base import AdapterError, InboundMessage, Observation
+from anwang.events.adapters.pictures import picture_facts
 from anwang.events.adapters.registry import register_adapter
 
 PREFIX = "frigate"
 EVENT_TYPES = frozenset({"new", "update", "end"})
 AVAILABILITY_SOURCE = "frigate"
 """The source id of the Frigate server itself, for ``frigate/available``."""
-SNAPSHOT_MAX_BYTES = 2 * 1024 * 1024
-"""Frigate's MQTT snapshots are small (270 px high by default); anything bigger is refused."""
-SNAPSHOT_MAX_PIXELS = 40_000_000
-"""A header claiming more pixels than any camera makes is refused (a decompression bomb)."""
-_IMAGE_MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 
 
 class FrigateAdapter:
@@ -137,32 +129,13 @@ def _availability(message: InboundMessage) -> Observation:
 
 def _snapshot(message: InboundMessage, *, camera: str, label: str) -> Observation:
     """A picture of a tracked object, checked to be a JPEG or PNG of bounded size."""
-    payload = message.payload
-    if len(payload) > SNAPSHOT_MAX_BYTES:
-        raise AdapterError(
-            f"Frigate snapshot is {len(payload)} bytes, more than {SNAPSHOT_MAX_BYTES} allowed."
-        )
-    claimed = next((fmt for magic, fmt in _IMAGE_MAGIC.items() if payload.startswith(magic)), None)
-    if claimed is None:
-        raise AdapterError("Frigate snapshot is not a JPEG or PNG image.")
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns (or raises) on huge headers; the size check below decides.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(payload), formats=[claimed]) as image:
-                width, height = image.size
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise AdapterError(
-            f"Frigate snapshot is not a readable {claimed} image: {error}"
-        ) from error
-    if width < 1 or height < 1 or width * height > SNAPSHOT_MAX_PIXELS:
-        raise AdapterError(f"Frigate snapshot has an unusable size {width}x{height}.")
+    facts = picture_facts(message.payload, what="Frigate snapshot")
     return Observation(
         source_id=camera,
         kind="snapshot",
         replay=message.retained,
-        data={"label": label, "format": claimed, "width": width, "height": height},
-        image=payload,
+        data={"label": label, **facts},
+        image=message.payload,
     )
 
 

@@ -29,6 +29,7 @@ from anwang.events.adapters.base import (
     Observation,
     parse_device_time,
 )
+from anwang.events.adapters.pictures import picture_facts
 from anwang.events.adapters.registry import register_adapter
 
 TOPIC = "hikvision"
@@ -71,6 +72,13 @@ ACCESS_MINOR_NAMES = {
 ``MINOR_DOOR_OPEN_ABNORMAL = 0x1b``, ``MINOR_DOOR_OPEN_TIMEOUT = 0x1c``,
 ``MINOR_FACE_VERIFY_PASS = 0x4b``, ``MINOR_FACE_VERIFY_FAIL = 0x4c``, ...)."""
 
+PICTURE_KINDS = frozenset({"motion", "line_crossing", "intrusion"})
+"""Camera alarms whose pictures are kept as snapshots, shown with the alarm. Access
+controllers' pictures (face captures of residents) are not kept: they are personal data that
+the access records do not need."""
+MAX_PICTURES = 2
+"""Cameras send a scene picture and sometimes a close-up of the target; more are ignored."""
+
 _BOUNDARY = re.compile(r'boundary\s*=\s*"?([^";]+)"?', re.IGNORECASE)
 
 
@@ -86,19 +94,44 @@ class HikvisionAdapter:
     def parse(
         self, message: InboundMessage, *, known_source_ids: Collection[str] = ()
     ) -> list[Observation]:
-        """The one observation in an alert body (with any JPEG parts counted, not decoded)."""
-        body, images = _alert_part(message.payload, message.content_type)
+        """The observation in an alert body, and for a camera's alarm the pictures that came
+        with it (each checked; an unreadable one is left out, the alert is kept)."""
+        body, pictures = _alert_part(message.payload, message.content_type)
         alert = _decode(body)
-        return [_observation(alert, images=images)]
+        observation = _observation(alert, images=len(pictures))
+        if observation.kind in PICTURE_KINDS:
+            return [observation, *_pictures(observation, pictures)]
+        return [observation]
 
 
-def _alert_part(payload: bytes, content_type: str) -> tuple[bytes, int]:
-    """The alert document in a body, and how many image parts came with it."""
+def _pictures(alert: Observation, pictures: list[bytes]) -> list[Observation]:
+    """Snapshot observations of an alert's pictures that can be used, at most a few."""
+    found = []
+    for payload in pictures[:MAX_PICTURES]:
+        try:
+            facts = picture_facts(payload, what="Hikvision picture")
+        except AdapterError:
+            continue
+        label = str(alert.data.get("event_type") or alert.kind)
+        found.append(
+            Observation(
+                source_id=alert.source_id,
+                kind="snapshot",
+                replay=alert.replay,
+                data={"label": label, "channel": alert.data.get("channel"), **facts},
+                image=payload,
+            )
+        )
+    return found
+
+
+def _alert_part(payload: bytes, content_type: str) -> tuple[bytes, list[bytes]]:
+    """The alert document in a body, and the image parts that came with it."""
     boundary = _boundary(payload, content_type)
     if boundary is None:
-        return payload, 0
+        return payload, []
     alert: bytes | None = None
-    images = 0
+    images: list[bytes] = []
     delimiter = b"--" + boundary
     for chunk in payload.split(delimiter)[1:]:
         if chunk.startswith(b"--"):
@@ -106,7 +139,7 @@ def _alert_part(payload: bytes, content_type: str) -> tuple[bytes, int]:
         headers, body = _split_part(chunk)
         part_type = _header(headers, "content-type")
         if part_type.startswith("image/"):
-            images += 1
+            images.append(body)
         elif alert is None and body.strip()[:1] in (b"<", b"{"):
             alert = body
     if alert is None:

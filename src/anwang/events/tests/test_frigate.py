@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from anwang.events.adapters.base import AdapterError, InboundMessage, Observation
-from anwang.events.adapters.frigate import SNAPSHOT_MAX_BYTES, FrigateAdapter
+from anwang.events.adapters.frigate import FrigateAdapter
+from anwang.events.adapters.pictures import PICTURE_MAX_BYTES
 
 FIXTURES = Path(__file__).resolve().parents[4] / "tests/fixtures/payloads/frigate"
 RECEIVED = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -141,7 +142,7 @@ def test_png_snapshot_is_accepted():
         (b"", "not a JPEG or PNG image"),
         ((FIXTURES / "snapshot.bin").read_bytes(), "not a readable JPEG image"),
         ((FIXTURES / "snapshot_made_here.jpg").read_bytes()[:200], "not a readable JPEG image"),
-        (b"\xff\xd8\xff" + b"\x00" * SNAPSHOT_MAX_BYTES, "more than 2097152 allowed"),
+        (b"\xff\xd8\xff" + b"\x00" * PICTURE_MAX_BYTES, "more than 2097152 allowed"),
     ],
 )
 def test_unusable_snapshots_raise(payload, reason):

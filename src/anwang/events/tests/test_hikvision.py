@@ -172,6 +172,55 @@ def test_multipart_with_jpeg_parts():
     assert obs.data["images"] == 2
 
 
+def multipart(alert: bytes, *pictures: bytes) -> bytes:
+    """A multipart body as Hikvision cameras post it: the alert, then JPEG parts."""
+    parts = [b"Content-Type: application/xml\r\n\r\n" + alert]
+    parts += [b"Content-Type: image/jpeg\r\n\r\n" + picture for picture in pictures]
+    return b"".join(b"--MIME_boundary\r\n" + part + b"\r\n" for part in parts) + (
+        b"--MIME_boundary--\r\n"
+    )
+
+
+JPEG = (FIXTURES.parent / "frigate/snapshot_made_here.jpg").read_bytes()
+
+
+def test_a_cameras_readable_pictures_become_snapshots_and_broken_ones_are_left_out():
+    alert = (FIXTURES / "linedetection_isapi_ns.xml").read_bytes()
+    body = multipart(alert, JPEG, b"\xff\xd8\xff\xe0 not really a JPEG")
+    msg = InboundMessage(
+        transport="http",
+        topic="hikvision",
+        payload=body,
+        received_at=RECEIVED,
+        content_type="multipart/form-data; boundary=MIME_boundary",
+    )
+    crossing, snapshot = ADAPTER.parse(msg)
+    assert crossing.kind == "line_crossing"
+    assert crossing.data["images"] == 2
+    assert snapshot.kind == "snapshot"
+    assert snapshot.source_id == crossing.source_id
+    assert snapshot.image == JPEG
+    assert snapshot.data["label"] == "linedetection"
+    assert snapshot.data["format"] == "JPEG"
+    assert snapshot.data["width"] > 0
+    assert snapshot.data["height"] > 0
+
+
+def test_access_controllers_pictures_are_not_kept():
+    alert = (FIXTURES / "access_face_employee_string.json").read_bytes()
+    body = multipart(alert, JPEG).replace(b"application/xml", b"application/json")
+    msg = InboundMessage(
+        transport="http",
+        topic="hikvision",
+        payload=body,
+        received_at=RECEIVED,
+        content_type="multipart/form-data; boundary=MIME_boundary",
+    )
+    [access] = ADAPTER.parse(msg)
+    assert access.kind == "access"
+    assert access.image is None
+
+
 def test_multipart_without_declared_content_type():
     obs = parse_one("multipart_linedetection_two_jpegs.bin")
     assert obs.data["images"] == 2

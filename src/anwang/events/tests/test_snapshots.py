@@ -320,3 +320,28 @@ def test_the_alarm_snapshot_costs_two_queries(world: Any, django_assert_num_quer
     scope.has  # noqa: B018 - the scope is computed before counting
     with django_assert_num_queries(2):
         assert alarm_snapshot(scope, alarm) is not None
+
+
+def test_a_hikvision_alarm_picture_posted_over_http_is_stored_for_the_camera(world):
+    from anwang.events.tests.test_hikvision import multipart
+
+    alert = (FIXTURES.parent / "hikvision/linedetection_isapi_ns.xml").read_bytes()
+    nvr = Device.objects.create(
+        community=world.a.community,
+        name="Perimeter NVR",
+        kind=DeviceKind.CAMERA,
+        protocol=Protocol.HIKVISION,
+        source_id="58:50:ed:21:f0:9b",
+    )
+    message = InboundMessage(
+        transport="http",
+        topic="hikvision",
+        payload=multipart(alert, JPEG),
+        received_at=at(0),
+        content_type="multipart/form-data; boundary=MIME_boundary",
+    )
+    result = ingest_messages(messages=[message], device=nvr)
+    assert (result.events, result.snapshots, result.dead_letters) == (1, 1, 0)
+    stored = CameraSnapshot.objects.get()
+    assert (stored.device, stored.label) == (nvr, "linedetection")
+    assert stored.image.read() == JPEG
