@@ -60,6 +60,10 @@ PREVIEW_CHARS = 1000
 SNAPSHOTS_KEPT = 50
 """Camera snapshots kept per camera and object label by :func:`camera_snapshot_prune`."""
 SNAPSHOT_MAX_AGE = dt.timedelta(days=30)
+LAST_SEEN_STEP = dt.timedelta(seconds=10)
+"""A device's ``last_seen_at`` is written when it moved on by this much (or a quarter of the
+device's heartbeat, if less), or with any change of status or battery: a busy door reader
+would otherwise rewrite its row in every batch, for a time no one reads to the second."""
 """Camera snapshots older than this are removed by :func:`camera_snapshot_prune`."""
 _PRUNE_CHUNK = 500
 MAX_KEY = 255
@@ -180,6 +184,9 @@ class _Batch:
         self.events: dict[str, NewEvent] = {}
         self.duplicates = 0
         self.touched: dict[int, Device] = {}
+        """Devices whose health row must be written."""
+        self.stored_health: dict[int, tuple[str, int | None, dt.datetime | None]] = {}
+        """Status, battery and last seen of each device as the batch found them."""
         self.health_changed: dict[int, Device] = {}
         """Devices whose health changed, for the live device states."""
         self.dead: list[tuple[InboundMessage, str]] = []
@@ -362,6 +369,9 @@ class _Batch:
     def touch(self, device: Device, observation: Observation, message: InboundMessage) -> None:
         """Health: last seen, battery, online/offline."""
         before = device.status
+        stored = self.stored_health.setdefault(
+            device.pk, (device.status, device.battery, device.last_seen_at)
+        )
         offline = observation.kind == "availability" and observation.value in ("offline", False)
         if offline:
             device.status = DeviceStatus.OFFLINE
@@ -372,7 +382,10 @@ class _Batch:
             device.status = DeviceStatus.ONLINE
         if observation.battery is not None:
             device.battery = max(0, min(100, round(observation.battery)))
-        self.touched[device.pk] = device
+        if (device.status, device.battery) != stored[:2] or _seen_worth_writing(
+            stored[2], device.last_seen_at, device.heartbeat_seconds
+        ):
+            self.touched[device.pk] = device
         # Unknown -> online is a first sighting, not news; every other change of health is.
         if device.status != before and (before, device.status) != (
             DeviceStatus.UNKNOWN,
@@ -473,6 +486,20 @@ class _Batch:
         # A race with another worker storing the same picture leaves an orphan file at worst.
         CameraSnapshot.objects.bulk_create(new, ignore_conflicts=True)
         return len(new)
+
+
+def _seen_worth_writing(
+    stored: dt.datetime | None, seen: dt.datetime | None, heartbeat_seconds: int
+) -> bool:
+    """Whether a device's new ``last_seen_at`` is worth a write (see :data:`LAST_SEEN_STEP`)."""
+    if seen is None or seen == stored:
+        return False
+    if stored is None:
+        return True
+    step = LAST_SEEN_STEP
+    if heartbeat_seconds:
+        step = min(step, dt.timedelta(seconds=heartbeat_seconds / 4))
+    return seen - stored >= step
 
 
 def camera_snapshot_prune(

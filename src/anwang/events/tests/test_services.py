@@ -200,6 +200,37 @@ def test_first_sighting_is_no_health_event(detector: Device) -> None:
     assert events(kind__startswith="device.") == []
 
 
+def test_last_seen_is_written_in_steps_and_health_changes_at_once(world: Any) -> None:
+    sensor = device(world, "hallway", Protocol.ZIGBEE2MQTT, DeviceKind.SMOKE)
+    sensor.heartbeat_seconds = 3600
+    sensor.save()
+
+    def state(second: int, battery: int) -> InboundMessage:
+        payload = json.dumps({"smoke": False, "battery": battery}).encode()
+        return mqtt("zigbee2mqtt/hallway", payload, second=second)
+
+    def seen() -> tuple[Any, Any]:
+        sensor.refresh_from_db()
+        return sensor.last_seen_at, sensor.battery
+
+    ingest_messages(messages=[state(0, 90)])
+    assert seen() == (at(0), 90)
+    # Heard again within the step: the row is not rewritten for the time alone.
+    ingest_messages(messages=[state(5, 90)])
+    assert seen() == (at(0), 90)
+    # A change of battery is written at once, with the time.
+    ingest_messages(messages=[state(6, 89)])
+    assert seen() == (at(6), 89)
+    # A step later the time is written again.
+    ingest_messages(messages=[state(16, 89)])
+    assert seen() == (at(16), 89)
+    # A device with a short heartbeat gets a quarter of it as its step.
+    sensor.heartbeat_seconds = 8
+    sensor.save()
+    ingest_messages(messages=[state(18, 89)])
+    assert seen() == (at(18), 89)
+
+
 def test_a_silent_device_goes_offline_once_with_an_event(detector: Device) -> None:
     detector.heartbeat_seconds = 600
     detector.save()
