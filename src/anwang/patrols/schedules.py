@@ -1,0 +1,194 @@
+"""Patrol shifts from iCalendar recurrence rules, with a secret plan for each shift.
+
+A patrol schedule says when a route is walked: a first shift (its local start and its length)
+repeated by an RFC 5545 ``RRULE`` such as ``FREQ=DAILY`` or
+``FREQ=WEEKLY;BYDAY=FR,SA``. The same rule goes into the ``.ics`` export, so a guard's
+calendar app shows the same shifts as Anwang.
+
+Within a shift, the run may start at a random time and visit the checkpoints in a random
+order, so that someone watching from outside cannot learn the pattern. Both are derived from a
+secret key, the schedule and the shift (a keyed hash), not drawn at random: every process and
+every page computes the same plan for a shift, yet without the key it cannot be predicted. The
+``.ics`` export carries the shift window only, never the plan.
+
+Everything here is pure: no database, no clock; times are timezone-aware.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import icalendar
+from dateutil.rrule import rrule, rrulestr
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+FREQUENCIES = ("HOURLY", "DAILY", "WEEKLY", "MONTHLY")
+"""How often a schedule may repeat: a patrol every few minutes is not a patrol schedule."""
+MAX_SHIFT = dt.timedelta(hours=24)
+MAX_EXPANDED = 2000
+"""Most shifts computed for one question (two months of hourly shifts fit)."""
+_FORBIDDEN_PARTS = ("DTSTART", "BYSECOND", "BYMINUTE")
+"""The first shift gives the start time; seconds and minutes of repetition are not offered."""
+
+
+class ScheduleError(ValueError):
+    """A schedule that cannot be used; ``message`` says why, in the reader's language."""
+
+    def __init__(self, message: str | Promise) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One occurrence of a schedule: when it starts and ends, and its key (the local start
+    as ``YYYYMMDDTHHMM``, stable across edits of other occurrences)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    key: str
+
+
+def rrule_clean(text: str) -> str:
+    """The recurrence rule, checked and in canonical form (``FREQ=...;...``, no ``RRULE:``)."""
+    rule = text.strip().upper()
+    rule = rule.removeprefix("RRULE:").strip()
+    if not rule:
+        raise ScheduleError(_("Enter a recurrence rule, for example FREQ=DAILY."))
+    if "\n" in rule or "\r" in rule:
+        raise ScheduleError(_("The recurrence rule must be one RRULE line."))
+    parts = dict(part.partition("=")[::2] for part in rule.split(";") if part)
+    frequency = parts.get("FREQ")
+    if frequency not in FREQUENCIES:
+        raise ScheduleError(
+            _("The rule must repeat hourly, daily, weekly or monthly (FREQ=%(allowed)s).")
+            % {"allowed": "|".join(FREQUENCIES)}
+        )
+    for name in _FORBIDDEN_PARTS:
+        if name in parts:
+            raise ScheduleError(
+                _("%(part)s is not used here: the first shift gives the start time.")
+                % {"part": name}
+            )
+    try:
+        # Naive on purpose: recurrence runs in local wall time (see _recurrence).
+        rrulestr(rule, dtstart=dt.datetime(2000, 1, 1))  # noqa: DTZ001
+    except (ValueError, TypeError) as error:
+        raise ScheduleError(
+            _("This is not a valid recurrence rule: %(error)s") % {"error": error}
+        ) from error
+    return ";".join(f"{name}={value}" for name, value in parts.items())
+
+
+def _recurrence(rule: str, first_start: dt.datetime) -> rrule:
+    # Repeated in local wall time: a 22:00 shift stays at 22:00 across daylight-saving changes.
+    local = first_start.replace(tzinfo=None)
+    recurrence = rrulestr(rule, dtstart=local)
+    assert isinstance(recurrence, rrule)
+    return recurrence
+
+
+def shifts(
+    *,
+    rule: str,
+    first_start: dt.datetime,
+    duration: dt.timedelta,
+    since: dt.datetime,
+    until: dt.datetime,
+) -> list[Shift]:
+    """The shifts that overlap ``[since, until)``, in order (at most :data:`MAX_EXPANDED`).
+
+    ``first_start`` is aware and in the community's time zone; so are the shifts."""
+    if first_start.tzinfo is None:
+        raise ValueError("first_start must be timezone-aware")
+    if not dt.timedelta(0) < duration <= MAX_SHIFT:
+        raise ScheduleError(_("A shift lasts more than no time and at most 24 hours."))
+    zone = first_start.tzinfo
+    recurrence = _recurrence(rule, first_start)
+    # Local wall times of starts that can still overlap the range.
+    begin = (since - duration).astimezone(zone).replace(tzinfo=None)
+    end = until.astimezone(zone).replace(tzinfo=None)
+    found: list[Shift] = []
+    for local in recurrence.xafter(begin, count=MAX_EXPANDED, inc=False):
+        if local >= end:
+            break
+        # Wall time in the zone (a time skipped by a daylight-saving change moves on).
+        start = local.replace(tzinfo=zone)
+        if start + duration <= since:
+            continue
+        found.append(Shift(start=start, end=start + duration, key=local.strftime("%Y%m%dT%H%M")))
+    return found
+
+
+def _digest(key: bytes, *parts: object) -> bytes:
+    return hmac.new(key, ":".join(str(part) for part in parts).encode(), hashlib.sha256).digest()
+
+
+def planned_start(
+    *, shift: Shift, key: bytes, schedule_id: int, route_seconds: int, randomise: bool
+) -> dt.datetime:
+    """When a shift's run should start: the shift's start, or (randomised) a minute within the
+    shift that still leaves ``route_seconds`` to walk the route before the shift ends."""
+    if not randomise:
+        return shift.start
+    slack_minutes = int((shift.end - shift.start).total_seconds() - route_seconds) // 60
+    if slack_minutes <= 0:
+        return shift.start
+    offset = int.from_bytes(_digest(key, "start", schedule_id, shift.key)[:8], "big")
+    return shift.start + dt.timedelta(minutes=offset % (slack_minutes + 1))
+
+
+def planned_order(
+    *, stop_ids: Sequence[int], key: bytes, schedule_id: int, shift_key: str, randomise: bool
+) -> list[int]:
+    """The order in which a shift's run visits the route's stops: the route's own order, or
+    (randomised) a permutation that only the key's holder can compute in advance."""
+    if not randomise:
+        return list(stop_ids)
+    return sorted(stop_ids, key=lambda stop: _digest(key, "order", schedule_id, shift_key, stop))
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """A schedule as one repeating calendar event."""
+
+    uid: str
+    summary: str
+    first_start: dt.datetime
+    duration: dt.timedelta
+    rule: str
+    updated_at: dt.datetime
+    description: str = ""
+    location: str = ""
+
+
+def calendar_ics(entries: Iterable[CalendarEntry], *, name: str) -> bytes:
+    """An iCalendar file with one repeating event per schedule (RFC 5545), with the time zone
+    definitions the events use, for calendar apps."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Anwang//Patrol schedules//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    for entry in entries:
+        event = icalendar.Event()
+        event.add("uid", entry.uid)
+        event.add("dtstamp", entry.updated_at.astimezone(dt.UTC))
+        event.add("last-modified", entry.updated_at.astimezone(dt.UTC))
+        event.add("summary", entry.summary)
+        event.add("dtstart", entry.first_start)
+        event.add("duration", entry.duration)
+        event.add("rrule", icalendar.vRecur.from_ical(entry.rule))
+        if entry.description:
+            event.add("description", entry.description)
+        if entry.location:
+            event.add("location", entry.location)
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    ics: bytes = calendar.to_ical()
+    return ics
