@@ -24,6 +24,7 @@ exercised) is also reported. Every hole of one caller is listed in one assertion
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -108,6 +109,12 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "handover",
     "checkpoint",
     "patrol_route",
+    "course",
+    "training_session",
+    "attendance",
+    "certificate",
+    "drill",
+    "drill_finding",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -741,6 +748,56 @@ def probe(world: World) -> Probe:
     patrol_route = PatrolRoute.objects.create(community=a.community, name="翠苑夜巡路线")
     RouteStop.objects.create(route=patrol_route, checkpoint=checkpoint, order=1)
 
+    from anwang.training.models import (
+        Attendance,
+        Certificate,
+        Course,
+        Drill,
+        DrillFinding,
+        TrainingSession,
+    )
+
+    # A course of community A with a session, an attendance and a certificate of A's guard; a
+    # drill of A with a finding.
+    course = Course.objects.create(
+        community=a.community,
+        title="翠苑消防培训",
+        topic="fire_safety",
+        validity_months=12,
+        required_for_roles=["guard"],
+    )
+    training_session = TrainingSession.objects.create(
+        community=a.community,
+        course=course,
+        starts_at=device.created_at,
+        ends_at=device.created_at + dt.timedelta(hours=1),
+        place="翠苑活动室",
+    )
+    attendance = Attendance.objects.create(
+        session=training_session,
+        user=world.user("guard"),
+        method="manual",
+        recorded_at=device.created_at,
+    )
+    certificate = Certificate.objects.create(
+        community=a.community,
+        course=course,
+        user=world.user("guard"),
+        session=training_session,
+        source="session",
+        issued_on=device.created_at.date(),
+        expires_on=device.created_at.date() + dt.timedelta(days=365),
+    )
+    drill = Drill.objects.create(
+        community=a.community,
+        kind="fire_evacuation",
+        title="翠苑消防疏散演练",
+        planned_at=device.created_at,
+    )
+    drill_finding = DrillFinding.objects.create(
+        drill=drill, community=a.community, text="翠苑演练发现"
+    )
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -765,6 +822,12 @@ def probe(world: World) -> Probe:
         "handover": handover.pk,
         "checkpoint": checkpoint.pk,
         "patrol_route": patrol_route.pk,
+        "course": course.pk,
+        "training_session": training_session.pk,
+        "attendance": attendance.pk,
+        "certificate": certificate.pk,
+        "drill": drill.pk,
+        "drill_finding": drill_finding.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -787,6 +850,10 @@ def probe(world: World) -> Probe:
             "翠苑交班记录",
             "翠苑北门巡更点",
             "翠苑夜巡路线",
+            "翠苑消防培训",
+            "翠苑活动室",
+            "翠苑消防疏散演练",
+            "翠苑演练发现",
             a.resident.name,
             a.contact.name,
             *neighbour_text,
