@@ -316,6 +316,44 @@ def test_seed_writes_the_demo_once(fast_passwords, django_assert_max_num_queries
 
 
 @pytest.mark.django_db
+def test_the_demo_has_patrols_training_and_a_drill(fast_passwords):
+    from anwang.accounts.models import User
+    from anwang.demo.seed import seed_demo
+    from anwang.patrols.models import Checkpoint, PatrolRoute
+    from anwang.patrols.services import checkpoint_code_verify
+    from anwang.places.models import Community
+    from anwang.training.choices import TrainingState
+    from anwang.training.models import Drill, TrainingSession
+    from anwang.training.selectors import training_status_for
+
+    result = seed_demo()
+    cuiyuan = Community.objects.get(slug="cuiyuan")
+    checkpoints = Checkpoint.objects.filter(community=cuiyuan)
+    # Every key area has a checkpoint, and so do the first buildings' entrances.
+    assert checkpoints.filter(placement="zone").count() == 7
+    assert checkpoints.filter(placement="building").count() == 4
+    assert result.counts["checkpoints"] == 11
+    # The demo's checkpoint codes verify like any other.
+    checkpoint = checkpoints.first()
+    assert checkpoint is not None
+    assert checkpoint_code_verify(community=cuiyuan, code=checkpoint.code) == checkpoint
+    routes = PatrolRoute.objects.filter(community=cuiyuan)
+    assert routes.count() == 2
+    assert all(route.checkpoints.exists() for route in routes)
+    # The guard's first-aid certificate is about to expire; the operator's has lapsed.
+    states = {
+        row.course.topic: row.state
+        for row in training_status_for(User.objects.get(username="guard"), cuiyuan)
+    }
+    assert states == {"fire_safety": TrainingState.CURRENT, "first_aid": TrainingState.EXPIRING}
+    operator = training_status_for(User.objects.get(username="operator"), cuiyuan)
+    assert [row.state for row in operator] == [TrainingState.CURRENT]
+    assert TrainingSession.objects.filter(community=cuiyuan, status="scheduled").count() == 1
+    drill = Drill.objects.get(community=cuiyuan)
+    assert drill.findings.filter(closed_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
 def test_demo_devices_show_on_the_devices_page_and_the_map(fast_passwords):
     from django.test import Client
 

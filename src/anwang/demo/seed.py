@@ -16,6 +16,7 @@ from anwang.accounts.choices import Role
 from anwang.accounts.models import Membership, User
 from anwang.audit.services import audit_record
 from anwang.core.crypto import blind_index
+from anwang.demo.defence import seed_people_defence
 from anwang.demo.plan import DEFAULT_SEED, CommunityPlan, DemoPlan, build_plan
 from anwang.devices.models import Device
 from anwang.people.choices import BindingStatus, Relation
@@ -292,6 +293,7 @@ def write_plan(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> dict[str, in
         assert main is not None
         users, grid, resident = _write_accounts(region=region, community=main, password=password)
         totals["users"] = len(users)
+        totals.update(seed_people_defence(community=main, users=users, now=timezone.now()))
         audit_record(
             actor=None,
             action="demo.seed",
