@@ -28,6 +28,8 @@ from anwang.accounts.models import Membership, User
 from anwang.accounts.selectors import Scope, authorize, scope_for
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.participation.choices import PointSource
+from anwang.participation.services import points_award
 from anwang.places.models import Community, Zone
 from anwang.training.choices import (
     AttendanceMethod,
@@ -640,24 +642,17 @@ def attendance_remove(
 
 
 def _award_training_points(certificate: Certificate) -> None:
-    """THE call site for points earned by training: awards one 'training_completed' point
-    entry per certificate, keyed by the certificate so a retry awards nothing twice.
-
-    Waiting for :mod:`anwang.participation` (being written in parallel); when its service
-    exists, replace this body with::
-
-        from anwang.participation.services import points_award
-
-        points_award(
-            community=certificate.community,
-            user=certificate.user,
-            source_kind="training_completed",
-            source_key=f"certificate:{certificate.pk}",
-            quantity=1,
-            occurred_at=certificate.created_at,
-            reason=str(certificate.course),
-        )
-    """
+    """The points a certificate earns (rule ``training_completed`` of the community), keyed by
+    the certificate so a retry or a second issue of the same certificate awards nothing twice."""
+    points_award(
+        community=certificate.community,
+        user=certificate.user,
+        source_kind=PointSource.TRAINING_COMPLETED,
+        source_key=f"certificate:{certificate.pk}",
+        quantity=1,
+        occurred_at=certificate.created_at,
+        reason=str(certificate.course),
+    )
 
 
 def _issue(

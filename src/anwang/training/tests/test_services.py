@@ -168,6 +168,17 @@ def test_complete_issues_certificates_once_and_skips_failures(world: Any) -> Non
         services.attendance_set_result(actor=None, attendance=attendance, passed=False)
     with pytest.raises(ConflictError):
         services.attendance_remove(actor=None, attendance=attendance)
+    # Each certificate earned its holder the training points once, keyed by the certificate.
+    from anwang.participation.models import PointEntry
+
+    earned = PointEntry.objects.filter(source_kind="training_completed").order_by("pk")
+    assert [(entry.user, entry.source_key) for entry in earned] == [
+        (guard, f"certificate:{issued[0].pk}"),
+        (operator, f"certificate:{again[0].pk}"),
+    ]
+    assert all(entry.points > 0 for entry in earned)
+    services.session_complete(actor=None, session=session)
+    assert earned.count() == 2
 
 
 def test_manual_certificate_without_expiry_and_revoke(world: Any) -> None:
