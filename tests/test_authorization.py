@@ -76,6 +76,10 @@ CALLER_ALLOWED: dict[tuple[str, str, str], str] = {
         "anyone may make an API token for themselves limited to a community they belong to, "
         "and the resident belongs to community A"
     ),
+    ("resident_of_a", "POST", "/api/v1/volunteers/applications"): (
+        "any member of a community may apply to volunteer there, and the resident belongs to "
+        "community A; the application waits for an admin of A to decide"
+    ),
 }
 """(caller, method, path) that may succeed although the request refers to community A's
 objects, with the reason; e.g. a resident asking to be bound to a household of their own
@@ -109,12 +113,17 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "handover",
     "checkpoint",
     "patrol_route",
+    "patrol_run",
     "course",
     "training_session",
     "attendance",
     "certificate",
     "drill",
     "drill_finding",
+    "volunteer",
+    "team",
+    "shift",
+    "point_entry",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -735,7 +744,7 @@ def probe(world: World) -> Probe:
         created_at=device.created_at,
     )
 
-    from anwang.patrols.models import Checkpoint, PatrolRoute, RouteStop
+    from anwang.patrols.models import Checkpoint, PatrolRoute, PatrolRun, RouteStop
 
     # A checkpoint of community A on a patrol route of community A.
     checkpoint = Checkpoint.objects.create(
@@ -747,6 +756,14 @@ def probe(world: World) -> Probe:
     )
     patrol_route = PatrolRoute.objects.create(community=a.community, name="翠苑夜巡路线")
     RouteStop.objects.create(route=patrol_route, checkpoint=checkpoint, order=1)
+    patrol_run = PatrolRun.objects.create(
+        community=a.community,
+        route=patrol_route,
+        route_name=patrol_route.name,
+        guard=world.user("guard"),
+        plan=[{"checkpoint": checkpoint.pk, "name": checkpoint.name}],
+        started_at=device.created_at,
+    )
 
     from anwang.training.models import (
         Attendance,
@@ -798,6 +815,41 @@ def probe(world: World) -> Probe:
         drill=drill, community=a.community, text="翠苑演练发现"
     )
 
+    from anwang.participation.models import PointEntry
+    from anwang.volunteers.models import Shift, Team, Volunteer
+
+    # An approved volunteer of A in a team of A with a shift, and a points entry of A.
+    volunteer = Volunteer.objects.create(
+        community=a.community,
+        user=world.user("volunteer"),
+        status="approved",
+        applied_at=device.created_at,
+        motivation="翠苑志愿者申请",
+    )
+    team = Team.objects.create(community=a.community, name="翠苑志愿巡逻队", leader=volunteer)
+    team.members.add(volunteer)
+    shift_start = device.created_at + dt.timedelta(days=1)
+    shift = Shift.objects.create(
+        community=a.community,
+        team=team,
+        title="翠苑志愿夜巡",
+        starts_at=shift_start,
+        ends_at=shift_start + dt.timedelta(hours=3),
+        capacity=5,
+    )
+    point_entry = PointEntry.objects.create(
+        community=a.community,
+        user=world.user("volunteer"),
+        kind="award",
+        source_kind="volunteer_hour",
+        source_key="shift:probe",
+        quantity=1,
+        points=10,
+        occurred_at=device.created_at,
+        day=device.created_at.date(),
+        reason="翠苑志愿积分",
+    )
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -822,12 +874,17 @@ def probe(world: World) -> Probe:
         "handover": handover.pk,
         "checkpoint": checkpoint.pk,
         "patrol_route": patrol_route.pk,
+        "patrol_run": patrol_run.pk,
         "course": course.pk,
         "training_session": training_session.pk,
         "attendance": attendance.pk,
         "certificate": certificate.pk,
         "drill": drill.pk,
         "drill_finding": drill_finding.pk,
+        "volunteer": volunteer.pk,
+        "team": team.pk,
+        "shift": shift.pk,
+        "point_entry": point_entry.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -854,6 +911,10 @@ def probe(world: World) -> Probe:
             "翠苑活动室",
             "翠苑消防疏散演练",
             "翠苑演练发现",
+            "翠苑志愿者申请",
+            "翠苑志愿巡逻队",
+            "翠苑志愿夜巡",
+            "翠苑志愿积分",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

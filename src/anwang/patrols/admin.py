@@ -2,6 +2,8 @@
 
 Every save and delete writes an audit entry in the same transaction. Codes are not editable
 here: the salt is never shown and re-issuing goes through the service (checkpoint page or API).
+Patrol runs and check-ins are evidence of what was patrolled: the admin shows them and may
+correct a run's note or status, but check-ins are read-only (the server judged them).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from django.contrib import admin
 
 from anwang.core.admin import AuditedModelAdmin
 from anwang.patrols import services
-from anwang.patrols.models import Checkpoint, PatrolRoute, RouteStop
+from anwang.patrols.models import CheckIn, Checkpoint, PatrolRoute, PatrolRun, RouteStop
 
 
 @admin.register(Checkpoint)
@@ -57,3 +59,67 @@ class PatrolRouteAdmin(AuditedModelAdmin):
     list_select_related = ("community",)
     search_fields = ("name", "description")
     inlines = (RouteStopInline,)
+
+
+class CheckInInline(admin.TabularInline):  # type: ignore[type-arg]
+    """The check-ins of a run, read-only."""
+
+    model = CheckIn
+    extra = 0
+    can_delete = False
+    fields = (
+        "scanned_at",
+        "checkpoint",
+        "method",
+        "status",
+        "rejection",
+        "far",
+        "distance_m",
+        "received_at",
+    )
+    readonly_fields = fields
+    ordering = ("scanned_at",)
+    show_change_link = True
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        """Check-ins come from guards' phones only."""
+        return False
+
+
+@admin.register(PatrolRun)
+class PatrolRunAdmin(AuditedModelAdmin):
+    """Patrol runs with their check-ins."""
+
+    entity = "patrol_run"
+    audit_fields = services.RUN_FIELDS
+    list_display = ("route_name", "guard", "community", "status", "order_mode", "started_at")
+    list_filter = ("community", "status", "order_mode")
+    list_select_related = ("community", "guard")
+    search_fields = ("route_name", "guard__username", "guard__display_name", "note")
+    date_hierarchy = "started_at"
+    raw_id_fields = ("route", "guard", "abandoned_by")
+    readonly_fields = ("plan", "started_at", "last_position_at")
+    inlines = (CheckInInline,)
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Check-ins, read-only: the server's judgement of what a guard's phone sent."""
+
+    list_display = ("scanned_at", "run", "checkpoint", "method", "status", "rejection", "far")
+    list_filter = ("status", "rejection", "far", "method")
+    list_select_related = ("run", "checkpoint")
+    search_fields = ("code", "client_id", "note")
+    date_hierarchy = "scanned_at"
+
+    def has_add_permission(self, request: Any) -> bool:
+        """Check-ins come from guards' phones only."""
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        """Check-ins are evidence and are not edited."""
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        """Check-ins are evidence and are not deleted one by one."""
+        return False

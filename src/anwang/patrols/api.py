@@ -1,5 +1,6 @@
 """JSON API of the patrols domain: checkpoints with their signed codes, patrol routes with their
-ordered stops, checking a scanned or typed code, and the printable sheet of labels.
+ordered stops, checking a scanned or typed code, the printable sheet of labels; patrol runs with
+their check-ins (one at a time or a batch synced late by a phone), finishing, abandoning, SOS.
 
 Reads are scoped: a checkpoint or route of a community the caller cannot see is 404. Writes go
 through :mod:`anwang.patrols.services`, which need the manage-patrols permission (403 when the
@@ -7,6 +8,7 @@ caller can see patrols but not edit them). A refused code answers 400 with the r
 ``code``: ``malformed``, ``forged``, ``other_community``, ``reissued`` or ``retired``.
 """
 
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -14,7 +16,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from anwang.accounts.selectors import Scope
@@ -23,14 +26,25 @@ from anwang.core.errors import ServiceError
 from anwang.devices import selectors as device_selectors
 from anwang.devices.models import Device
 from anwang.patrols import selectors, services
-from anwang.patrols.choices import Placement
-from anwang.patrols.models import Checkpoint, PatrolRoute
+from anwang.patrols.choices import CheckInRejection, Placement, RunStatus
+from anwang.patrols.models import Checkpoint, PatrolRoute, PatrolRun
 from anwang.patrols.schemas import (
     CheckpointIn,
     CheckpointOut,
     CheckpointPatch,
     CodeCheckIn,
     CodeCheckOut,
+    PatrolCheckInFormIn,
+    PatrolCheckInOut,
+    PatrolRunAbandonIn,
+    PatrolRunFinishIn,
+    PatrolRunOut,
+    PatrolRunStartIn,
+    PatrolRunSummaryOut,
+    PatrolSosIn,
+    PatrolSosOut,
+    PatrolSyncIn,
+    PatrolSyncResultOut,
     RouteIn,
     RouteOut,
     RoutePatch,
@@ -42,6 +56,16 @@ from anwang.places.models import Building, Community, Zone
 
 router = Router(tags=["patrols"])
 PAGE_SIZE = 50
+CONFLICTS = frozenset({CheckInRejection.DUPLICATE, CheckInRejection.RUN_CLOSED})
+"""Refusals that are about the run's state rather than the check-in itself (409)."""
+
+
+class CheckInRefusedOut(Schema):
+    """The API's error body: a message, a stable code, and the fields concerned."""
+
+    detail: str
+    code: str
+    errors: list[dict[str, Any]]
 
 
 def community_for(scope: Scope, community_id: int) -> Community:
@@ -321,3 +345,265 @@ def route_delete(request: HttpRequest, patrol_route_id: int) -> Status[None]:
     route = selectors.patrol_route_get(scope, patrol_route_id)
     services.patrol_route_delete(actor=request_actor(request), scope=scope, route=route)
     return Status(204, None)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def _run_out(scope: Scope, run: PatrolRun) -> PatrolRun:
+    """The run as :class:`PatrolRunOut` shows it: with its counts, plan and check-ins."""
+    summary = selectors.patrol_run_list(scope).filter(pk=run.pk).first()
+    if summary is None:
+        raise Http404
+    check_ins = selectors.run_check_ins(scope, summary)
+    summary.check_in_list = check_ins  # type: ignore[attr-defined]
+    summary.plan_stops = selectors.run_progress(summary, check_ins)  # type: ignore[attr-defined]
+    return summary
+
+
+def _position(
+    latitude: float | None,
+    longitude: float | None,
+    accuracy: float | None,
+    at: datetime | None = None,
+) -> services.Position | None:
+    if latitude is None and longitude is None:
+        return None
+    if latitude is None or longitude is None:
+        raise ServiceError(_("Give both latitude and longitude, or neither."), field="latitude")
+    return services.Position(latitude, longitude, accuracy, at)
+
+
+def _result_out(result: services.CheckInResult) -> dict[str, Any]:
+    if result.error is not None:
+        return {
+            "client_id": result.client_id,
+            "result": "invalid",
+            "created": False,
+            "code": result.error.code,
+            "message": str(result.error.message),
+            "check_in": None,
+        }
+    check_in = result.check_in
+    assert check_in is not None
+    return {
+        "client_id": result.client_id,
+        "result": check_in.status,
+        "created": result.created,
+        "code": check_in.rejection,
+        "message": services.check_in_rejection_message(check_in),
+        "check_in": check_in,
+    }
+
+
+@router.get("/patrols/runs", response=list[PatrolRunSummaryOut], summary="List patrol runs")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def run_list(
+    request: HttpRequest,
+    community_id: int | None = None,
+    patrol_route_id: int | None = None,
+    guard: int | None = None,
+    status: RunStatus | None = None,
+    day: date | None = None,
+    mine: bool = False,
+) -> QuerySet[PatrolRun]:
+    """Runs the caller may see, newest first: guards and volunteers their own, supervisors,
+    admins and operators all of their communities'. ``day`` is the start date (local time)."""
+    return selectors.patrol_run_list(
+        request_scope(request),
+        community_id=community_id,
+        route_id=patrol_route_id,
+        guard_id=guard,
+        status=status,
+        day=day,
+        mine=mine,
+    )
+
+
+@router.post("/patrols/runs", response={201: PatrolRunOut}, summary="Start a patrol run")
+def run_start(request: HttpRequest, payload: PatrolRunStartIn) -> Status[PatrolRun]:
+    """Start walking a route now (one run in progress per person); ``random`` order draws the
+    order of the stops for this run. 409 ``run_in_progress`` when one is already going."""
+    scope = request_scope(request)
+    route = selectors.patrol_route_get(scope, payload.patrol_route_id)
+    run = services.patrol_run_start(
+        actor=request_actor(request), scope=scope, route=route, order_mode=payload.order_mode
+    )
+    return Status(201, _run_out(scope, run))
+
+
+@router.get("/patrols/runs/{patrol_run_id}", response=PatrolRunOut, summary="Get a patrol run")
+def run_get(request: HttpRequest, patrol_run_id: int) -> PatrolRun:
+    """A run with its planned stops in the order to walk (each with its checkpoint's name and
+    position, for the phone to keep offline) and every check-in, accepted or refused."""
+    scope = request_scope(request)
+    run = selectors.patrol_run_get(scope, patrol_run_id)
+    services.patrol_run_viewed(actor=request_actor(request), run=run, via="api")
+    return _run_out(scope, run)
+
+
+_CHECK_IN_RESPONSES = {
+    200: PatrolCheckInOut,
+    201: PatrolCheckInOut,
+    400: CheckInRefusedOut,
+    409: CheckInRefusedOut,
+}
+
+
+def _check_in_answer(result: services.CheckInResult) -> Status[Any]:
+    check_in = result.check_in
+    assert check_in is not None
+    if not check_in.is_accepted:
+        status = 409 if check_in.rejection in CONFLICTS else 400
+        return Status(
+            status,
+            {
+                "detail": services.check_in_rejection_message(check_in),
+                "code": check_in.rejection,
+                "errors": [{"loc": ["code"], "msg": services.check_in_rejection_message(check_in)}],
+            },
+        )
+    return Status(201 if result.created else 200, check_in)
+
+
+@router.post(
+    "/patrols/runs/{patrol_run_id}/check-ins",
+    response=_CHECK_IN_RESPONSES,
+    summary="Check in at a checkpoint",
+)
+def run_check_in(
+    request: HttpRequest,
+    patrol_run_id: int,
+    payload: Form[PatrolCheckInFormIn],
+    photo: File[UploadedFile | None] = None,
+) -> Status[Any]:
+    """Check in on one's own run (multipart form, with an optional ``photo``). 201 when
+    accepted, 200 when this ``client_id`` was already accepted; a refused check-in is kept for
+    the supervisor and answers 400 (409 for ``duplicate`` and ``run_closed``) with the reason in
+    ``code``: those of the code check, or ``unknown_tag``, ``not_on_route``, ``duplicate``,
+    ``before_start``, ``in_future``, ``run_closed``."""
+    scope = request_scope(request)
+    run = selectors.patrol_run_get(scope, patrol_run_id)
+    result = services.patrol_check_in(
+        actor=request_actor(request),
+        scope=scope,
+        run=run,
+        code=payload.code,
+        client_id=payload.client_id,
+        scanned_at=payload.scanned_at,
+        method=payload.method,
+        position=_position(payload.latitude, payload.longitude, payload.accuracy),
+        note=payload.note,
+        photo=photo,
+        sent_at=payload.sent_at,
+    )
+    return _check_in_answer(result)
+
+
+@router.post(
+    "/patrols/runs/{patrol_run_id}/sync",
+    response=list[PatrolSyncResultOut],
+    summary="Sync check-ins stored offline",
+)
+def run_sync(
+    request: HttpRequest, patrol_run_id: int, payload: PatrolSyncIn
+) -> list[dict[str, Any]]:
+    """Send the check-ins the phone stored without signal, in any order: they are judged in the
+    order they were scanned, each on its own, and keep their original times. One result per
+    item, in the order sent: ``accepted``, ``rejected`` (kept, with the reason in ``code``) or
+    ``invalid`` (not recorded; fix and send again). Sending an item again is harmless."""
+    scope = request_scope(request)
+    run = selectors.patrol_run_get(scope, patrol_run_id)
+    items: list[services.CheckInItem] = []
+    bad: dict[int, ServiceError] = {}
+    for index, item in enumerate(payload.items):
+        try:
+            position = _position(item.latitude, item.longitude, item.accuracy)
+        except ServiceError as error:
+            bad[index] = error
+            position = None
+        items.append(
+            services.CheckInItem(
+                code=item.code,
+                client_id=item.client_id,
+                scanned_at=item.scanned_at,
+                method=item.method,
+                position=position,
+                note=item.note,
+            )
+        )
+    good = [index for index in range(len(items)) if index not in bad]
+    results = services.patrol_check_ins_sync(
+        actor=request_actor(request),
+        scope=scope,
+        run=run,
+        items=[items[index] for index in good],
+        sent_at=payload.sent_at,
+    )
+    by_index = dict(zip(good, results, strict=True))
+    answers: list[dict[str, Any]] = []
+    for index, item in enumerate(payload.items):
+        if index in bad:
+            answers.append(
+                _result_out(services.CheckInResult(str(item.client_id), error=bad[index]))
+            )
+        else:
+            answers.append(_result_out(by_index[index]))
+    return answers
+
+
+@router.post(
+    "/patrols/runs/{patrol_run_id}/finish", response=PatrolRunOut, summary="Finish a patrol run"
+)
+def run_finish(request: HttpRequest, patrol_run_id: int, payload: PatrolRunFinishIn) -> PatrolRun:
+    """Finish one's own run in progress (sync what is stored first: check-ins scanned before
+    the finish are still taken afterwards)."""
+    scope = request_scope(request)
+    run = selectors.patrol_run_get(scope, patrol_run_id)
+    run = services.patrol_run_finish(
+        actor=request_actor(request), scope=scope, run=run, note=payload.note
+    )
+    return _run_out(scope, run)
+
+
+@router.post(
+    "/patrols/runs/{patrol_run_id}/abandon", response=PatrolRunOut, summary="Abandon a patrol run"
+)
+def run_abandon(request: HttpRequest, patrol_run_id: int, payload: PatrolRunAbandonIn) -> PatrolRun:
+    """Close a run that will not be finished, or mark a finished one as not valid, with the
+    reason (those who manage patrols)."""
+    scope = request_scope(request)
+    run = selectors.patrol_run_get(scope, patrol_run_id)
+    run = services.patrol_run_abandon(
+        actor=request_actor(request), scope=scope, run=run, reason=payload.reason
+    )
+    return _run_out(scope, run)
+
+
+@router.post("/patrols/sos", response={201: PatrolSosOut}, summary="Call for help (SOS)")
+def sos(request: HttpRequest, payload: PatrolSosIn) -> Status[dict[str, Any]]:
+    """Raise a P1 alarm for the caller with their position (or their run's last known one):
+    from ``patrol_run``, or else in ``community``."""
+    scope = request_scope(request)
+    run = None
+    community = None
+    if payload.patrol_run_id is not None:
+        run = selectors.patrol_run_get(scope, payload.patrol_run_id)
+    elif payload.community_id is not None:
+        community = community_for(scope, payload.community_id)
+    alarm = services.patrol_sos(
+        actor=request_actor(request),
+        scope=scope,
+        community=community,
+        run=run,
+        position=_position(payload.latitude, payload.longitude, payload.accuracy, payload.at),
+    )
+    return Status(
+        201,
+        {
+            "alarm": alarm.pk,
+            "priority": alarm.priority,
+            "title": alarm.title,
+            "raised_at": alarm.raised_at,
+        },
+    )

@@ -21,3 +21,50 @@ class CodeRejection(models.TextChoices):
     OTHER_COMMUNITY = "other_community", _("Another community's code")
     REISSUED = "reissued", _("Replaced code")
     RETIRED = "retired", _("Retired checkpoint")
+
+
+class RunOrder(models.TextChoices):
+    """In which order a run visits its route's checkpoints."""
+
+    FIXED = "fixed", _("Fixed order")
+    RANDOM = "random", _("Random order")
+
+
+class RunStatus(models.TextChoices):
+    """Where a patrol run stands."""
+
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    ABANDONED = "abandoned", _("Abandoned")
+
+
+class CheckInMethod(models.TextChoices):
+    """How the guard proved the visit."""
+
+    QR = "qr", _("QR code scanned")
+    TYPED = "typed", _("Code typed")
+    NFC = "nfc", _("NFC tag")
+
+
+class CheckInStatus(models.TextChoices):
+    """Whether the server accepted a check-in (the phone only ever proposes one)."""
+
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CheckInRejection(models.TextChoices):
+    """Why a check-in was refused (stable codes, the API's ``code``); the first five are the
+    code check's own reasons (:class:`CodeRejection`)."""
+
+    MALFORMED = "malformed", _("Not a checkpoint code")
+    FORGED = "forged", _("Forged code")
+    OTHER_COMMUNITY = "other_community", _("Another community's code")
+    REISSUED = "reissued", _("Replaced code")
+    RETIRED = "retired", _("Retired checkpoint")
+    UNKNOWN_TAG = "unknown_tag", _("Unknown NFC tag")
+    NOT_ON_ROUTE = "not_on_route", _("Not on this route")
+    DUPLICATE = "duplicate", _("Already checked in")
+    BEFORE_START = "before_start", _("Before the run started")
+    IN_FUTURE = "in_future", _("Time in the future")
+    RUN_CLOSED = "run_closed", _("Run already closed")

@@ -1,17 +1,28 @@
-"""Patrol routes and their checkpoints (巡更点), each with a signed code for its QR label."""
+"""Patrol routes and their checkpoints (巡更点), each with a signed code for its QR label; patrol
+runs (巡逻任务) and their check-ins (打卡)."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from anwang.core import geo
 from anwang.core.models import TimeStampedModel
 from anwang.patrols import codes
-from anwang.patrols.choices import Placement
+from anwang.patrols.choices import (
+    CheckInMethod,
+    CheckInRejection,
+    CheckInStatus,
+    Placement,
+    RunOrder,
+    RunStatus,
+)
 
 DEFAULT_DWELL_SECONDS = 60
 DEFAULT_MAX_GAP_SECONDS = 900
@@ -199,3 +210,165 @@ class RouteStop(models.Model):
     def community_id(self) -> int:
         """The community of the route (for audit entries)."""
         return int(self.route.community_id)
+
+
+class PatrolRun(TimeStampedModel):
+    """One guard walking one route once (巡逻任务): the planned order fixed at the start, the
+    check-ins made on the way, and the guard's last known position.
+
+    The plan is a copy of the route's stops taken at the start, so editing or deleting the
+    route later does not rewrite what was patrolled. A later schedule can point a run at the
+    shift it fulfils with one more nullable foreign key; nothing here depends on how a run was
+    started."""
+
+    community = models.ForeignKey(
+        "places.Community",
+        on_delete=models.CASCADE,
+        related_name="patrol_runs",
+        verbose_name=_("community"),
+    )
+    route = models.ForeignKey(
+        PatrolRoute,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        verbose_name=_("route"),
+    )
+    route_name = models.CharField(_("route name"), max_length=100)
+    guard = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="patrol_runs",
+        verbose_name=_("guard"),
+    )
+    order_mode = models.CharField(
+        _("order"), max_length=10, choices=RunOrder.choices, default=RunOrder.FIXED
+    )
+    # [{"checkpoint": id, "name": str, "dwell_seconds": int, "max_gap_seconds": int}, ...] in
+    # the order to walk; for a random run, the permutation drawn at the start.
+    plan = models.JSONField(_("planned stops"), default=list)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RunStatus.choices, default=RunStatus.IN_PROGRESS
+    )
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    last_latitude = models.FloatField(_("last latitude"), null=True, blank=True)
+    last_longitude = models.FloatField(_("last longitude"), null=True, blank=True)
+    last_accuracy = models.FloatField(_("last accuracy (m)"), null=True, blank=True)
+    last_position_at = models.DateTimeField(_("last position at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    abandon_reason = models.TextField(_("reason for abandoning"), blank=True)
+    abandoned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("abandoned by"),
+    )
+
+    class Meta:
+        verbose_name = _("patrol run")
+        verbose_name_plural = _("patrol runs")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["community", "-started_at"], name="patrol_run_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guard"],
+                condition=Q(status="in_progress"),
+                name="patrol_run_one_in_progress",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route_name} · {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the guard may still check in (the run is in progress)."""
+        return self.status == RunStatus.IN_PROGRESS
+
+    def last_position(self) -> tuple[float, float] | None:
+        """The guard's last known position (longitude, latitude), if any."""
+        if self.last_latitude is None or self.last_longitude is None:
+            return None
+        return self.last_longitude, self.last_latitude
+
+
+def check_in_photo_path(instance: CheckIn, filename: str) -> str:
+    """Where a check-in's photo is stored: by community and month, under a random name."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    now = timezone.now()
+    return f"patrols/{instance.run.community_id}/{now:%Y/%m}/{secrets.token_hex(12)}.{extension}"
+
+
+class CheckIn(models.Model):
+    """One attempt to prove a visit to a checkpoint (打卡), accepted or refused by the server.
+
+    Refused attempts are kept with their reason: a forged or copied code is exactly what a
+    supervisor wants to see. ``client_id`` is made by the phone, so sending the same check-in
+    again after a lost answer finds the first one instead of adding another."""
+
+    run = models.ForeignKey(
+        PatrolRun, on_delete=models.CASCADE, related_name="check_ins", verbose_name=_("run")
+    )
+    checkpoint = models.ForeignKey(
+        Checkpoint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="check_ins",
+        verbose_name=_("checkpoint"),
+    )
+    method = models.CharField(_("method"), max_length=8, choices=CheckInMethod.choices)
+    code = models.CharField(_("code as scanned"), max_length=64)
+    client_id = models.UUIDField(_("phone's id"))
+    scanned_at = models.DateTimeField(_("scanned at (phone's clock)"))
+    received_at = models.DateTimeField(_("received at"))
+    skew_seconds = models.FloatField(
+        _("delay until received (s)"),
+        help_text=_("Server time of receipt minus the phone's time of the scan."),
+    )
+    clock_offset_seconds = models.FloatField(
+        _("phone clock offset (s)"),
+        null=True,
+        blank=True,
+        help_text=_("Server time minus the phone's time when it sent this, if the phone said."),
+    )
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    accuracy = models.FloatField(_("accuracy (m)"), null=True, blank=True)
+    distance_m = models.FloatField(_("distance to the checkpoint (m)"), null=True, blank=True)
+    far = models.BooleanField(
+        _("far from the checkpoint"),
+        default=False,
+        help_text=_("Farther than 50 m plus the reported accuracy: accepted, but check it."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to=check_in_photo_path, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=CheckInStatus.choices)
+    rejection = models.CharField(
+        _("reason refused"), max_length=20, choices=CheckInRejection.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        ordering = ["run", "scanned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "client_id"], name="check_in_unique_client_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.checkpoint_id or self.code} {self.status}"
+
+    @property
+    def is_accepted(self) -> bool:
+        """Whether the server accepted the check-in."""
+        return self.status == CheckInStatus.ACCEPTED
+
+    @property
+    def community_id(self) -> int:
+        """The community of the run (for audit entries)."""
+        return int(self.run.community_id)

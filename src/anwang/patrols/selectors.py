@@ -7,18 +7,23 @@ visit), so only people who manage patrols see or print them: :func:`can_see_code
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anwang.accounts.choices import Permission
+from anwang.accounts.roles import ROLE_PERMISSIONS
 from anwang.accounts.selectors import Scope, acts_platform_wide
-from anwang.patrols.models import Checkpoint, PatrolRoute, RouteStop
+from anwang.patrols.choices import CheckInStatus, RunStatus
+from anwang.patrols.models import CheckIn, Checkpoint, PatrolRoute, PatrolRun, RouteStop
 
 VIEW = Permission.VIEW_PATROLS
 MANAGE = Permission.MANAGE_PATROLS
@@ -191,4 +196,257 @@ def map_features(
             feature["id"] = f"stop-{number}"
             feature["properties"]["name"] = f"{number}. {checkpoint.name}"
         features.append(feature)
+    return {"type": "FeatureCollection", "features": features}
+
+
+# --------------------------------------------------------------------------- runs
+
+RUN = Permission.RUN_PATROLS
+
+
+def can_oversee_runs(scope: Scope, community_id: int | None) -> bool:
+    """Whether the caller sees every patrol run of a community, not only their own: platform
+    administrators, those who manage patrols, and those who see patrols through a role that
+    does not walk them (operators). Guards and volunteers see their own runs."""
+    if acts_platform_wide(scope):
+        return True
+    if community_id is None or community_id not in scope.community_ids(VIEW):
+        return False
+    if scope.has(MANAGE, community_id):
+        return True
+    return any(
+        VIEW in ROLE_PERMISSIONS[role] and RUN not in ROLE_PERMISSIONS[role]
+        for role in scope.roles(community_id)
+    )
+
+
+def can_abandon(scope: Scope, community_id: int | None) -> bool:
+    """Whether the caller may abandon or correct runs of a community."""
+    return can_manage(scope, community_id)
+
+
+def _visible_runs(scope: Scope) -> QuerySet[PatrolRun]:
+    runs = PatrolRun.objects.all()
+    if acts_platform_wide(scope):
+        return runs
+    overseen = [cid for cid in scope.community_ids(VIEW) if can_oversee_runs(scope, cid)]
+    own = scope.community_ids(RUN)
+    return runs.filter(
+        Q(community_id__in=overseen)
+        | Q(community_id__in=own, guard_id=getattr(scope.user, "pk", None))
+    )
+
+
+def patrol_run_list(
+    scope: Scope,
+    *,
+    community_id: int | None = None,
+    route_id: int | None = None,
+    guard_id: int | None = None,
+    status: str | None = None,
+    day: dt.date | None = None,
+    mine: bool = False,
+) -> QuerySet[PatrolRun]:
+    """Runs the caller may see (guards: their own; overseers: all of their communities), newest
+    first, each with ``accepted_count``, ``rejected_count`` and ``far_count``."""
+    runs = _visible_runs(scope).select_related("community", "guard", "route")
+    if mine:
+        runs = runs.filter(guard_id=getattr(scope.user, "pk", None))
+    if community_id is not None:
+        runs = runs.filter(community_id=community_id)
+    if route_id is not None:
+        runs = runs.filter(route_id=route_id)
+    if guard_id is not None:
+        runs = runs.filter(guard_id=guard_id)
+    if status:
+        runs = runs.filter(status=status)
+    if day is not None:
+        start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        runs = runs.filter(started_at__gte=start, started_at__lt=start + dt.timedelta(days=1))
+    accepted = Q(check_ins__status=CheckInStatus.ACCEPTED)
+    return runs.annotate(
+        accepted_count=Count("check_ins", filter=accepted),
+        rejected_count=Count("check_ins", filter=Q(check_ins__status=CheckInStatus.REJECTED)),
+        far_count=Count("check_ins", filter=accepted & Q(check_ins__far=True)),
+    ).order_by("-started_at", "-id")
+
+
+def patrol_run_get(scope: Scope, run_id: int) -> PatrolRun:
+    """One visible run."""
+    found = _visible_runs(scope).select_related("community", "guard", "route").filter(pk=run_id)
+    run = found.first()
+    if run is None:
+        raise Http404
+    return run
+
+
+def current_run(scope: Scope) -> PatrolRun | None:
+    """The caller's run in progress, if any (one at a time)."""
+    if scope.user is None:
+        return None
+    return (
+        PatrolRun.objects.filter(
+            guard_id=scope.user.pk,
+            status=RunStatus.IN_PROGRESS,
+            community_id__in=scope.community_ids(RUN),
+        )
+        .select_related("community", "route")
+        .first()
+    )
+
+
+def routes_to_run(scope: Scope) -> QuerySet[PatrolRoute]:
+    """Active routes with stops the caller may walk, each with ``stop_count``."""
+    routes = PatrolRoute.objects.filter(
+        community_id__in=scope.community_ids(RUN), is_active=True
+    ).select_related("community")
+    return (
+        routes.annotate(stop_count=Count("stops"))
+        .filter(stop_count__gt=0)
+        .order_by("community__name", "name", "id")
+    )
+
+
+def run_check_ins(scope: Scope, run: PatrolRun) -> list[CheckIn]:
+    """A visible run's check-ins, accepted and refused, in the order they were made."""
+    if not _visible_runs(scope).filter(pk=run.pk).exists():
+        raise Http404
+    check_ins = list(run.check_ins.select_related("checkpoint").order_by("scanned_at", "id"))
+    for check_in in check_ins:
+        check_in.run = run  # already loaded: no query per check-in for its run
+    return check_ins
+
+
+def check_in_get(scope: Scope, check_in_id: int) -> CheckIn:
+    """One check-in of a visible run."""
+    found = (
+        CheckIn.objects.filter(run__in=_visible_runs(scope), pk=check_in_id)
+        .select_related("run", "checkpoint")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+@dataclass
+class PlannedStop:
+    """One stop of a run's plan with what became of it."""
+
+    number: int
+    checkpoint_id: int
+    name: str
+    dwell_seconds: int
+    max_gap_seconds: int
+    check_in: CheckIn | None = None
+    position: list[float] | None = None
+    nfc_tag_id: str = ""
+
+
+def run_progress(run: PatrolRun, check_ins: Iterable[CheckIn]) -> list[PlannedStop]:
+    """The run's planned stops, each with the accepted check-in that covered it (a checkpoint
+    that recurs is matched to its occurrences in the order of the check-ins)."""
+    stops = [
+        PlannedStop(
+            number=number,
+            checkpoint_id=int(item["checkpoint"]),
+            name=str(item.get("name", "")),
+            dwell_seconds=int(item.get("dwell_seconds", 0)),
+            max_gap_seconds=int(item.get("max_gap_seconds", 0)),
+        )
+        for number, item in enumerate(run.plan or [], start=1)
+    ]
+    checkpoints = Checkpoint.objects.filter(pk__in={stop.checkpoint_id for stop in stops})
+    found = {
+        checkpoint.pk: checkpoint for checkpoint in checkpoints.select_related(*_CHECKPOINT_RELATED)
+    }
+    for stop in stops:
+        checkpoint = found.get(stop.checkpoint_id)
+        where = None if checkpoint is None else checkpoint.position()
+        stop.position = None if where is None else list(where)
+        stop.nfc_tag_id = "" if checkpoint is None else checkpoint.nfc_tag_id
+    for check_in in sorted(check_ins, key=lambda c: (c.scanned_at, c.pk or 0)):
+        if not check_in.is_accepted:
+            continue
+        for stop in stops:
+            if stop.check_in is None and stop.checkpoint_id == check_in.checkpoint_id:
+                stop.check_in = check_in
+                break
+    return stops
+
+
+def run_features(run: PatrolRun, check_ins: Iterable[CheckIn]) -> dict[str, Any]:
+    """A run on a map (WGS84 GeoJSON): its planned checkpoints, numbered in order, and where
+    each check-in was made (far ones marked), and the guard's last known position."""
+    plan_ids = [int(item["checkpoint"]) for item in run.plan or []]
+    checkpoints = {
+        checkpoint.pk: checkpoint
+        for checkpoint in Checkpoint.objects.filter(pk__in=set(plan_ids)).select_related(
+            *_CHECKPOINT_RELATED
+        )
+    }
+    features: list[dict[str, Any]] = []
+    for number, checkpoint_id in enumerate(plan_ids, start=1):
+        checkpoint = checkpoints.get(checkpoint_id)
+        feature = checkpoint.as_feature() if checkpoint is not None else None
+        if feature is None or checkpoint is None:
+            continue
+        feature["id"] = f"stop-{number}"
+        feature["properties"].update(
+            {
+                "name": f"{number}. {checkpoint.name}",
+                "status": "unknown",
+                "status_label": str(_("Checkpoint")),
+                "kind_label": checkpoint.place_label,
+                "url": reverse("patrols:checkpoint_detail", args=[checkpoint.pk]),
+            }
+        )
+        features.append(feature)
+    for check_in in check_ins:
+        if check_in.latitude is None or check_in.longitude is None:
+            continue
+        if not check_in.is_accepted:
+            status, label = "offline", str(_("Rejected"))
+        elif check_in.far:
+            status, label = "offline", str(_("Far from the checkpoint"))
+        else:
+            status, label = "online", str(_("Accepted"))
+        name = check_in.checkpoint.name if check_in.checkpoint else check_in.code
+        features.append(
+            {
+                "type": "Feature",
+                "id": f"check-in-{check_in.pk}",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [check_in.longitude, check_in.latitude],
+                },
+                "properties": {
+                    "kind": "check_in",
+                    "id": check_in.pk,
+                    "name": f"{_('Check-in')}: {name}",
+                    "status": status,
+                    "status_label": label,
+                    "kind_label": timezone.localtime(check_in.scanned_at).strftime("%H:%M:%S"),
+                    "far": check_in.far,
+                },
+            }
+        )
+    last = run.last_position()
+    if last is not None:
+        features.append(
+            {
+                "type": "Feature",
+                "id": "last-position",
+                "geometry": {"type": "Point", "coordinates": list(last)},
+                "properties": {
+                    "kind": "guard",
+                    "name": str(_("Last known position")),
+                    "status": "unknown",
+                    "status_label": str(_("Guard")),
+                    "kind_label": ""
+                    if run.last_position_at is None
+                    else timezone.localtime(run.last_position_at).strftime("%H:%M:%S"),
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

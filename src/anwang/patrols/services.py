@@ -1,11 +1,15 @@
 """Writes of the patrols domain: checkpoints and their signed codes, patrol routes and their
-ordered stops; and the check of a scanned or typed checkpoint code.
+ordered stops; the check of a scanned or typed checkpoint code; patrol runs with their
+check-ins (also synced late from a phone that had no signal) and the guard's SOS.
 
 Every function is keyword-only and checks that the caller may act: changes need
 :attr:`Permission.MANAGE_PATROLS` in the community (403 for those who may only see patrols, 404
-for everyone else), checking a code needs :attr:`Permission.VIEW_PATROLS`. Input is validated
-with translated errors on the field they concern, and every change records an audit entry in
-the same transaction. Without ``actor`` and ``scope`` the call is the system itself.
+for everyone else), checking a code needs :attr:`Permission.VIEW_PATROLS`; walking a run
+(start, check in, finish, SOS) needs :attr:`Permission.RUN_PATROLS`, and only the run's own guard
+checks in on it or finishes it; abandoning a run needs :attr:`Permission.MANAGE_PATROLS`.
+Input is validated with translated errors on the field they concern, and every change records
+an audit entry in the same transaction. Without ``actor`` and ``scope`` the call is the system
+itself.
 
 A checkpoint's code is signed (see :mod:`anwang.patrols.codes`); re-issuing it raises the
 version, so a label that was copied stops working the moment a new one is printed.
@@ -13,13 +17,21 @@ version, so a label that was copied stops working the moment a new one is printe
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+import io
+import math
 import secrets
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,12 +44,22 @@ from anwang.core.errors import ConflictError, ServiceError
 from anwang.devices.choices import DeviceKind
 from anwang.devices.models import Device
 from anwang.patrols import codes
-from anwang.patrols.choices import CodeRejection, Placement
+from anwang.patrols.choices import (
+    CheckInMethod,
+    CheckInRejection,
+    CheckInStatus,
+    CodeRejection,
+    Placement,
+    RunOrder,
+    RunStatus,
+)
 from anwang.patrols.models import (
     DEFAULT_DWELL_SECONDS,
     DEFAULT_MAX_GAP_SECONDS,
+    CheckIn,
     Checkpoint,
     PatrolRoute,
+    PatrolRun,
     RouteStop,
 )
 from anwang.places.models import Building, Community, Zone
@@ -541,3 +563,693 @@ def patrol_route_delete(
         before = snapshot(route, ROUTE_FIELDS) | {"stops": _stops(route)}
         _audit(actor, "patrol_route.delete", route, before, {})
         route.delete()
+
+
+# --------------------------------------------------------------------------- runs
+#
+# A guard's phone proposes check-ins, often long after they were made (no signal in a
+# basement); the server decides. Each check-in carries the phone's time of the scan and a
+# uuid made by the phone, so a check-in sent twice is found again instead of counted twice,
+# and one synced hours later keeps its original time.
+
+NEAR_METRES: Final = 50.0
+"""A check-in farther than this plus the reported GPS accuracy is flagged as far."""
+EARLY_ALLOWANCE: Final = dt.timedelta(minutes=5)
+"""How far before the run's start a scan may be dated (the phone's clock may be behind)."""
+FUTURE_ALLOWANCE: Final = dt.timedelta(minutes=2)
+"""How far ahead of the server's clock a scan may be dated."""
+CLOCK_TRUSTED: Final = dt.timedelta(seconds=30)
+"""A phone clock off by more than this (as measured when it sends) is corrected for."""
+MAX_BATCH: Final = 200
+MAX_ACCURACY_M: Final = 100_000.0
+PHOTO_MAX_BYTES: Final = 10 * 1024 * 1024
+PHOTO_MAX_PIXELS: Final = 40_000_000
+PHOTO_FORMATS: Final = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+RUN_FIELDS = (
+    "community",
+    "route",
+    "route_name",
+    "guard",
+    "order_mode",
+    "plan",
+    "status",
+    "started_at",
+    "finished_at",
+    "note",
+    "abandon_reason",
+    "abandoned_by",
+)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the phone was (WGS84), how sure it was, and when (the phone's clock)."""
+
+    latitude: float
+    longitude: float
+    accuracy: float | None = None
+    at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class CheckInItem:
+    """One check-in as the phone sends it (in a batch, see :func:`patrol_check_ins_sync`)."""
+
+    code: str
+    client_id: uuid.UUID | str
+    scanned_at: dt.datetime
+    method: str = CheckInMethod.QR
+    position: Position | None = None
+    note: str = ""
+
+
+@dataclass
+class CheckInResult:
+    """What became of one check-in: ``check_in`` (accepted or refused, new or found again by
+    its uuid) or, for input that could not even be recorded, an ``error``."""
+
+    client_id: str
+    check_in: CheckIn | None = None
+    created: bool = False
+    error: ServiceError | None = None
+
+
+def _require_run(actor: User | None, scope: Scope | None, community_id: int) -> None:
+    authorize(
+        actor=actor,
+        scope=scope,
+        permission=Permission.RUN_PATROLS,
+        community_id=community_id,
+        visible_with=Permission.VIEW_PATROLS,
+    )
+
+
+def _require_guard_of(actor: User | None, scope: Scope | None, run: PatrolRun) -> None:
+    """Only the guard walking a run checks in, finishes it or calls SOS from it."""
+    _require_run(actor, scope, run.community_id)
+    if actor is None or actor.pk == run.guard_id:
+        return
+    from anwang.accounts.selectors import service_scope
+    from anwang.patrols.selectors import can_oversee_runs
+
+    resolved = service_scope(actor, scope)
+    if resolved is not None and can_oversee_runs(resolved, run.community_id):
+        raise PermissionDenied
+    raise Http404
+
+
+def _aware(name: str, value: Any) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise ServiceError(_("Enter a date and time."), field=name)
+    if timezone.is_naive(value):
+        raise ServiceError(_("Give the time with its time zone offset."), field=name)
+    return value
+
+
+def _clean_position(position: Position | None, field: str = "position") -> Position | None:
+    if position is None:
+        return None
+    try:
+        latitude = float(position.latitude)
+        longitude = float(position.longitude)
+        accuracy = None if position.accuracy is None else float(position.accuracy)
+    except (TypeError, ValueError) as error:
+        raise ServiceError(_("Enter the position as numbers."), field=field) from error
+    if not (math.isfinite(latitude) and -90 <= latitude <= 90):
+        raise ServiceError(_("The latitude must be between -90 and 90."), field=field)
+    if not (math.isfinite(longitude) and -180 <= longitude <= 180):
+        raise ServiceError(_("The longitude must be between -180 and 180."), field=field)
+    if accuracy is not None and not (math.isfinite(accuracy) and 0 <= accuracy <= MAX_ACCURACY_M):
+        raise ServiceError(
+            _("The accuracy must be between 0 and %(max)d metres.") % {"max": MAX_ACCURACY_M},
+            field=field,
+        )
+    at = None if position.at is None else _aware(field, position.at)
+    return Position(latitude, longitude, accuracy, at)
+
+
+def _client_id(value: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as error:
+        raise ServiceError(_("The check-in's id is not a UUID."), field="client_id") from error
+
+
+def clean_photo(upload: UploadedFile) -> tuple[bytes, str]:
+    """A photo re-encoded without its metadata (EXIF, GPS position), and its extension; the
+    same checks as alarm photos (JPEG, PNG or WebP, at most 10 MB)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if (upload.size or 0) > PHOTO_MAX_BYTES:
+        raise ServiceError(_("A photo may be at most 10 MB."), field="photo")
+    content = upload.read()
+    if not content:
+        raise ServiceError(_("The file is empty."), field="photo")
+    if len(content) > PHOTO_MAX_BYTES:
+        raise ServiceError(_("A photo may be at most 10 MB."), field="photo")
+    not_a_photo = _("Upload a photo (JPEG, PNG or WebP).")
+    try:
+        with Image.open(io.BytesIO(content)) as probe:
+            image_format = probe.format or ""
+            width, height = probe.size
+            probe.verify()
+        if image_format not in PHOTO_FORMATS:
+            raise ServiceError(not_a_photo, field="photo")
+        if width * height > PHOTO_MAX_PIXELS:
+            raise ServiceError(_("The photo has too many pixels."), field="photo")
+        with Image.open(io.BytesIO(content)) as image:
+            upright = ImageOps.exif_transpose(image)
+            if image_format == "JPEG" and upright.mode not in ("RGB", "L"):
+                upright = upright.convert("RGB")
+            buffer = io.BytesIO()
+            options: dict[str, Any] = {"quality": 90} if image_format in ("JPEG", "WEBP") else {}
+            # Saving without ``exif`` drops the EXIF block, GPS position included.
+            upright.save(buffer, format=image_format, **options)
+    except ServiceError:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as error:
+        raise ServiceError(not_a_photo, field="photo") from error
+    return buffer.getvalue(), PHOTO_FORMATS[image_format]
+
+
+def _plan(
+    route: PatrolRoute, order_mode: str, stop_order: Sequence[int] | None
+) -> list[dict[str, Any]]:
+    stops = list(route.stops.select_related("checkpoint").order_by("order"))
+    if stop_order is not None:
+        if sorted(stop_order) != list(range(len(stops))):
+            raise ServiceError(
+                _("The order must name each stop of the route exactly once."), field="stop_order"
+            )
+        stops = [stops[index] for index in stop_order]
+    plan = [
+        {
+            "checkpoint": stop.checkpoint_id,
+            "name": stop.checkpoint.name,
+            "dwell_seconds": stop.dwell_seconds,
+            "max_gap_seconds": stop.max_gap_seconds,
+        }
+        for stop in stops
+        if stop.checkpoint.retired_at is None
+    ]
+    if order_mode == RunOrder.RANDOM and stop_order is None:
+        # A secure shuffle: the order must not be guessable from outside (Fisher-Yates with
+        # the system's random source).
+        for index in range(len(plan) - 1, 0, -1):
+            other = secrets.randbelow(index + 1)
+            plan[index], plan[other] = plan[other], plan[index]
+    return plan
+
+
+def _run_audit(
+    actor: User | None, action: str, run: PatrolRun, before: Mapping[str, Any], **extra: Any
+) -> None:
+    after = snapshot(run, RUN_FIELDS) | extra
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=run,
+        community_id=run.community_id,
+        changes=diff(before, after),
+    )
+
+
+def patrol_run_start(
+    *,
+    actor: User,
+    scope: Scope | None = None,
+    route: PatrolRoute,
+    order_mode: str = RunOrder.FIXED,
+    stop_order: Sequence[int] | None = None,
+) -> PatrolRun:
+    """Start walking a route now, in its fixed order or a freshly drawn random one. A guard has
+    one run in progress at a time. ``stop_order`` (0-based positions of the route's stops) gives
+    the order instead, e.g. the secret order a schedule derived for a shift."""
+    _require_run(actor, scope, route.community_id)
+    if order_mode not in RunOrder.values:
+        raise ServiceError(
+            _("Choose one of: %(choices)s.")
+            % {"choices": ", ".join(str(label) for label in RunOrder.labels)},
+            field="order_mode",
+        )
+    if not route.is_active:
+        raise ServiceError(_("This route is not in use."), field="route")
+    plan = _plan(route, order_mode, stop_order)
+    if not plan:
+        raise ServiceError(_("This route has no checkpoints in use."), field="route")
+    busy = _("You already have a patrol run in progress: finish it first.")
+    run = PatrolRun(
+        community_id=route.community_id,
+        route=route,
+        route_name=route.name,
+        guard=actor,
+        order_mode=order_mode,
+        plan=plan,
+        status=RunStatus.IN_PROGRESS,
+        started_at=timezone.now(),
+    )
+    with transaction.atomic():
+        if PatrolRun.objects.filter(guard=actor, status=RunStatus.IN_PROGRESS).exists():
+            raise ConflictError(busy, code="run_in_progress")
+        try:
+            # The constraint settles two starts at once.
+            with transaction.atomic():
+                run.save()
+        except IntegrityError as error:
+            raise ConflictError(busy, code="run_in_progress") from error
+        _run_audit(actor, "patrol_run.start", run, {})
+    return run
+
+
+def _rejection_message(reason: CheckInRejection) -> str:
+    messages = {
+        CheckInRejection.UNKNOWN_TAG: _("No checkpoint of this community has this NFC tag."),
+        CheckInRejection.NOT_ON_ROUTE: _("This checkpoint is not on the route of this run."),
+        CheckInRejection.DUPLICATE: _(
+            "This checkpoint was already checked in on this run; scan the next one."
+        ),
+        CheckInRejection.BEFORE_START: _("The check-in is dated before the run started."),
+        CheckInRejection.IN_FUTURE: _(
+            "The check-in is dated in the future: check the phone's date and time."
+        ),
+        CheckInRejection.RUN_CLOSED: _("This run is closed; no more check-ins are taken."),
+    }
+    if reason.value in CodeRejection.values:
+        return str(_rejected(CodeRejection(reason.value)).message)
+    return str(messages[reason])
+
+
+def check_in_rejection_message(check_in: CheckIn) -> str:
+    """Why a check-in was refused, in the current language (empty when accepted)."""
+    if not check_in.rejection:
+        return ""
+    return _rejection_message(CheckInRejection(check_in.rejection))
+
+
+class _RefusedError(Exception):
+    def __init__(self, reason: CheckInRejection, checkpoint: Checkpoint | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.checkpoint = checkpoint
+
+
+def _resolve_checkpoint(run: PatrolRun, method: str, code: str) -> Checkpoint:
+    if method == CheckInMethod.NFC:
+        found = Checkpoint.objects.filter(
+            community_id=run.community_id, nfc_tag_id=code, retired_at__isnull=True
+        ).first()
+        if found is None:
+            raise _RefusedError(CheckInRejection.UNKNOWN_TAG)
+        return found
+    try:
+        return checkpoint_code_verify(actor=None, community=run.community, code=code)
+    except ServiceError as error:
+        raise _RefusedError(CheckInRejection(error.code)) from error
+
+
+def _check_duplicate(run: PatrolRun, checkpoint: Checkpoint, scanned_at: dt.datetime) -> None:
+    """A checkpoint counts as often as it is planned, and a recurring one only after another
+    checkpoint in between (a second scan at the same label is a duplicate, not the next lap)."""
+    planned = sum(1 for item in run.plan if int(item["checkpoint"]) == checkpoint.pk)
+    accepted = list(
+        run.check_ins.filter(status=CheckInStatus.ACCEPTED)
+        .order_by("scanned_at", "id")
+        .values_list("checkpoint_id", "scanned_at")
+    )
+    if sum(1 for checkpoint_id, _at in accepted if checkpoint_id == checkpoint.pk) >= planned:
+        raise _RefusedError(CheckInRejection.DUPLICATE, checkpoint)
+    before = [cid for cid, at in accepted if at <= scanned_at]
+    after = [cid for cid, at in accepted if at > scanned_at]
+    if (before and before[-1] == checkpoint.pk) or (after and after[0] == checkpoint.pk):
+        raise _RefusedError(CheckInRejection.DUPLICATE, checkpoint)
+
+
+def _judge(
+    run: PatrolRun, method: str, code: str, corrected: dt.datetime, now: dt.datetime
+) -> Checkpoint:
+    """The checkpoint of an acceptable check-in, or :class:`_RefusedError` with the reason."""
+    if run.status == RunStatus.ABANDONED:
+        raise _RefusedError(CheckInRejection.RUN_CLOSED)
+    checkpoint = _resolve_checkpoint(run, method, code)
+    if corrected > now + FUTURE_ALLOWANCE:
+        raise _RefusedError(CheckInRejection.IN_FUTURE, checkpoint)
+    if corrected < run.started_at - EARLY_ALLOWANCE:
+        raise _RefusedError(CheckInRejection.BEFORE_START, checkpoint)
+    if run.finished_at is not None and corrected > run.finished_at + FUTURE_ALLOWANCE:
+        raise _RefusedError(CheckInRejection.RUN_CLOSED, checkpoint)
+    if not any(int(item["checkpoint"]) == checkpoint.pk for item in run.plan):
+        raise _RefusedError(CheckInRejection.NOT_ON_ROUTE, checkpoint)
+    _check_duplicate(run, checkpoint, corrected)
+    return checkpoint
+
+
+def _record_position(run: PatrolRun, position: Position | None, at: dt.datetime) -> None:
+    if position is None:
+        return
+    if run.last_position_at is not None and run.last_position_at > at:
+        return
+    run.last_latitude = position.latitude
+    run.last_longitude = position.longitude
+    run.last_accuracy = position.accuracy
+    run.last_position_at = at
+    run.save(
+        update_fields=[
+            "last_latitude",
+            "last_longitude",
+            "last_accuracy",
+            "last_position_at",
+            "updated_at",
+        ]
+    )
+
+
+def _check_in_one(
+    *,
+    actor: User | None,
+    run: PatrolRun,
+    item: CheckInItem,
+    note: str,
+    photo: tuple[bytes, str] | None,
+    sent_at: dt.datetime | None,
+) -> tuple[CheckIn, bool]:
+    """Record one check-in of a locked run (or find it again by its uuid)."""
+    client_id = _client_id(item.client_id)
+    existing = run.check_ins.filter(client_id=client_id).select_related("checkpoint").first()
+    if existing is not None:
+        return existing, False
+    if item.method not in CheckInMethod.values:
+        raise ServiceError(
+            _("Choose one of: %(choices)s.")
+            % {"choices": ", ".join(str(label) for label in CheckInMethod.labels)},
+            field="method",
+        )
+    code = _text("code", item.code, limit=64)
+    scanned_at = _aware("scanned_at", item.scanned_at)
+    position = _clean_position(item.position)
+    now = timezone.now()
+    offset: dt.timedelta | None = None
+    if sent_at is not None:
+        offset = now - _aware("sent_at", sent_at)
+    # A phone whose clock is off says so by the time it sends; its scan times move with it.
+    corrected = (
+        scanned_at + offset if offset is not None and abs(offset) > CLOCK_TRUSTED else scanned_at
+    )
+    check_in = CheckIn(
+        run=run,
+        method=item.method,
+        code=code,
+        client_id=client_id,
+        scanned_at=scanned_at,
+        received_at=now,
+        skew_seconds=(now - scanned_at).total_seconds(),
+        clock_offset_seconds=None if offset is None else offset.total_seconds(),
+        latitude=None if position is None else position.latitude,
+        longitude=None if position is None else position.longitude,
+        accuracy=None if position is None else position.accuracy,
+        note=note,
+    )
+    try:
+        checkpoint = _judge(run, item.method, code, corrected, now)
+    except _RefusedError as refused:
+        check_in.checkpoint = refused.checkpoint
+        check_in.status = CheckInStatus.REJECTED
+        check_in.rejection = refused.reason.value
+    else:
+        check_in.checkpoint = checkpoint
+        check_in.status = CheckInStatus.ACCEPTED
+        where = checkpoint.position()
+        if position is not None and where is not None:
+            distance = geo.distance_m((position.longitude, position.latitude), where)
+            check_in.distance_m = round(distance, 1)
+            check_in.far = distance > NEAR_METRES + (position.accuracy or 0.0)
+    if photo is not None:
+        content, extension = photo
+        check_in.photo.save(f"check-in.{extension}", ContentFile(content), save=False)
+    try:
+        with transaction.atomic():
+            check_in.save()
+    except IntegrityError:
+        # The same uuid arrived twice at once; the first one stands.
+        found = run.check_ins.filter(client_id=client_id).select_related("checkpoint").first()
+        if found is None:
+            raise
+        return found, False
+    if check_in.is_accepted:
+        _record_position(run, position, corrected)
+    audit_record(
+        actor=actor,
+        action="check_in.accept" if check_in.is_accepted else "check_in.reject",
+        obj=check_in,
+        community_id=run.community_id,
+        changes={
+            "run": run.pk,
+            "checkpoint": check_in.checkpoint_id,
+            "method": check_in.method,
+            "client_id": str(client_id),
+            "scanned_at": scanned_at.isoformat(),
+            "far": check_in.far,
+            "distance_m": check_in.distance_m,
+            "rejection": check_in.rejection,
+        },
+    )
+    return check_in, True
+
+
+def _lock(run: PatrolRun) -> PatrolRun:
+    return PatrolRun.objects.select_for_update().select_related("community").get(pk=run.pk)
+
+
+def patrol_check_in(
+    *,
+    actor: User,
+    scope: Scope | None = None,
+    run: PatrolRun,
+    code: str,
+    client_id: uuid.UUID | str,
+    scanned_at: dt.datetime,
+    method: str = CheckInMethod.QR,
+    position: Position | None = None,
+    note: str = "",
+    photo: UploadedFile | None = None,
+    sent_at: dt.datetime | None = None,
+) -> CheckInResult:
+    """Check in at a checkpoint of one's own run. Always records the attempt: accepted, or
+    refused with a :class:`CheckInRejection`; the same ``client_id`` again finds the first
+    attempt (``created`` is false). Input that cannot be recorded raises :class:`ServiceError`."""
+    _require_guard_of(actor, scope, run)
+    clean_note = _text("note", note, limit=2000, required=False)
+    picture = clean_photo(photo) if photo is not None else None
+    item = CheckInItem(
+        code=code, client_id=client_id, scanned_at=scanned_at, method=method, position=position
+    )
+    with transaction.atomic():
+        locked = _lock(run)
+        check_in, created = _check_in_one(
+            actor=actor, run=locked, item=item, note=clean_note, photo=picture, sent_at=sent_at
+        )
+    return CheckInResult(str(check_in.client_id), check_in, created)
+
+
+def patrol_check_ins_sync(
+    *,
+    actor: User,
+    scope: Scope | None = None,
+    run: PatrolRun,
+    items: Sequence[CheckInItem],
+    sent_at: dt.datetime | None = None,
+) -> list[CheckInResult]:
+    """Take the check-ins a phone stored while it had no signal, in one request. They are
+    judged in the order they were scanned (whatever order they arrive in), each on its own:
+    one refused or invalid item does not stop the others. The results come back in the
+    order of ``items``. ``sent_at`` is the phone's clock when it sent them."""
+    _require_guard_of(actor, scope, run)
+    if len(items) > MAX_BATCH:
+        raise ServiceError(
+            _("Send at most %(max)d check-ins at once.") % {"max": MAX_BATCH}, field="items"
+        )
+    results: dict[int, CheckInResult] = {}
+
+    def when(index: int) -> dt.datetime:
+        value = items[index].scanned_at
+        if isinstance(value, dt.datetime) and timezone.is_aware(value):
+            return value
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
+
+    with transaction.atomic():
+        locked = _lock(run)
+        for index in sorted(range(len(items)), key=when):
+            item = items[index]
+            try:
+                with transaction.atomic():
+                    note = _text("note", item.note, limit=2000, required=False)
+                    check_in, created = _check_in_one(
+                        actor=actor, run=locked, item=item, note=note, photo=None, sent_at=sent_at
+                    )
+            except ServiceError as error:
+                results[index] = CheckInResult(str(item.client_id), error=error)
+            else:
+                results[index] = CheckInResult(str(check_in.client_id), check_in, created)
+    return [results[index] for index in range(len(items))]
+
+
+def patrol_run_finish(
+    *, actor: User, scope: Scope | None = None, run: PatrolRun, note: str = ""
+) -> PatrolRun:
+    """End one's own run in progress; check-ins scanned before now may still arrive later."""
+    _require_guard_of(actor, scope, run)
+    clean_note = _text("note", note, limit=2000, required=False)
+    with transaction.atomic():
+        locked = _lock(run)
+        if locked.status != RunStatus.IN_PROGRESS:
+            raise ConflictError(_("This run is no longer in progress."), code="run_closed")
+        before = snapshot(locked, RUN_FIELDS)
+        locked.status = RunStatus.COMPLETED
+        locked.finished_at = timezone.now()
+        if clean_note:
+            locked.note = clean_note
+        locked.save(update_fields=["status", "finished_at", "note", "updated_at"])
+        _run_audit(actor, "patrol_run.finish", locked, before)
+    return locked
+
+
+def patrol_run_abandon(
+    *, actor: User | None, scope: Scope | None = None, run: PatrolRun, reason: str
+) -> PatrolRun:
+    """Close a run that will not be finished (the guard fell ill, the phone broke), with the
+    reason; for those who manage patrols. A completed run may be abandoned too, as a
+    correction, e.g. when it turns out it was not really walked."""
+    _require_manage(actor, scope, run.community_id)
+    clean_reason = _text("reason", reason, limit=2000)
+    with transaction.atomic():
+        locked = _lock(run)
+        if locked.status == RunStatus.ABANDONED:
+            raise ConflictError(_("This run was already abandoned."), code="run_closed")
+        before = snapshot(locked, RUN_FIELDS)
+        locked.status = RunStatus.ABANDONED
+        locked.finished_at = locked.finished_at or timezone.now()
+        locked.abandon_reason = clean_reason
+        locked.abandoned_by = actor
+        locked.save(
+            update_fields=[
+                "status",
+                "finished_at",
+                "abandon_reason",
+                "abandoned_by",
+                "updated_at",
+            ]
+        )
+        _run_audit(actor, "patrol_run.abandon", locked, before)
+    return locked
+
+
+def patrol_run_viewed(*, actor: User | None, run: PatrolRun, via: str) -> None:
+    """Record that someone other than the guard looked at a run: its check-ins with times and
+    GPS positions are the guard's movements, and every view of a person's movements is in the
+    audit log."""
+    if actor is None or actor.pk == run.guard_id:
+        return
+    audit_record(
+        actor=actor,
+        action="patrol_run.view",
+        obj=run,
+        community_id=run.community_id,
+        changes={"guard": run.guard_id, "via": via},
+    )
+
+
+def _sos_text(guard: User, run: PatrolRun | None, position: Position | None) -> str:
+    lines = [
+        str(_("SOS from %(guard)s.") % {"guard": guard.get_full_name() or str(guard)}),
+    ]
+    if run is not None:
+        lines.append(str(_("Patrol run: %(route)s.") % {"route": run.route_name}))
+    if position is None:
+        lines.append(str(_("Position unknown.")))
+    else:
+        accuracy = (
+            ""
+            if position.accuracy is None
+            else str(_(" (±%(metres)d m)") % {"metres": round(position.accuracy)})
+        )
+        lines.append(
+            str(
+                _("Last position: %(lat).6f, %(lon).6f%(accuracy)s at %(time)s (WGS84).")
+                % {
+                    "lat": position.latitude,
+                    "lon": position.longitude,
+                    "accuracy": accuracy,
+                    "time": timezone.localtime(position.at or timezone.now()).strftime(
+                        "%Y-%m-%d %H:%M:%S"
+                    ),
+                }
+            )
+        )
+    return "\n".join(lines)
+
+
+def patrol_sos(
+    *,
+    actor: User,
+    scope: Scope | None = None,
+    community: Community | None = None,
+    run: PatrolRun | None = None,
+    position: Position | None = None,
+) -> Any:
+    """Raise a P1 alarm for a guard in danger, with their last known position: the one given,
+    else the last one their run knows. From a run, or without one in ``community``."""
+    if run is not None:
+        _require_guard_of(actor, scope, run)
+        community = run.community
+    if community is None:
+        raise ServiceError(_("Choose the community."), field="community")
+    _require_run(actor, scope, community.pk)
+    clean = _clean_position(position)
+    from anwang.alarms.services import alarm_raise_manual
+
+    with transaction.atomic():
+        if run is not None:
+            locked = _lock(run)
+            if clean is not None:
+                _record_position(locked, clean, clean.at or timezone.now())
+            elif locked.last_position() is not None:
+                assert locked.last_latitude is not None
+                assert locked.last_longitude is not None
+                clean = Position(
+                    locked.last_latitude,
+                    locked.last_longitude,
+                    locked.last_accuracy,
+                    locked.last_position_at,
+                )
+            run = locked
+        guard = actor
+        # Raised as the system: a volunteer may call for help without being allowed to handle
+        # alarms. Who called is in the alarm's note and in the audit entry below.
+        alarm = alarm_raise_manual(
+            actor=None,
+            community=community,
+            priority=1,
+            title=str(_("SOS: %(guard)s needs help") % {"guard": guard.get_full_name() or guard}),
+            note=_sos_text(guard, run, clean),
+        )
+        audit_record(
+            actor=actor,
+            action="patrol.sos",
+            obj=run if run is not None else alarm,
+            community_id=community.pk,
+            changes={
+                "alarm": alarm.pk,
+                "run": None if run is None else run.pk,
+                "latitude": None if clean is None else clean.latitude,
+                "longitude": None if clean is None else clean.longitude,
+                "accuracy": None if clean is None else clean.accuracy,
+            },
+        )
+    return alarm

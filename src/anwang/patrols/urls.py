@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from anwang.patrols import views
+from anwang.patrols import runs, views
 
 app_name = "patrols"
 urlpatterns = [
@@ -20,4 +20,14 @@ urlpatterns = [
     path("routes/<int:pk>/edit/", views.route_edit, name="route_edit"),
     path("routes/<int:pk>/delete/", views.route_delete, name="route_delete"),
     path("routes/<int:pk>/stops/", views.route_stops_change, name="route_stops_change"),
+    path("runs/", runs.run_list, name="run_list"),
+    path("runs/start/", runs.run_start, name="run_start"),
+    path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
+    path("runs/<int:pk>/go/", runs.run_go, name="run_go"),
+    path("runs/<int:pk>/check-in/", runs.run_check_in, name="run_check_in"),
+    path("runs/<int:pk>/finish/", runs.run_finish, name="run_finish"),
+    path("runs/<int:pk>/abandon/", runs.run_abandon, name="run_abandon"),
+    path("runs/<int:pk>/map.geojson", runs.run_geojson, name="run_geojson"),
+    path("check-ins/<int:pk>/photo", runs.check_in_photo, name="check_in_photo"),
+    path("sw.js", runs.service_worker, name="service_worker"),
 ]

@@ -62,3 +62,31 @@ def pdf_text(content: bytes) -> str:
         except zlib.error:
             chunks.append(data.decode("latin-1"))
     return "\n".join(chunks)
+
+
+NEAR = {"type": "Point", "coordinates": [114.3008, 30.5008]}
+
+
+def make_route(side: Any, *checkpoints: Checkpoint, name: str = "夜巡") -> Any:
+    """An active route of ``side`` through ``checkpoints`` in that order."""
+    from anwang.patrols import services
+    from anwang.patrols.services import StopSpec
+
+    return services.patrol_route_create(
+        actor=None,
+        community=side.community,
+        name=name,
+        stops=[StopSpec(checkpoint) for checkpoint in checkpoints],
+    )
+
+
+def png() -> Any:
+    """A small generated PNG, as a phone camera would send (smaller)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (12, 9), (200, 30, 30)).save(buffer, format="PNG")
+    return SimpleUploadedFile("scene.png", buffer.getvalue(), "image/png")

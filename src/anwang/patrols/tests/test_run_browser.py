@@ -1,0 +1,161 @@
+"""A patrol run on a phone in a real browser: start a run, lose the signal, reload the page
+without signal (the service worker serves it), check in by typing a code (kept on the phone),
+get the signal back, and see the check-in reach the server with its original time.
+
+Self-contained like the other browser tests: a function-scoped chromium.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from anwang.patrols.choices import CheckInStatus
+from anwang.patrols.models import CheckIn, PatrolRun
+from anwang.patrols.tests.conftest import make_checkpoint, make_route
+from anwang.patrols.tests.test_browser import PHONE, chromium, live_world, phone_as, visit
+
+pytestmark = pytest.mark.browser
+
+__all__ = ["chromium", "live_world"]  # fixtures used by name below
+
+
+def test_patrol_run_offline_on_a_phone(live_server: Any, chromium: Any, live_world: Any) -> None:
+    gate = make_checkpoint(live_world.a, "北门")
+    yard = make_checkpoint(
+        live_world.a, "花园", point={"type": "Point", "coordinates": [114.3008, 30.5008]}
+    )
+    make_route(live_world.a, gate, yard)
+    page = phone_as(chromium, live_server, live_world.user("guard"))
+    context = page.context
+
+    visit(page, f"{live_server.url}/patrols/runs/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    with page.expect_navigation():
+        page.locator("[data-testid=start-run] button[type=submit]").click()
+    run = PatrolRun.objects.get()
+    assert page.url.endswith(f"/patrols/runs/{run.pk}/go/")
+    assert page.locator("[data-testid=next]").inner_text() == "北门"
+    # The service worker is installed and has kept the page and its data.
+    page.locator('#run[data-offline-ready="true"]').wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # The signal goes; the page still opens.
+    context.set_offline(True)
+    page.reload()
+    page.locator("#run").wait_for()
+    assert page.locator("[data-testid=next]").inner_text() == "北门"
+    assert "Offline" in page.locator("[data-testid=net]").inner_text()
+
+    # A typed check-in is kept on the phone.
+    before = timezone.now()
+    page.locator("[data-testid=code]").fill(gate.code.lower().replace("-", " "))
+    page.locator("[data-testid=check-in]").click()
+    page.locator('#run[data-waiting="1"]').wait_for()
+    after = timezone.now()
+    entry = page.locator("[data-testid=check-ins] li").first
+    assert "北门" in entry.inner_text()
+    assert "waiting to sync" in entry.inner_text()
+    assert page.locator("[data-testid=next]").inner_text() == "花园"
+    assert not CheckIn.objects.exists()
+
+    # Reloaded without signal: the check-in is still there, still waiting.
+    page.reload()
+    page.locator('#run[data-waiting="1"]').wait_for()
+    assert "waiting to sync" in page.locator("[data-testid=check-ins] li").first.inner_text()
+    assert not CheckIn.objects.exists()
+    time.sleep(2)  # so that the time of sending differs visibly from the time of the scan
+
+    # The signal comes back: the check-in is sent and accepted with its original time.
+    context.set_offline(False)
+    page.locator('#run[data-waiting="0"]').wait_for()
+    page.locator('[data-testid=check-ins] li[data-state="accepted"]').wait_for()
+    check_in = CheckIn.objects.get()
+    assert check_in.status == CheckInStatus.ACCEPTED
+    assert check_in.checkpoint == gate
+    assert check_in.method == "typed"
+    assert before - dt.timedelta(seconds=1) <= check_in.scanned_at <= after
+    assert check_in.received_at - check_in.scanned_at >= dt.timedelta(seconds=2)
+    assert "Online" in page.locator("[data-testid=net]").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # The supervisor's list and the run's page fit a phone too.
+    admin = phone_as(chromium, live_server, live_world.user("community_admin"))
+    visit(admin, f"{live_server.url}/patrols/runs/")
+    assert admin.locator("[data-testid=run]").count() == 1
+    assert admin.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    visit(admin, f"{live_server.url}/patrols/runs/{run.pk}/")
+    admin.locator('#run-map[data-loaded="true"]').wait_for()
+    assert admin.locator("[data-testid=check-in]").count() == 1
+    assert admin.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert admin.js_errors == []
+    if os.environ.get("ANWANG_SHOT"):
+        page.screenshot(path=os.environ["ANWANG_SHOT"], full_page=True)
+    assert page.js_errors == []
+
+
+def test_gps_sos_and_finish_on_a_phone(live_server: Any, chromium: Any, live_world: Any) -> None:
+    from anwang.alarms.models import Alarm
+    from anwang.patrols import services
+
+    gate = make_checkpoint(live_world.a, "北门")
+    yard = make_checkpoint(
+        live_world.a, "花园", point={"type": "Point", "coordinates": [114.3108, 30.5108]}
+    )
+    route = make_route(live_world.a, gate, yard)
+    guard = live_world.user("guard")
+    run = services.patrol_run_start(actor=guard, route=route)
+    page = phone_as(chromium, live_server, guard)
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    # Standing at the gate, about 10 m accurate.
+    page.context.set_geolocation({"latitude": 30.5005, "longitude": 114.3005, "accuracy": 10})
+    visit(page, f"{live_server.url}/patrols/runs/{run.pk}/go/")
+    page.locator("[data-gps]", has_text="GPS").wait_for()
+
+    # A typing mistake is caught on the phone; nothing is queued or sent.
+    wrong = gate.code[:-1] + ("0" if gate.code[-1] != "0" else "1")
+    page.locator("[data-testid=code]").fill(wrong)
+    page.locator("[data-testid=check-in]").click()
+    page.locator("[data-testid=message]", has_text="not a checkpoint code").wait_for()
+    assert not CheckIn.objects.exists()
+
+    # Checked in at the gate with the position; then at the yard from the gate: far.
+    page.locator("[data-testid=code]").fill(gate.code)
+    page.locator("[data-testid=check-in]").click()
+    page.locator('[data-testid=check-ins] li[data-state="accepted"]').wait_for()
+    page.locator("[data-testid=code]").fill(yard.code)
+    page.locator("[data-testid=check-in]").click()
+    page.locator('[data-testid=check-ins] li[data-state="accepted"]').nth(1).wait_for()
+    at_gate = CheckIn.objects.get(checkpoint=gate)
+    assert at_gate.accuracy == 10
+    assert at_gate.distance_m is not None
+    assert at_gate.distance_m < 1
+    assert not at_gate.far
+    assert CheckIn.objects.get(checkpoint=yard).far
+    assert "far from the checkpoint" in page.locator("[data-testid=check-ins]").inner_text()
+
+    # SOS asks once more, then raises a P1 alarm with the position.
+    page.locator("[data-testid=sos]").click()
+    page.locator("[data-testid=sos-send]").click()
+    page.locator("[data-testid=sos-status]", has_text="SOS sent").wait_for()
+    alarm = Alarm.objects.get()
+    assert alarm.priority == 1
+    assert "30.500500, 114.300500 (±10 m)" in alarm.steps.get().note
+
+    # Finishing goes to the run's page.
+    with page.expect_navigation():
+        page.locator("[data-testid=finish]").click()
+    assert page.url.endswith(f"/patrols/runs/{run.pk}/")
+    run.refresh_from_db()
+    assert run.status == "completed"
+    page.locator('#run-map[data-loaded="true"]').wait_for()
+    assert page.locator("#run-map").get_attribute("data-device-count") == "5"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    if os.environ.get("ANWANG_SHOT"):
+        page.screenshot(path=os.environ["ANWANG_SHOT"] + "-detail.png", full_page=True)
+    assert page.js_errors == []
