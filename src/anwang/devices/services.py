@@ -38,6 +38,7 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, authorize
 from anwang.audit.services import audit_batch, audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.validation import clean_text
 from anwang.devices import http_auth
 from anwang.devices.choices import CredentialKind, DeviceKind, IngestRejection, Protocol
 from anwang.devices.models import (
@@ -93,20 +94,6 @@ def _require_manage(actor: User | None, scope: Scope | None, community_id: int) 
         community_id=community_id,
         visible_with=Permission.VIEW_DEVICES,
     )
-
-
-def _text(name: str, value: Any, *, limit: int, required: bool = True) -> str:
-    """A stripped text value of at most ``limit`` characters."""
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise ServiceError(_("This field is required."), field=name)
-    if len(text) > limit:
-        raise ServiceError(
-            _("Use at most %(limit)d characters (this has %(count)d).")
-            % {"limit": limit, "count": len(text)},
-            field=name,
-        )
-    return text
 
 
 def _choice(value: Any, choices: Any, name: str) -> str:
@@ -244,10 +231,10 @@ def check_device_values(
 ) -> None:
     """Raise :class:`ServiceError` for the first value :func:`device_create` would refuse
     (used by the import to check every row before writing any)."""
-    _text("name", name, limit=100)
+    clean_text("name", name, limit=100)
     _choice(kind, DeviceKind, "kind")
     _choice(protocol, Protocol, "protocol")
-    _text("source_id", source_id, limit=200)
+    clean_text("source_id", source_id, limit=200)
     _position(latitude, longitude)
     _heartbeat(heartbeat_seconds)
 
@@ -275,14 +262,14 @@ def device_create(
         community=community,
         zone=_zone(zone, community.pk),
         building=_building(building, community.pk),
-        name=_text("name", name, limit=100),
+        name=clean_text("name", name, limit=100),
         kind=_choice(kind, DeviceKind, "kind"),
         protocol=_choice(protocol, Protocol, "protocol"),
-        source_id=_text("source_id", source_id, limit=200),
+        source_id=clean_text("source_id", source_id, limit=200),
         latitude=lat,
         longitude=lon,
         heartbeat_seconds=_heartbeat(heartbeat_seconds),
-        note=_text("note", note, limit=2000, required=False),
+        note=clean_text("note", note, limit=2000, required=False),
     )
     with transaction.atomic():
         _ensure_free_source(community.pk, device.protocol, device.source_id, exclude_pk=None)
@@ -312,13 +299,13 @@ def device_update(
     _refuse_retired(device)
     values: dict[str, Any] = {}
     if name is not UNSET:
-        values["name"] = _text("name", name, limit=100)
+        values["name"] = clean_text("name", name, limit=100)
     if kind is not UNSET:
         values["kind"] = _choice(kind, DeviceKind, "kind")
     if protocol is not UNSET:
         values["protocol"] = _choice(protocol, Protocol, "protocol")
     if source_id is not UNSET:
-        values["source_id"] = _text("source_id", source_id, limit=200)
+        values["source_id"] = clean_text("source_id", source_id, limit=200)
     if zone is not UNSET:
         values["zone"] = _zone(zone, device.community_id)
     if building is not UNSET:
@@ -331,7 +318,7 @@ def device_update(
     if heartbeat_seconds is not UNSET:
         values["heartbeat_seconds"] = _heartbeat(heartbeat_seconds)
     if note is not UNSET:
-        values["note"] = _text("note", note, limit=2000, required=False)
+        values["note"] = clean_text("note", note, limit=2000, required=False)
     with transaction.atomic():
         if "protocol" in values or "source_id" in values:
             _ensure_free_source(
@@ -395,7 +382,7 @@ def device_credential_issue(
     _require_manage(actor, scope, device.community_id)
     _refuse_retired(device)
     kind = _choice(kind, CredentialKind, "kind")
-    login = _text("username", username, limit=100, required=False)
+    login = clean_text("username", username, limit=100, required=False)
     if kind in (CredentialKind.HTTP_BASIC, CredentialKind.HTTP_DIGEST):
         login = login or device.source_id[:100]
         if ":" in login:

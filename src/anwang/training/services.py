@@ -28,6 +28,7 @@ from anwang.accounts.models import Membership, User
 from anwang.accounts.selectors import Scope, authorize, scope_for
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.validation import clean_text
 from anwang.participation.choices import PointSource
 from anwang.participation.services import points_award
 from anwang.places.models import Community, Zone
@@ -117,19 +118,6 @@ def _require_manage(actor: User | None, scope: Scope | None, community_id: int) 
         community_id=community_id,
         visible_with=Permission.VIEW_TRAINING,
     )
-
-
-def _text(name: str, value: Any, *, limit: int, required: bool = True) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise ServiceError(_("This field is required."), field=name)
-    if len(text) > limit:
-        raise ServiceError(
-            _("Use at most %(limit)d characters (this has %(count)d).")
-            % {"limit": limit, "count": len(text)},
-            field=name,
-        )
-    return text
 
 
 def _choice(name: str, value: Any, choices: Any) -> str:
@@ -242,9 +230,9 @@ def course_create(
     _require_manage(actor, scope, community.pk)
     course = Course(
         community=community,
-        title=_text("title", title, limit=120),
+        title=clean_text("title", title, limit=120),
         topic=_choice("topic", topic, CourseTopic),
-        description=_text("description", description, limit=5000, required=False),
+        description=clean_text("description", description, limit=5000, required=False),
         duration_minutes=_number("duration_minutes", duration_minutes, low=1, high=MAX_MINUTES)
         or 1,
         validity_months=_number(
@@ -277,11 +265,11 @@ def course_update(
     _require_manage(actor, scope, course.community_id)
     before = snapshot(course, COURSE_FIELDS)
     if title is not UNSET:
-        course.title = _text("title", title, limit=120)
+        course.title = clean_text("title", title, limit=120)
     if topic is not UNSET:
         course.topic = _choice("topic", topic, CourseTopic)
     if description is not UNSET:
-        course.description = _text("description", description, limit=5000, required=False)
+        course.description = clean_text("description", description, limit=5000, required=False)
     if duration_minutes is not UNSET:
         minutes = _number("duration_minutes", duration_minutes, low=1, high=MAX_MINUTES)
         course.duration_minutes = minutes or 1
@@ -343,10 +331,10 @@ def session_create(
         starts_at=start,
         ends_at=end,
         zone=_zone(course.community_id, zone),
-        place=_text("place", place, limit=200, required=False),
-        trainer_name=_text("trainer_name", trainer_name, limit=100, required=False),
+        place=clean_text("place", place, limit=200, required=False),
+        trainer_name=clean_text("trainer_name", trainer_name, limit=100, required=False),
         capacity=_number("capacity", capacity, low=1, high=100_000, optional=True),
-        note=_text("note", note, limit=2000, required=False),
+        note=clean_text("note", note, limit=2000, required=False),
     )
     with transaction.atomic():
         session.save()
@@ -378,13 +366,13 @@ def session_update(
     if zone is not UNSET:
         session.zone = _zone(session.community_id, zone)
     if place is not UNSET:
-        session.place = _text("place", place, limit=200, required=False)
+        session.place = clean_text("place", place, limit=200, required=False)
     if trainer_name is not UNSET:
-        session.trainer_name = _text("trainer_name", trainer_name, limit=100, required=False)
+        session.trainer_name = clean_text("trainer_name", trainer_name, limit=100, required=False)
     if capacity is not UNSET:
         session.capacity = _number("capacity", capacity, low=1, high=100_000, optional=True)
     if note is not UNSET:
-        session.note = _text("note", note, limit=2000, required=False)
+        session.note = clean_text("note", note, limit=2000, required=False)
     with transaction.atomic():
         session.save()
         after = snapshot(session, SESSION_FIELDS)
@@ -708,7 +696,7 @@ def certificate_issue(
             session=None,
             source=CertificateSource.MANUAL,
             issued_on=day,
-            note=_text("note", note, limit=200, required=False),
+            note=clean_text("note", note, limit=200, required=False),
         )
 
 
@@ -729,7 +717,7 @@ def certificate_revoke(
             community_id=certificate.community_id,
             changes={
                 "revoked": [False, True],
-                "reason": [None, _text("reason", reason, limit=500, required=False)],
+                "reason": [None, clean_text("reason", reason, limit=500, required=False)],
             },
         )
     return certificate
@@ -783,11 +771,11 @@ def drill_create(
     drill = Drill(
         community=community,
         kind=_choice("kind", kind, DrillKind),
-        title=_text("title", title, limit=120),
+        title=clean_text("title", title, limit=120),
         planned_at=planned_at,
         zone=_zone(community.pk, zone),
         resident_count=_number("resident_count", resident_count, low=0, high=1_000_000) or 0,
-        summary=_text("summary", summary, limit=10_000, required=False),
+        summary=clean_text("summary", summary, limit=10_000, required=False),
     )
     with transaction.atomic():
         drill.save()
@@ -820,7 +808,7 @@ def drill_update(
     if kind is not UNSET:
         drill.kind = _choice("kind", kind, DrillKind)
     if title is not UNSET:
-        drill.title = _text("title", title, limit=120)
+        drill.title = clean_text("title", title, limit=120)
     if planned_at is not UNSET:
         if not isinstance(planned_at, dt.datetime):
             raise ServiceError(_("Enter the date and time it is planned for."), field="planned_at")
@@ -849,7 +837,7 @@ def drill_update(
     if resident_count is not UNSET:
         drill.resident_count = _number("resident_count", resident_count, low=0, high=1_000_000) or 0
     if summary is not UNSET:
-        drill.summary = _text("summary", summary, limit=10_000, required=False)
+        drill.summary = clean_text("summary", summary, limit=10_000, required=False)
     if status is not UNSET:
         drill.status = _choice("status", status, DrillStatus)
     if drill.status != DrillStatus.PLANNED and drill.started_at is None:
@@ -907,7 +895,7 @@ def finding_create(
     finding = DrillFinding(
         drill=drill,
         community_id=drill.community_id,
-        text=_text("text", text, limit=5000),
+        text=clean_text("text", text, limit=5000),
         severity=_choice("severity", severity, FindingSeverity),
         owner=None if owner is None else _member(drill.community_id, owner, "owner"),
         deadline=deadline,
@@ -933,7 +921,7 @@ def finding_update(
     _require_manage(actor, scope, finding.community_id)
     before = snapshot(finding, FINDING_FIELDS)
     if text is not UNSET:
-        finding.text = _text("text", text, limit=5000)
+        finding.text = clean_text("text", text, limit=5000)
     if severity is not UNSET:
         finding.severity = _choice("severity", severity, FindingSeverity)
     if owner is not UNSET:

@@ -16,6 +16,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any, Final
 
 from django.core.exceptions import PermissionDenied
@@ -31,6 +32,7 @@ from anwang.accounts.selectors import Scope, acts_platform_wide, authorize, serv
 from anwang.accounts.services import membership_grant, membership_revoke
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.validation import clean_text
 from anwang.participation.choices import PointSource
 from anwang.participation.services import points_award
 from anwang.places.models import Community, Zone
@@ -116,17 +118,7 @@ def _can_view(actor: User | None, scope: Scope | None, community_id: int) -> boo
     )
 
 
-def _text(name: str, value: Any, *, limit: int, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise ServiceError(_("This field is required."), field=name)
-    if len(text) > limit:
-        raise ServiceError(
-            _("Use at most %(limit)d characters (this has %(count)d).")
-            % {"limit": limit, "count": len(text)},
-            field=name,
-        )
-    return text
+_text = partial(clean_text, required=False)
 
 
 def _reason(value: Any) -> str:
