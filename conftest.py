@@ -24,6 +24,9 @@ from anwang.people.models import (
 from anwang.places.choices import ZoneKind
 from anwang.places.models import Building, Community, Grid, Household, Region, Unit, Zone
 
+# The browser tests' chromium and committed world, for every app's browser tests.
+pytest_plugins = ("tests.browser_support",)
+
 PASSWORD = "Correct-Horse-42"  # noqa: S105 - test accounts only
 
 SQUARE = {

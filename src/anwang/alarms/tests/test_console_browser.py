@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from tests.browser_support import WALL, page_as
 
 from anwang.alarms import services
 from anwang.alarms.choices import AlarmState
@@ -25,15 +26,8 @@ from anwang.alarms.tests.conftest import firing, make_rule
 from anwang.devices.models import Device
 from anwang.events.choices import WorkerMode
 from anwang.events.models import WorkerStatus
-from anwang.places.tests import test_browser as places_browser
 
 pytestmark = pytest.mark.browser
-
-# The map tests' chromium and committed world, shared rather than written twice.
-chromium = places_browser.chromium
-live_world = places_browser.live_world
-page_as = places_browser.page_as
-WALL = places_browser.WALL
 
 
 @dataclass

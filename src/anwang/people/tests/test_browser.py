@@ -3,15 +3,10 @@ audited 'Show' button swapping in the full value (htmx), and choosing a househol
 level. Skipped when /usr/bin/chromium is missing, except in CI where that fails."""
 
 import pytest
+from tests.browser_support import PHONE, page_as
 
 from anwang.audit.models import AuditEvent
 from anwang.people.models import HouseholdBinding
-
-# The browser, the committed world and the logged-in page are the places tests' fixtures (one
-# recipe for the whole project: Debian's chromium, connections closed for PostgreSQL).
-from anwang.places.tests.test_browser import PHONE, chromium, live_world, page_as
-
-__all__ = ["chromium", "live_world"]  # fixtures, used by name
 
 pytestmark = pytest.mark.browser
 

@@ -4,91 +4,14 @@ Skipped when /usr/bin/chromium is missing, except in CI where that fails.
 """
 
 import json
-import os
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from django.db import connections
-from django.test import Client
+from tests.browser_support import PHONE, WALL, page_as
 
 from anwang.core import geo
 from anwang.places.models import Zone
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PHONE = {"width": 390, "height": 844}
-WALL = {"width": 1920, "height": 1080}
-
-
-@pytest.fixture
-def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A headless chromium; the ORM may be used between page actions. Tests request it before
-    ``live_world``, so the world is written with the same database connection that the test
-    uses afterwards, and that connection is closed here."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"{CHROMIUM} is missing", pytrace=False)
-        pytest.skip(f"{CHROMIUM} is missing")
-    # Playwright's sync API keeps an event loop in this thread; the ORM is never used while a
-    # page action runs, so Django's guard against async use can stand aside.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # Connections opened while Playwright's loop ran belong to its context; close them
-            # here, or PostgreSQL refuses to drop the test database at the end.
-            connections.close_all()
-
-
-@pytest.fixture
-def live_world(transactional_db: None) -> Any:
-    """The shared two-community world, committed so the live server's thread sees it."""
-    from conftest import World, build_side, make_user
-
-    a = build_side("a", "东湖街道", "翠苑社区")
-    b = build_side("b", "西湖街道", "文华社区")
-    return World(a=a, b=b, platform_admin=make_user("platform_admin", is_superuser=True))
-
-
-def page_as(chromium: Any, live_server: Any, user: Any, viewport: dict[str, int]) -> Any:
-    """A page logged in as ``user`` (with the session cookie of a test client), in English."""
-    client = Client()
-    client.force_login(user)
-    context = chromium.new_context(viewport=viewport, locale="en-GB")
-    host = live_server.url.split("//", 1)[1].split(":")[0]
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "domain": host,
-                "path": "/",
-            },
-            {"name": "anwang_language", "value": "en", "domain": host, "path": "/"},
-        ]
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.js_errors = errors
-    return page
 
 
 def test_community_map_draws_buildings_and_key_areas(live_server, chromium, live_world):
