@@ -32,15 +32,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from anwang.accounts.choices import Permission
+from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
 from anwang.alarms import selectors
 from anwang.alarms.choices import OPEN_STATES, AlarmState
+from anwang.alarms.forms import dispatch_label
 from anwang.alarms.models import Alarm
 from anwang.alarms.views import _allowed_actions, _page_community, _run_action
 from anwang.core.errors import ServiceError
 from anwang.core.live import live_health, live_last_id
 from anwang.core.pages import int_param, is_htmx, page_scope
 from anwang.events import selectors as event_selectors
+from anwang.patrols.selectors import guard_whereabouts
 from anwang.places.models import Community
 from anwang.rules.choices import Priority
 
@@ -279,12 +282,29 @@ def _panel_context(scope: Scope, alarm: Alarm | None, **extra: Any) -> dict[str,
     return {
         "alarm": alarm,
         "actions": actions,
-        "people": people,
+        "people": _dispatch_choices(alarm, people),
         "events": selectors.alarm_events(alarm, limit=PANEL_EVENTS),
         "photos": list(selectors.alarm_photos(alarm)),
         "snapshot": event_selectors.alarm_snapshot(scope, alarm),
         **extra,
     }
+
+
+def _dispatch_choices(alarm: Alarm, people: list[User]) -> list[tuple[User, str]]:
+    """The people one may dispatch, each with where they were last seen on patrol: those on a
+    patrol run first, then by their last check-in, newest first, then by name."""
+    seen = guard_whereabouts(alarm.community_id, [person.pk for person in people])
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def rank(person: User) -> tuple[bool, float]:
+        where = seen[person.pk]
+        last = where.last_check_in_at or oldest
+        return (where.on_route is None, -last.timestamp())
+
+    # sorted() keeps the by-name order of equal ranks.
+    return [
+        (person, dispatch_label(person, seen[person.pk])) for person in sorted(people, key=rank)
+    ]
 
 
 def _labels() -> dict[str, str]:

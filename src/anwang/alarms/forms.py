@@ -4,13 +4,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from anwang.accounts.models import User
+from anwang.patrols.selectors import Whereabouts
 
 
 class NoteForm(forms.Form):
@@ -27,19 +31,59 @@ class RequiredNoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+if TYPE_CHECKING:
+    _UserChoiceField = forms.ModelChoiceField[User]
+else:  # not subscriptable at run time
+    _UserChoiceField = forms.ModelChoiceField
+
+
+class PersonChoiceField(_UserChoiceField):
+    """A person to dispatch, labelled with where the patrols app last saw them."""
+
+    whereabouts: Mapping[int, Whereabouts] = {}
+
+    def label_from_instance(self, obj: User) -> str:
+        """The person's name, route on patrol and last check-in."""
+        return dispatch_label(obj, self.whereabouts.get(obj.pk))
+
+
 class DispatchForm(forms.Form):
     """Whom to send to the alarm."""
 
-    assignee = forms.ModelChoiceField(
-        label=_("Send"), queryset=User.objects.none(), empty_label="—"
-    )
+    assignee = PersonChoiceField(label=_("Send"), queryset=User.objects.none(), empty_label="—")
     note = forms.CharField(label=_("Note"), required=False)
 
-    def __init__(self, *args: Any, people: QuerySet[User], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        people: QuerySet[User],
+        whereabouts: Mapping[int, Whereabouts] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, PersonChoiceField)
         field.queryset = people
+        field.whereabouts = whereabouts or {}
+
+
+def dispatch_label(person: User, whereabouts: Whereabouts | None) -> str:
+    """A person to dispatch, with where the patrols app last saw them: the route they are
+    patrolling and their last check-in."""
+    parts = [str(person)]
+    if whereabouts is not None and whereabouts.on_route:
+        parts.append(gettext("on patrol: %(route)s") % {"route": whereabouts.on_route})
+    if whereabouts is not None and whereabouts.last_check_in_at is not None:
+        at = formats.time_format(timezone.localtime(whereabouts.last_check_in_at), "H:i")
+        if timezone.localdate(whereabouts.last_check_in_at) != timezone.localdate():
+            at = formats.date_format(
+                timezone.localtime(whereabouts.last_check_in_at), "SHORT_DATETIME_FORMAT"
+            )
+        parts.append(
+            gettext("last check-in %(at)s at %(checkpoint)s")
+            % {"at": at, "checkpoint": whereabouts.last_checkpoint or "—"}
+        )
+    return " · ".join(parts)
 
 
 class FalseAlarmForm(forms.Form):

@@ -10,7 +10,7 @@ switcher in the top bar; an alarm of a community the person cannot see is 404.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
 from anwang.alarms import selectors, services
 from anwang.alarms.choices import OPEN_STATES, AlarmState
@@ -44,6 +45,7 @@ from anwang.core.selectors import page_community
 from anwang.core.tables import CONTENT_TYPES
 from anwang.events import selectors as event_selectors
 from anwang.events.models import CameraSnapshot
+from anwang.patrols.selectors import Whereabouts, guard_whereabouts
 from anwang.places.models import Community, Zone
 from anwang.rules.choices import Priority
 
@@ -202,13 +204,22 @@ def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "snapshot": event_selectors.alarm_snapshot(scope, alarm),
             "escalations": selectors.alarm_escalations(alarm),
             "actions": actions,
-            "dispatch_form": DispatchForm(people=people) if people is not None else None,
+            "dispatch_form": (
+                DispatchForm(people=people, whereabouts=_whereabouts(alarm, people))
+                if people is not None
+                else None
+            ),
             "note_form": NoteForm(),
             "required_note_form": RequiredNoteForm(),
             "false_form": FalseAlarmForm(),
             "photo_form": PhotoForm(),
         },
     )
+
+
+def _whereabouts(alarm: Alarm, people: Iterable[User]) -> dict[int, Whereabouts]:
+    """Where the people one may dispatch were last seen on patrol."""
+    return guard_whereabouts(alarm.community_id, [person.pk for person in people])
 
 
 def snapshot_response(snapshot: CameraSnapshot) -> FileResponse:

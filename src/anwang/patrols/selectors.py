@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -450,3 +450,50 @@ def run_features(run: PatrolRun, check_ins: Iterable[CheckIn]) -> dict[str, Any]
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """What the patrols app knows of where a guard is: the route of the run they are on, and
+    their last accepted check-in (when and at which checkpoint)."""
+
+    on_route: str | None
+    last_check_in_at: dt.datetime | None
+    last_checkpoint: str | None
+
+
+def guard_whereabouts(community_id: int, user_ids: Iterable[int]) -> dict[int, Whereabouts]:
+    """The whereabouts of these people in the community's patrols, by user id (two queries,
+    however many people). Unscoped: for pages that show them to whoever may dispatch there."""
+    wanted = list(user_ids)
+    if not wanted:
+        return {}
+    on_route = dict(
+        PatrolRun.objects.filter(
+            community_id=community_id, guard_id__in=wanted, status=RunStatus.IN_PROGRESS
+        ).values_list("guard_id", "route_name")
+    )
+    last = CheckIn.objects.filter(
+        run__community_id=community_id,
+        run__guard_id=OuterRef("guard_id"),
+        status=CheckInStatus.ACCEPTED,
+    ).order_by("-scanned_at", "-pk")
+    latest = (
+        PatrolRun.objects.filter(community_id=community_id, guard_id__in=wanted)
+        .order_by()
+        .values("guard_id")
+        .distinct()
+        .annotate(
+            at=Subquery(last.values("scanned_at")[:1]),
+            checkpoint=Subquery(last.values("checkpoint__name")[:1]),
+        )
+    )
+    seen = {row["guard_id"]: (row["at"], row["checkpoint"]) for row in latest}
+    return {
+        user_id: Whereabouts(
+            on_route=on_route.get(user_id),
+            last_check_in_at=seen.get(user_id, (None, None))[0],
+            last_checkpoint=seen.get(user_id, (None, None))[1],
+        )
+        for user_id in wanted
+    }

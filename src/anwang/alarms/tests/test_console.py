@@ -144,7 +144,8 @@ def test_first_paint_has_a_bounded_query_count(
         device = make_device(world.a, f"s{number}")
         raise_alarm(rule, device, events=(make_event(device).pk,))
     client = client_for("operator")
-    with django_assert_max_num_queries(20):
+    # 22: the first alarm's panel includes where the people to dispatch were last on patrol.
+    with django_assert_max_num_queries(22):
         response = client.get("/alarms/console/")
     assert response.status_code == 200
     assert response.text.count('class="console-alarm ') == 25
@@ -305,6 +306,48 @@ def test_panel_shows_why_events_and_on_duty_people(world, alarm, client_for):
 
 def htmx_post(client, url: str, data: dict[str, object] | None = None):
     return client.post(url, data or {}, headers={"HX-Request": "true"})
+
+
+def test_dispatch_lists_guards_on_patrol_first_with_their_last_check_in(world, alarm, client_for):
+    import uuid
+
+    from django.utils import timezone
+
+    from anwang.patrols.models import CheckIn, PatrolRoute, PatrolRun
+    from anwang.patrols.tests.conftest import make_checkpoint
+
+    guard = world.user("guard")
+    checkpoint = make_checkpoint(world.a, "北门岗")
+    route = PatrolRoute.objects.create(community=world.a.community, name="夜间巡逻")
+    now = timezone.now()
+    run = PatrolRun.objects.create(
+        community=world.a.community,
+        route=route,
+        route_name=route.name,
+        guard=guard,
+        plan=[{"checkpoint": checkpoint.pk, "name": checkpoint.name}],
+        started_at=now,
+    )
+    CheckIn.objects.create(
+        run=run,
+        checkpoint=checkpoint,
+        method="typed",
+        code=checkpoint.code,
+        client_id=uuid.uuid4(),
+        scanned_at=now,
+        received_at=now,
+        skew_seconds=0,
+        status="accepted",
+    )
+    text = client_for("operator").get(f"/alarms/console/{alarm.pk}/").text
+    options = [line for line in text.splitlines() if "<option value=" in line]
+    first = next(option for option in options if 'value=""' not in option)
+    assert f'value="{guard.pk}"' in first
+    assert "on patrol: 夜间巡逻" in first
+    assert "at 北门岗" in first
+    # The alarm's own page labels the choice the same way.
+    page = client_for("operator").get(f"/alarms/{alarm.pk}/").text
+    assert "on patrol: 夜间巡逻" in page
 
 
 def test_acknowledge_dispatch_resolve_from_the_console(world, alarm, client_for):
