@@ -18,6 +18,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from anwang.accounts.selectors import Scope
 from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
+from anwang.core.ical import ics_response
 from anwang.places import selectors as place_selectors
 from anwang.places.models import Community, Zone
 from anwang.volunteers import selectors, services
@@ -237,6 +238,25 @@ def application_certificate(
     response = HttpResponse(certificate_pdf(cert), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="service-hours-{volunteer.pk}.pdf"'
     return response
+
+
+@router.get(
+    "/volunteers/my/shifts.ics",
+    summary="My volunteer shifts (iCalendar)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The caller's shifts from 60 days back on, as RFC 5545 events; "
+                "shifts the community cancelled are marked cancelled.",
+                "content": {"text/calendar": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def my_shifts_ics(request: HttpRequest) -> HttpResponse:
+    """One's own volunteer shifts for a calendar app."""
+    content = selectors.my_shifts_calendar(request_scope(request))
+    return ics_response(content, filename="volunteer-shifts.ics")
 
 
 # --------------------------------------------------------------------------- teams

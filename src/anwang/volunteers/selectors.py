@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from anwang.accounts.choices import Permission
 from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.core.dashboard import Stat
+from anwang.core.ical import CalendarEntry, calendar_ics
 from anwang.core.inbox import WorkItem
 from anwang.places.models import Community
 from anwang.volunteers.choices import SignupStatus, VolunteerStatus
@@ -245,6 +246,47 @@ def my_signups(scope: Scope, *, upcoming: bool = True) -> QuerySet[Signup]:
             shift__cancelled_at__isnull=True,
         ).order_by("shift__starts_at", "id")
     return signups.order_by("-shift__starts_at", "-id")
+
+
+CALENDAR_HISTORY = dt.timedelta(days=60)
+"""How far back the calendar of one's shifts goes (calendar apps keep what they saw before)."""
+
+
+def my_shifts_calendar(scope: Scope, *, now: dt.datetime | None = None) -> bytes:
+    """The caller's volunteer shifts, from :data:`CALENDAR_HISTORY` ago on, as an iCalendar
+    file; shifts cancelled by the community stay in it, marked cancelled, so calendar apps
+    remove them."""
+    now = now or timezone.now()
+    signups = (
+        Signup.objects.filter(
+            volunteer__user=scope.user,
+            status=SignupStatus.SIGNED_UP,
+            shift__community_id__in=scope.community_ids(),
+            shift__ends_at__gte=now - CALENDAR_HISTORY,
+        )
+        .select_related("shift__community", "shift__zone", "shift__team")
+        .order_by("shift__starts_at", "id")
+        if scope.user is not None
+        else Signup.objects.none()
+    )
+    entries = []
+    for signup in signups:
+        shift = signup.shift
+        place = [shift.community.name, shift.zone.name if shift.zone else ""]
+        about = [shift.team.name if shift.team else "", shift.description]
+        entries.append(
+            CalendarEntry(
+                uid=f"volunteer-shift-{shift.pk}-{signup.volunteer_id}@anwang",
+                summary=shift.title,
+                start=timezone.localtime(shift.starts_at),
+                duration=shift.ends_at - shift.starts_at,
+                updated_at=max(shift.updated_at, signup.updated_at),
+                description="\n".join(part for part in about if part),
+                location=" · ".join(part for part in place if part),
+                cancelled=shift.cancelled_at is not None,
+            )
+        )
+    return calendar_ics(entries, name=_("My volunteer shifts"))
 
 
 # --------------------------------------------------------------------------- hours

@@ -11,6 +11,7 @@ urlpatterns = [
     # mark it as current on every admin page under /volunteers/.
     path("", RedirectView.as_view(pattern_name="volunteers:my_volunteering"), name="home"),
     path("me/", views.my_volunteering, name="my_volunteering"),
+    path("me/shifts.ics", views.my_shifts_ics, name="my_shifts_ics"),
     path("apply/", views.apply, name="apply"),
     path("applications/", views.application_list, name="application_list"),
     path("applications/<int:pk>/", views.application_detail, name="application_detail"),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
+from anwang.core.ical import ics_response
 from anwang.core.pages import attach_service_error, int_param, page_scope, page_user, paginate
 from anwang.core.selectors import communities_permitted, page_community
 from anwang.participation import selectors as points_selectors
@@ -140,6 +141,14 @@ def my_volunteering(request: HttpRequest) -> HttpResponse:
             "period_form": PeriodForm(),
         },
     )
+
+
+@login_required
+@require_GET
+def my_shifts_ics(request: HttpRequest) -> HttpResponse:
+    """One's own volunteer shifts as an iCalendar file, for a phone's calendar."""
+    content = selectors.my_shifts_calendar(page_scope(request))
+    return ics_response(content, filename="volunteer-shifts.ics")
 
 
 @login_required
