@@ -849,7 +849,26 @@ def drill_update(
         after = snapshot(drill, DRILL_FIELDS)
         if after != before:
             _audit(actor, "drill.update", drill, before, after)
+        _award_drill_points(drill)
     return drill
+
+
+def _award_drill_points(drill: Drill) -> None:
+    """Once a drill was held, each participant earns the community's drill points once (keyed
+    by the drill), also when they are added to it later."""
+    if drill.status == DrillStatus.PLANNED:
+        return
+    occurred_at = drill.started_at or drill.planned_at
+    for user in drill.participants.all():
+        points_award(
+            community=drill.community,
+            user=user,
+            source_kind=PointSource.DRILL_PARTICIPATION,
+            source_key=f"drill:{drill.pk}",
+            quantity=1,
+            occurred_at=occurred_at,
+            reason=drill.title,
+        )
 
 
 def drill_set_participants(
@@ -877,6 +896,7 @@ def drill_set_participants(
                 community_id=drill.community_id,
                 changes={"participants": [before, after]},
             )
+        _award_drill_points(drill)
     return drill
 
 

@@ -326,3 +326,28 @@ def test_drill_timings_durations_and_findings(world: Any) -> None:
     assert finding.is_closed
     services.drill_update(actor=admin, drill=drill, status="reviewed")
     assert AuditEvent.objects.filter(action__startswith="drill").count() >= 4
+    # The participants of the held drill earned its points once, however often it changed.
+    from anwang.participation.models import PointEntry
+
+    earned = PointEntry.objects.filter(source_kind="drill_participation")
+    assert sorted(earned.values_list("user__username", "source_key")) == sorted(
+        [
+            (world.user("guard").username, f"drill:{drill.pk}"),
+            (world.user("volunteer").username, f"drill:{drill.pk}"),
+        ]
+    )
+
+
+def test_a_planned_drill_earns_no_points(world: Any) -> None:
+    admin = world.user("community_admin")
+    drill = services.drill_create(
+        actor=admin,
+        community=world.a.community,
+        kind="earthquake",
+        title="地震演练",
+        planned_at=timezone.now() + dt.timedelta(days=3),
+    )
+    services.drill_set_participants(actor=admin, drill=drill, users=[world.user("guard")])
+    from anwang.participation.models import PointEntry
+
+    assert not PointEntry.objects.filter(source_kind="drill_participation").exists()
