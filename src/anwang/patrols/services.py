@@ -25,6 +25,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from django.core.exceptions import PermissionDenied
@@ -35,14 +36,16 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anwang.accounts.choices import Permission
-from anwang.accounts.models import User
+from anwang.accounts.choices import Permission, Role
+from anwang.accounts.models import Membership, User
 from anwang.accounts.selectors import Scope, authorize
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core import geo
 from anwang.core.errors import ConflictError, ServiceError
 from anwang.devices.choices import DeviceKind
 from anwang.devices.models import Device
+from anwang.participation.choices import PointSource
+from anwang.participation.services import points_award
 from anwang.patrols import codes
 from anwang.patrols.choices import (
     CheckInMethod,
@@ -1117,7 +1120,27 @@ def patrol_run_finish(
             locked.note = clean_note
         locked.save(update_fields=["status", "finished_at", "note", "updated_at"])
         _run_audit(actor, "patrol_run.finish", locked, before)
+        _award_patrol_points(locked)
     return locked
+
+
+def _award_patrol_points(run: PatrolRun) -> None:
+    """A volunteer earns the community's patrol-hour points for a finished run, once (keyed by
+    the run); staff guards patrol as their job and earn none."""
+    if run.finished_at is None or not Membership.objects.filter(
+        user_id=run.guard_id, community_id=run.community_id, role=Role.VOLUNTEER
+    ).exists():
+        return
+    hours = Decimal((run.finished_at - run.started_at).total_seconds() / 3600)
+    points_award(
+        community=run.community,
+        user=run.guard,
+        source_kind=PointSource.PATROL_HOUR,
+        source_key=f"patrol_run:{run.pk}",
+        quantity=hours.quantize(Decimal("0.01")),
+        occurred_at=run.finished_at,
+        reason=run.route_name,
+    )
 
 
 def patrol_run_abandon(
