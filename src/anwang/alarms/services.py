@@ -18,7 +18,6 @@ time, also after closing.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from anwang.alarms.models import (
 )
 from anwang.audit.services import audit_record, diff, jsonable, snapshot
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.images import clean_photo
 from anwang.core.live import LiveUpdate, live_publish, live_publish_many
 from anwang.places.models import Community, Zone
 from anwang.rules.choices import Priority
@@ -81,9 +81,6 @@ ALARM_FIELDS = (
 RESPONSE_TIME_FIELDS = ("community", "priority", "acknowledge_seconds", "on_scene_seconds")
 NOTE_MAX = 2000
 MAX_RESPONSE_SECONDS = 7 * 24 * 3600
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-PHOTO_MAX_PIXELS = 40_000_000
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MANUAL_GROUP = "manual"
 
 
@@ -822,57 +819,13 @@ def alarm_note(
     return step
 
 
-def _clean_image(upload: UploadedFile) -> tuple[bytes, str]:
-    """The photo re-encoded without its metadata (EXIF, GPS position), and its extension."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    size = upload.size or 0
-    if size > PHOTO_MAX_BYTES:
-        raise ServiceError(_("A photo may be at most 10 MB."), field="image")
-    content = upload.read()
-    if not content:
-        raise ServiceError(_("The file is empty."), field="image")
-    if len(content) > PHOTO_MAX_BYTES:
-        raise ServiceError(_("A photo may be at most 10 MB."), field="image")
-    not_a_photo = _("Upload a photo (JPEG, PNG or WebP).")
-    try:
-        with Image.open(io.BytesIO(content)) as probe:
-            image_format = probe.format or ""
-            width, height = probe.size
-            probe.verify()
-        if image_format not in PHOTO_FORMATS:
-            raise ServiceError(not_a_photo, field="image")
-        if width * height > PHOTO_MAX_PIXELS:
-            raise ServiceError(_("The photo has too many pixels."), field="image")
-        with Image.open(io.BytesIO(content)) as image:
-            # Turn it upright as the camera meant, since the orientation tag goes with the rest.
-            upright = ImageOps.exif_transpose(image)
-            if image_format == "JPEG" and upright.mode not in ("RGB", "L"):
-                upright = upright.convert("RGB")
-            buffer = io.BytesIO()
-            options: dict[str, Any] = {"quality": 90} if image_format in ("JPEG", "WEBP") else {}
-            # Saving without ``exif`` drops the EXIF block, GPS position included.
-            upright.save(buffer, format=image_format, **options)
-    except ServiceError:
-        raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-    ) as error:
-        raise ServiceError(not_a_photo, field="image") from error
-    return buffer.getvalue(), PHOTO_FORMATS[image_format]
-
-
 def alarm_photo_add(
     *, actor: User | None, scope: Scope | None = None, alarm: Alarm, image: UploadedFile
 ) -> AlarmPhoto:
     """Attach a photo (JPEG, PNG or WebP, at most 10 MB) to an alarm; its metadata, such as
     the GPS position, is removed."""
     _require_handle(actor, scope, alarm.community_id)
-    content, extension = _clean_image(image)
+    content, extension = clean_photo(image, field="image")
     now = timezone.now()
     with transaction.atomic():
         photo = AlarmPhoto(alarm=alarm, uploaded_by=actor, uploaded_at=now)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import io
 import math
 import secrets
 import uuid
@@ -42,6 +41,7 @@ from anwang.accounts.selectors import Scope, authorize
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core import geo
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.images import clean_photo
 from anwang.devices.choices import DeviceKind
 from anwang.devices.models import Device
 from anwang.participation.choices import PointSource
@@ -585,9 +585,6 @@ CLOCK_TRUSTED: Final = dt.timedelta(seconds=30)
 """A phone clock off by more than this (as measured when it sends) is corrected for."""
 MAX_BATCH: Final = 200
 MAX_ACCURACY_M: Final = 100_000.0
-PHOTO_MAX_BYTES: Final = 10 * 1024 * 1024
-PHOTO_MAX_PIXELS: Final = 40_000_000
-PHOTO_FORMATS: Final = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 RUN_FIELDS = (
     "community",
     "route",
@@ -698,49 +695,6 @@ def _client_id(value: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError as error:
         raise ServiceError(_("The check-in's id is not a UUID."), field="client_id") from error
-
-
-def clean_photo(upload: UploadedFile) -> tuple[bytes, str]:
-    """A photo re-encoded without its metadata (EXIF, GPS position), and its extension; the
-    same checks as alarm photos (JPEG, PNG or WebP, at most 10 MB)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if (upload.size or 0) > PHOTO_MAX_BYTES:
-        raise ServiceError(_("A photo may be at most 10 MB."), field="photo")
-    content = upload.read()
-    if not content:
-        raise ServiceError(_("The file is empty."), field="photo")
-    if len(content) > PHOTO_MAX_BYTES:
-        raise ServiceError(_("A photo may be at most 10 MB."), field="photo")
-    not_a_photo = _("Upload a photo (JPEG, PNG or WebP).")
-    try:
-        with Image.open(io.BytesIO(content)) as probe:
-            image_format = probe.format or ""
-            width, height = probe.size
-            probe.verify()
-        if image_format not in PHOTO_FORMATS:
-            raise ServiceError(not_a_photo, field="photo")
-        if width * height > PHOTO_MAX_PIXELS:
-            raise ServiceError(_("The photo has too many pixels."), field="photo")
-        with Image.open(io.BytesIO(content)) as image:
-            upright = ImageOps.exif_transpose(image)
-            if image_format == "JPEG" and upright.mode not in ("RGB", "L"):
-                upright = upright.convert("RGB")
-            buffer = io.BytesIO()
-            options: dict[str, Any] = {"quality": 90} if image_format in ("JPEG", "WEBP") else {}
-            # Saving without ``exif`` drops the EXIF block, GPS position included.
-            upright.save(buffer, format=image_format, **options)
-    except ServiceError:
-        raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-    ) as error:
-        raise ServiceError(not_a_photo, field="photo") from error
-    return buffer.getvalue(), PHOTO_FORMATS[image_format]
 
 
 def _plan(
@@ -1127,9 +1081,12 @@ def patrol_run_finish(
 def _award_patrol_points(run: PatrolRun) -> None:
     """A volunteer earns the community's patrol-hour points for a finished run, once (keyed by
     the run); staff guards patrol as their job and earn none."""
-    if run.finished_at is None or not Membership.objects.filter(
-        user_id=run.guard_id, community_id=run.community_id, role=Role.VOLUNTEER
-    ).exists():
+    if (
+        run.finished_at is None
+        or not Membership.objects.filter(
+            user_id=run.guard_id, community_id=run.community_id, role=Role.VOLUNTEER
+        ).exists()
+    ):
         return
     hours = Decimal((run.finished_at - run.started_at).total_seconds() / 3600)
     points_award(

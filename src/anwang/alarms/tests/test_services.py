@@ -20,6 +20,7 @@ from anwang.alarms.choices import AlarmState, StepAction
 from anwang.alarms.models import Alarm, AlarmEvent, AlarmStep, AlarmTrigger, ResponseTime
 from anwang.alarms.tests.conftest import T0, firing, make_device, make_event, make_rule
 from anwang.audit.models import AuditEvent
+from anwang.core import images
 from anwang.core.errors import ConflictError, ServiceError
 
 pytestmark = pytest.mark.django_db
@@ -522,7 +523,7 @@ def test_photo_is_checked_and_loses_its_metadata(world, alarm, settings, tmp_pat
 
 
 def test_photo_size_limit(world, alarm, monkeypatch):
-    monkeypatch.setattr(services, "PHOTO_MAX_BYTES", 100)
+    monkeypatch.setattr(images, "PHOTO_MAX_BYTES", 100)
     with pytest.raises(ServiceError, match="at most 10 MB"):
         services.alarm_photo_add(
             actor=world.user("guard"),
