@@ -37,6 +37,10 @@ class Permission(models.TextChoices):
     VIEW_PATROLS = "view_patrols", _("View patrol routes and checkpoints")
     MANAGE_PATROLS = "manage_patrols", _("Edit patrol routes and checkpoints, print their codes")
     RUN_PATROLS = "run_patrols", _("Run patrols and check in at checkpoints")
+    VIEW_PATROL_RUNS = (
+        "view_patrol_runs",
+        _("See everyone's patrol runs: check-ins with times and positions"),
+    )
     VIEW_VOLUNTEERS = "view_volunteers", _("View volunteers, teams, shifts and points")
     MANAGE_VOLUNTEERS = (
         "manage_volunteers",

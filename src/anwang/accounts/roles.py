@@ -15,6 +15,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_ALARMS,
             P.VIEW_PATROLS,
             P.MANAGE_PATROLS,
+            P.VIEW_PATROL_RUNS,
             P.VIEW_VOLUNTEERS,
             P.VIEW_TRAINING,
         }
@@ -36,6 +37,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_RULES,
             P.VIEW_PATROLS,
             P.MANAGE_PATROLS,
+            P.VIEW_PATROL_RUNS,
             P.VIEW_VOLUNTEERS,
             P.MANAGE_VOLUNTEERS,
             P.VIEW_TRAINING,
@@ -51,6 +53,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_ALARMS,
             P.HANDLE_ALARMS,
             P.VIEW_PATROLS,
+            P.VIEW_PATROL_RUNS,
         }
     ),
     Role.GUARD: frozenset(

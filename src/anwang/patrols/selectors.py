@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anwang.accounts.choices import Permission
-from anwang.accounts.roles import ROLE_PERMISSIONS
 from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.patrols.choices import CheckInStatus, RunStatus
 from anwang.patrols.models import CheckIn, Checkpoint, PatrolRoute, PatrolRun, RouteStop
@@ -205,19 +204,13 @@ RUN = Permission.RUN_PATROLS
 
 
 def can_oversee_runs(scope: Scope, community_id: int | None) -> bool:
-    """Whether the caller sees every patrol run of a community, not only their own: platform
-    administrators, those who manage patrols, and those who see patrols through a role that
-    does not walk them (operators). Guards and volunteers see their own runs."""
+    """Whether the caller sees every patrol run of a community, not only their own (a run's
+    check-ins are a person's movements): platform administrators and holders of
+    ``view_patrol_runs`` there (supervisors, community admins, operators). Guards and
+    volunteers see their own runs."""
     if acts_platform_wide(scope):
         return True
-    if community_id is None or community_id not in scope.community_ids(VIEW):
-        return False
-    if scope.has(MANAGE, community_id):
-        return True
-    return any(
-        VIEW in ROLE_PERMISSIONS[role] and RUN not in ROLE_PERMISSIONS[role]
-        for role in scope.roles(community_id)
-    )
+    return community_id is not None and scope.has(Permission.VIEW_PATROL_RUNS, community_id)
 
 
 def can_abandon(scope: Scope, community_id: int | None) -> bool:
