@@ -46,5 +46,7 @@ class Permission(models.TextChoices):
         "manage_volunteers",
         _("Approve volunteers, run teams and shifts, adjust points"),
     )
+    VIEW_HAZARDS = "view_hazards", _("View hazard reports")
+    MANAGE_HAZARDS = "manage_hazards", _("Triage, assign, verify and close hazard reports")
     VIEW_TRAINING = "view_training", _("View training, certificates and drills")
     MANAGE_TRAINING = "manage_training", _("Run courses, sessions and drills; issue certificates")

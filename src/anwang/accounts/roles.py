@@ -16,6 +16,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_PATROLS,
             P.MANAGE_PATROLS,
             P.VIEW_PATROL_RUNS,
+            P.VIEW_HAZARDS,
             P.VIEW_VOLUNTEERS,
             P.VIEW_TRAINING,
         }
@@ -38,6 +39,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_PATROLS,
             P.MANAGE_PATROLS,
             P.VIEW_PATROL_RUNS,
+            P.VIEW_HAZARDS,
+            P.MANAGE_HAZARDS,
             P.VIEW_VOLUNTEERS,
             P.MANAGE_VOLUNTEERS,
             P.VIEW_TRAINING,
@@ -54,6 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.HANDLE_ALARMS,
             P.VIEW_PATROLS,
             P.VIEW_PATROL_RUNS,
+            P.VIEW_HAZARDS,
         }
     ),
     Role.GUARD: frozenset(
@@ -65,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.HANDLE_ALARMS,
             P.VIEW_PATROLS,
             P.RUN_PATROLS,
+            P.VIEW_HAZARDS,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -75,6 +80,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_RESIDENTS,
             P.REVEAL_PERSONAL_DATA,
             P.VIEW_VOLUNTEERS,
+            P.VIEW_HAZARDS,
+            P.MANAGE_HAZARDS,
         }
     ),
     Role.VOLUNTEER: frozenset({P.VIEW_PLACES, P.VIEW_PATROLS, P.RUN_PATROLS}),

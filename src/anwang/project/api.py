@@ -104,6 +104,7 @@ def _register_routers() -> None:
     from anwang.devices.api import router as devices_router
     from anwang.events.api import ingest_router
     from anwang.events.api import router as events_router
+    from anwang.hazards.api import router as hazards_router
     from anwang.participation.api import router as participation_router
     from anwang.patrols.api import router as patrols_router
     from anwang.people.api import router as people_router
@@ -126,6 +127,7 @@ def _register_routers() -> None:
     api.add_router("/", participation_router)
     api.add_router("/", volunteers_router)
     api.add_router("/", training_router)
+    api.add_router("/", hazards_router)
 
 
 _register_routers()

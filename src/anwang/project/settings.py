@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "anwang.participation",
     "anwang.volunteers",
     "anwang.training",
+    "anwang.hazards",
 ]
 
 MIDDLEWARE = [

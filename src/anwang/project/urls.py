@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("participation/", include("anwang.participation.urls")),
     path("volunteers/", include("anwang.volunteers.urls")),
     path("training/", include("anwang.training.urls")),
+    path("hazards/", include("anwang.hazards.urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

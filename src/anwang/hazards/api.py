@@ -1,0 +1,5 @@
+"""API of the hazards domain."""
+
+from ninja import Router
+
+router = Router(tags=["hazards"])
