@@ -123,6 +123,11 @@ class Alarm(models.Model):
     acknowledge_due_at = models.DateTimeField(_("acknowledge by"), null=True, blank=True)
     on_scene_due_at = models.DateTimeField(_("on scene by"), null=True, blank=True)
     escalations = models.PositiveSmallIntegerField(_("escalations"), default=0)
+    # Set for alarms the system raises without a rule (a missed patrol checkpoint...): the
+    # unique key makes raising the same thing twice impossible, also from two workers.
+    source_key = models.CharField(
+        _("source"), max_length=200, null=True, blank=True, unique=True, default=None
+    )
 
     class Meta:
         verbose_name = _("alarm")

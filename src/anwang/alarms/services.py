@@ -606,6 +606,62 @@ def alarm_raise_manual(
     return alarm
 
 
+def alarm_raise_system(
+    *,
+    community: Community,
+    source_key: str,
+    priority: int,
+    title: str,
+    note: str = "",
+    device: Any = None,
+    zone: Zone | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Alarm | None:
+    """Raise an alarm the system found without a rule, at most once per ``source_key``.
+
+    Returns None when an alarm with this key exists (open or closed): a second caller, also
+    a concurrent one, loses on the unique key and raises nothing."""
+    priority = _priority(priority)
+    title = _text("title", title, limit=TITLE_MAX, required=True)
+    note = _text("note", note, limit=NOTE_MAX)
+    if not source_key:
+        raise ServiceError(_("A system alarm needs a source."), field="source_key")
+    if Alarm.objects.filter(source_key=source_key).exists():
+        return None
+    now = timezone.now()
+    response = selectors.response_times_by_community([community.pk])[community.pk][priority]
+    try:
+        with transaction.atomic():
+            alarm = Alarm.objects.create(
+                community=community,
+                priority=priority,
+                title=title,
+                device=device,
+                zone=zone,
+                group_key=source_key,
+                source_key=source_key,
+                why={"system": True, **dict(data or {})},
+                raised_at=now,
+                last_fired_at=now,
+                **_due(now, response),
+            )
+            _step(alarm, StepAction.RAISED, actor=None, at=now, note=note).save()
+            audit_record(
+                actor=None,
+                action="alarm.raise",
+                obj=alarm,
+                community_id=community.pk,
+                changes=diff({}, snapshot(alarm, ALARM_FIELDS)),
+            )
+            _publish(alarm, StepAction.RAISED)
+    except IntegrityError:
+        # Another caller raised the same key between our look and our insert.
+        if Alarm.objects.filter(source_key=source_key).exists():
+            return None
+        raise
+    return alarm
+
+
 # --------------------------------------------------------------------------- lifecycle
 
 

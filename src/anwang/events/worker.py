@@ -58,6 +58,7 @@ from anwang.events.services import (
     pipeline_tick,
     worker_status_report,
 )
+from anwang.patrols.services import patrol_runs_check
 
 log = logging.getLogger("anwang.worker")
 T = TypeVar("T")
@@ -635,6 +636,17 @@ class EventWorker:
             except Exception as error:  # the next tick tries again
                 self.counters.error(f"Timed checks failed: {error}")
                 log.warning("Timed checks failed: %s", error)
+                with contextlib.suppress(Exception):
+                    await self._in_db(_drop_broken_connection)
+            try:
+                patrol_alarms = await self._in_db(patrol_runs_check)
+                if patrol_alarms:
+                    log.info("Patrol checks: %d alarm(s)", patrol_alarms)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the next tick tries again
+                self.counters.error(f"Patrol checks failed: {error}")
+                log.warning("Patrol checks failed: %s", error)
                 with contextlib.suppress(Exception):
                     await self._in_db(_drop_broken_connection)
             await asyncio.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))
