@@ -114,6 +114,7 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "checkpoint",
     "patrol_route",
     "patrol_run",
+    "patrol_schedule",
     "course",
     "training_session",
     "attendance",
@@ -764,6 +765,18 @@ def probe(world: World) -> Probe:
         plan=[{"checkpoint": checkpoint.pk, "name": checkpoint.name}],
         started_at=device.created_at,
     )
+    from anwang.patrols.models import PatrolSchedule
+
+    # A patrol schedule of community A on A's route, assigned to A's guard.
+    patrol_schedule = PatrolSchedule.objects.create(
+        community=a.community,
+        route=patrol_route,
+        name="翠苑夜班",
+        first_start=device.created_at,
+        duration=dt.timedelta(hours=2),
+        rrule="FREQ=DAILY",
+    )
+    patrol_schedule.guards.add(world.user("guard"))
 
     from anwang.training.models import (
         Attendance,
@@ -875,6 +888,7 @@ def probe(world: World) -> Probe:
         "checkpoint": checkpoint.pk,
         "patrol_route": patrol_route.pk,
         "patrol_run": patrol_run.pk,
+        "patrol_schedule": patrol_schedule.pk,
         "course": course.pk,
         "training_session": training_session.pk,
         "attendance": attendance.pk,

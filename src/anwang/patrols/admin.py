@@ -11,11 +11,21 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 
 from anwang.core.admin import AuditedModelAdmin
 from anwang.patrols import services
-from anwang.patrols.models import CheckIn, Checkpoint, PatrolRoute, PatrolRun, RouteStop
+from anwang.patrols.models import (
+    CalendarFeed,
+    CheckIn,
+    Checkpoint,
+    PatrolRoute,
+    PatrolRun,
+    PatrolSchedule,
+    RouteStop,
+)
+from anwang.patrols.schedules import ScheduleError, rrule_clean
 
 
 @admin.register(Checkpoint)
@@ -122,4 +132,69 @@ class CheckInAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         """Check-ins are evidence and are not deleted one by one."""
+        return False
+
+
+class PatrolScheduleAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A schedule in the admin: its repeat rule checked like the service does."""
+
+    class Meta:
+        model = PatrolSchedule
+        fields = (
+            "community",
+            "route",
+            "name",
+            "first_start",
+            "duration",
+            "rrule",
+            "order_mode",
+            "random_start",
+            "guards",
+            "teams",
+            "is_active",
+            "note",
+        )
+
+    def clean_rrule(self) -> str:
+        """The rule in canonical form, or a form error."""
+        try:
+            return rrule_clean(self.cleaned_data.get("rrule", ""))
+        except ScheduleError as error:
+            raise forms.ValidationError(str(error.message)) from error
+
+
+@admin.register(PatrolSchedule)
+class PatrolScheduleAdmin(AuditedModelAdmin):
+    """Patrol schedules: recurring shifts of a route and their guards."""
+
+    form = PatrolScheduleAdminForm
+    entity = "patrol_schedule"
+    audit_fields = services.SCHEDULE_FIELDS
+    list_display = (
+        "name",
+        "community",
+        "route",
+        "rrule",
+        "order_mode",
+        "random_start",
+        "is_active",
+    )
+    list_filter = ("community", "is_active", "order_mode")
+    list_select_related = ("community", "route")
+    search_fields = ("name", "note")
+    raw_id_fields = ("route",)
+    filter_horizontal = ("guards", "teams")
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Secret calendar links: only who has one and since when; deleting one revokes it."""
+
+    list_display = ("user", "created_at")
+    search_fields = ("user__username", "user__display_name")
+    fields = ("user", "created_at")
+    readonly_fields = ("user", "created_at")
+
+    def has_add_permission(self, request: Any) -> bool:
+        """Links are made by their owner, who alone sees the token."""
         return False

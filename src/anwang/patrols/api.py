@@ -8,18 +8,21 @@ caller can see patrols but not edit them). A refused code answers 400 with the r
 ``code``: ``malformed``, ``forged``, ``other_community``, ``reissued`` or ``retired``.
 """
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
+from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
 from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
@@ -27,7 +30,7 @@ from anwang.devices import selectors as device_selectors
 from anwang.devices.models import Device
 from anwang.patrols import selectors, services
 from anwang.patrols.choices import CheckInRejection, Placement, RunStatus
-from anwang.patrols.models import Checkpoint, PatrolRoute, PatrolRun
+from anwang.patrols.models import Checkpoint, PatrolRoute, PatrolRun, PatrolSchedule
 from anwang.patrols.schemas import (
     CheckpointIn,
     CheckpointOut,
@@ -41,6 +44,11 @@ from anwang.patrols.schemas import (
     PatrolRunOut,
     PatrolRunStartIn,
     PatrolRunSummaryOut,
+    PatrolScheduleIn,
+    PatrolScheduleOut,
+    PatrolSchedulePatch,
+    PatrolShiftOut,
+    PatrolShiftStartIn,
     PatrolSosIn,
     PatrolSosOut,
     PatrolSyncIn,
@@ -53,6 +61,7 @@ from anwang.patrols.schemas import (
 from anwang.patrols.sheet import checkpoint_sheet_pdf
 from anwang.places import selectors as place_selectors
 from anwang.places.models import Building, Community, Zone
+from anwang.volunteers.models import Team
 
 router = Router(tags=["patrols"])
 PAGE_SIZE = 50
@@ -607,3 +616,439 @@ def sos(request: HttpRequest, payload: PatrolSosIn) -> Status[dict[str, Any]]:
             "raised_at": alarm.raised_at,
         },
     )
+
+
+# --------------------------------------------------------------------------- schedules
+
+SHIFT_RANGE_DAYS = 62
+"""Longest range of shifts one request may ask for."""
+_ICS = {
+    200: {
+        "description": "An iCalendar file (RFC 5545): one repeating event per schedule.",
+        "content": {"text/calendar": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def _guards(ids: list[int]) -> list[User]:
+    found = list(User.objects.filter(pk__in=set(ids)))
+    if len(found) != len(set(ids)):
+        raise ServiceError(_("Choose guards of this community."), field="guards")
+    return found
+
+
+class ShiftRangeIn(Schema):
+    """A range of shifts: those overlapping ``[from, to)``, aware times."""
+
+    since: datetime | None = Field(None, alias="from")
+    until: datetime | None = Field(None, alias="to")
+
+
+def _teams(ids: list[int]) -> list[Team]:
+    found = list(Team.objects.filter(pk__in=set(ids)))
+    if len(found) != len(set(ids)):
+        raise ServiceError(_("Choose volunteer teams of this community."), field="teams")
+    return found
+
+
+def _range(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    """The asked range of shifts, by default the next 7 days; at most 62 days."""
+    start = since or timezone.now()
+    end = until or start + timedelta(days=7)
+    if timezone.is_naive(start) or timezone.is_naive(end):
+        raise ServiceError(_("Give the time with its time zone offset."), field="from")
+    if not start < end <= start + timedelta(days=SHIFT_RANGE_DAYS):
+        raise ServiceError(
+            _("Ask for at most %(days)d days, with from before to.") % {"days": SHIFT_RANGE_DAYS},
+            field="to",
+        )
+    return start, end
+
+
+def _schedule_out(scope: Scope, schedule_id: int) -> PatrolSchedule:
+    return selectors.patrol_schedule_get(scope, schedule_id)
+
+
+@router.get("/patrols/schedules", response=list[PatrolScheduleOut], summary="List patrol schedules")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def schedule_list(
+    request: HttpRequest, community_id: int | None = None, active: bool | None = None
+) -> QuerySet[PatrolSchedule]:
+    """Schedules of the communities whose patrols the caller sees."""
+    return selectors.patrol_schedule_list(
+        request_scope(request), community_id=community_id, active=active
+    )
+
+
+@router.post(
+    "/patrols/schedules", response={201: PatrolScheduleOut}, summary="Add a patrol schedule"
+)
+def schedule_create(request: HttpRequest, payload: PatrolScheduleIn) -> Status[PatrolSchedule]:
+    """Add recurring shifts of a route: the first shift's start and length, repeated by an
+    RRULE; guards must be allowed to run patrols in the community."""
+    scope = request_scope(request)
+    community = community_for(scope, payload.community_id)
+    if not selectors.can_manage(scope, community.pk):
+        raise PermissionDenied
+    route = selectors.patrol_route_get(scope, payload.patrol_route_id)
+    schedule = services.patrol_schedule_create(
+        actor=request_actor(request),
+        scope=scope,
+        community=community,
+        route=route,
+        name=payload.name,
+        first_start=payload.first_start,
+        duration=timedelta(minutes=payload.duration_minutes),
+        rrule=payload.rrule,
+        order_mode=payload.order_mode,
+        random_start=payload.random_start,
+        guards=_guards(payload.guards),
+        teams=_teams(payload.teams),
+        is_active=payload.is_active,
+        note=payload.note,
+    )
+    return Status(201, _schedule_out(scope, schedule.pk))
+
+
+@router.get(
+    "/patrols/schedules.ics",
+    openapi_extra={"responses": _ICS},
+    summary="Calendar of a community's patrol schedules",
+)
+def schedule_calendar(request: HttpRequest, community_id: int | None = None) -> HttpResponse:
+    """The active schedules the caller manages, as an iCalendar file (shift windows only,
+    never the secret planned start or order)."""
+    scope = request_scope(request)
+    schedules = [
+        schedule
+        for schedule in selectors.patrol_schedule_list(
+            scope, community_id=community_id, active=True
+        )
+        if selectors.can_manage(scope, schedule.community_id)
+    ]
+    return _ics(selectors.schedules_calendar(schedules, name=_("Patrol schedules")))
+
+
+@router.get(
+    "/patrols/my-shifts.ics",
+    openapi_extra={"responses": _ICS},
+    summary="Calendar of my patrol shifts",
+)
+def my_calendar(request: HttpRequest) -> HttpResponse:
+    """The caller's own schedules as an iCalendar file (shift windows only)."""
+    schedules = selectors.my_schedules(request_scope(request))
+    return _ics(selectors.schedules_calendar(schedules, name=_("My patrol shifts")))
+
+
+def _ics(content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="patrols.ics"'
+    return response
+
+
+@router.get("/patrols/my-shifts", response=list[PatrolShiftOut], summary="List my patrol shifts")
+def my_shifts(
+    request: HttpRequest,
+    window: Query[ShiftRangeIn],
+) -> list[PatrolShiftOut]:
+    """The caller's shifts in a range (default: the next 7 days), with their run status and,
+    from 15 minutes before the planned start, the plan."""
+    start, end = _range(window.since, window.until)
+    views = selectors.my_shift_list(request_scope(request), since=start, until=end)
+    return [PatrolShiftOut.from_view(view) for view in views]
+
+
+@router.get(
+    "/patrols/schedules/{patrol_schedule_id}",
+    response=PatrolScheduleOut,
+    summary="Get a patrol schedule",
+)
+def schedule_get(request: HttpRequest, patrol_schedule_id: int) -> PatrolSchedule:
+    """One schedule."""
+    return _schedule_out(request_scope(request), patrol_schedule_id)
+
+
+@router.patch(
+    "/patrols/schedules/{patrol_schedule_id}",
+    response=PatrolScheduleOut,
+    summary="Change a patrol schedule",
+)
+def schedule_update(
+    request: HttpRequest, patrol_schedule_id: int, payload: PatrolSchedulePatch
+) -> PatrolSchedule:
+    """Change a schedule; ``guards``, when given, replaces the assigned guards."""
+    scope = request_scope(request)
+    schedule = selectors.patrol_schedule_get(scope, patrol_schedule_id)
+    if not selectors.can_manage(scope, schedule.community_id):
+        raise PermissionDenied
+    values: dict[str, Any] = payload.model_dump(exclude_unset=True)
+    if "patrol_route_id" in values:
+        values["route"] = selectors.patrol_route_get(scope, values.pop("patrol_route_id"))
+    if "duration_minutes" in values:
+        values["duration"] = timedelta(minutes=values.pop("duration_minutes"))
+    if "guards" in values:
+        values["guards"] = _guards(values["guards"] or [])
+    if "teams" in values:
+        values["teams"] = _teams(values["teams"] or [])
+    values = {name: value for name, value in values.items() if value is not None}
+    services.patrol_schedule_update(
+        actor=request_actor(request), scope=scope, schedule=schedule, **values
+    )
+    return _schedule_out(scope, schedule.pk)
+
+
+@router.delete(
+    "/patrols/schedules/{patrol_schedule_id}",
+    response={204: None},
+    summary="Delete a patrol schedule",
+)
+def schedule_delete(request: HttpRequest, patrol_schedule_id: int) -> Status[None]:
+    """Delete a schedule; the runs of its shifts stay."""
+    scope = request_scope(request)
+    schedule = selectors.patrol_schedule_get(scope, patrol_schedule_id)
+    services.patrol_schedule_delete(actor=request_actor(request), scope=scope, schedule=schedule)
+    return Status(204, None)
+
+
+@router.get(
+    "/patrols/schedules/{patrol_schedule_id}/shifts",
+    response=list[PatrolShiftOut],
+    summary="List the shifts of a patrol schedule",
+)
+def schedule_shifts(
+    request: HttpRequest,
+    patrol_schedule_id: int,
+    window: Query[ShiftRangeIn],
+) -> list[PatrolShiftOut]:
+    """The schedule's shifts in a range (default: the next 7 days; at most 62 days) with
+    their run status: not started, in progress, done or missed."""
+    scope = request_scope(request)
+    schedule = selectors.patrol_schedule_get(scope, patrol_schedule_id)
+    start, end = _range(window.since, window.until)
+    views = selectors.schedule_shift_list(scope, schedule, since=start, until=end)
+    return [PatrolShiftOut.from_view(view) for view in views]
+
+
+@router.post(
+    "/patrols/schedules/{patrol_schedule_id}/start",
+    response={201: PatrolRunOut},
+    summary="Start the run of a shift",
+)
+def schedule_shift_start(
+    request: HttpRequest, patrol_schedule_id: int, payload: PatrolShiftStartIn
+) -> Status[PatrolRun]:
+    """Start the run of one of the caller's shifts, from 15 minutes before its planned start
+    until it ends, once per shift (409 ``shift_not_open`` or ``shift_taken`` otherwise)."""
+    scope = request_scope(request)
+    schedule = selectors.patrol_schedule_get(scope, patrol_schedule_id)
+    run = services.patrol_shift_start(
+        actor=request_actor(request), scope=scope, schedule=schedule, shift_key=payload.shift_key
+    )
+    return Status(201, _run_out(scope, run))
+
+
+class CalendarLinkOut(Schema):
+    """A new secret calendar link, shown once."""
+
+    url: str = Field(description="iCalendar subscription address; works without signing in.")
+
+
+@router.post(
+    "/patrols/my-shifts/calendar-link",
+    response={201: CalendarLinkOut},
+    summary="Make a calendar link for my shifts",
+)
+def calendar_link_create(request: HttpRequest) -> Status[CalendarLinkOut]:
+    """A new secret address for a calendar app to subscribe to the caller's shifts (windows
+    only); the previous one stops working. The token is returned once and stored hashed."""
+    actor = request_actor(request)
+    token = services.calendar_feed_create(actor=actor)
+    url = request.build_absolute_uri(reverse("patrols:calendar_feed", args=[token]))
+    return Status(201, CalendarLinkOut(url=url))
+
+
+@router.delete(
+    "/patrols/my-shifts/calendar-link",
+    response={204: None},
+    summary="Revoke my calendar link",
+)
+def calendar_link_revoke(request: HttpRequest) -> Status[None]:
+    """Stop the caller's calendar link from working."""
+    actor = request_actor(request)
+    services.calendar_feed_revoke(actor=actor)
+    return Status(204, None)
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+class BoardRunOut(Schema):
+    """One run in progress on the live board."""
+
+    id: int
+    community_id: int
+    route_name: str
+    guard_id: int
+    guard_name: str
+    started_at: datetime
+    done: int = Field(description="Planned checkpoints checked in.")
+    planned: int
+    next_checkpoint: str | None
+    next_due_at: datetime | None
+    next_late: bool = Field(description="The next checkpoint is past its due time.")
+    late: list[str] = Field(description="Checkpoints checked in late, or late and not yet missed.")
+    missed: list[str] = Field(description="Checkpoints missed (due time plus grace passed).")
+    due_by: datetime = Field(description="When the run becomes overdue.")
+    overdue: bool
+
+
+class BoardOut(Schema):
+    """The live patrol board."""
+
+    now: datetime
+    runs: list[BoardRunOut]
+
+
+class TallyOut(Schema):
+    """Completion of one route, guard or week (or all runs)."""
+
+    key: str
+    label: str
+    runs: int
+    planned: int
+    done: int
+    rate: float | None = Field(description="Checked in / planned; null when nothing planned.")
+    far: int
+    missed: int
+
+
+class MissedOut(Schema):
+    """A planned checkpoint that was not checked in."""
+
+    run_id: int
+    route_name: str
+    guard_name: str
+    stop: int = Field(description="1-based position in the run's plan.")
+    checkpoint: str
+    due_at: datetime
+
+
+class ReportOut(Schema):
+    """Patrol completion over a period."""
+
+    start: date
+    end: date
+    total: TallyOut
+    routes: list[TallyOut]
+    guards: list[TallyOut]
+    weeks: list[TallyOut]
+    missed: list[MissedOut]
+
+
+def _tally(tally: selectors.Tally) -> TallyOut:
+    return TallyOut(
+        key=tally.key,
+        label=tally.label,
+        runs=tally.runs,
+        planned=tally.planned,
+        done=tally.done,
+        rate=tally.rate,
+        far=tally.far,
+        missed=tally.missed,
+    )
+
+
+def _report(
+    request: HttpRequest, start: date | None, end: date | None, community_id: int | None
+) -> selectors.PatrolReport:
+    from anwang.patrols.monitor_views import MAX_REPORT_DAYS, REPORT_WEEKS, _require_oversight
+
+    scope = request_scope(request)
+    _require_oversight(scope)
+    end = end or timezone.localdate()
+    start = start or end - timedelta(weeks=REPORT_WEEKS) + timedelta(days=1)
+    if start > end:
+        raise ServiceError(_("The start must not be after the end."), field="start")
+    if (end - start).days > MAX_REPORT_DAYS:
+        raise ServiceError(_("Choose at most a year."), field="start")
+    return selectors.patrol_report(
+        scope, start=start, end=end, now=timezone.now(), community_id=community_id
+    )
+
+
+@router.get("/patrols/board", response=BoardOut, summary="Live patrol board")
+def patrol_board(request: HttpRequest, community_id: int | None = None) -> BoardOut:
+    """Runs in progress the caller oversees: progress, next checkpoint and when it is due,
+    late and missed checkpoints, overdue runs (most urgent first)."""
+    from anwang.patrols.monitor_views import _require_oversight, board_data
+
+    scope = request_scope(request)
+    _require_oversight(scope)
+    now = timezone.now()
+    rows = selectors.patrol_board(scope, now=now, community_id=community_id)
+    return BoardOut(**board_data(rows, now))
+
+
+@router.get("/patrols/reports", response=ReportOut, summary="Patrol completion report")
+def patrol_report(
+    request: HttpRequest,
+    start: date | None = None,
+    end: date | None = None,
+    community_id: int | None = None,
+) -> ReportOut:
+    """Completion (checkpoints checked in / planned) per route, guard and ISO week of runs
+    started from ``start`` to ``end`` (default: the last four weeks), with missed checkpoints."""
+    report = _report(request, start, end, community_id)
+    return ReportOut(
+        start=report.start,
+        end=report.end,
+        total=_tally(report.total),
+        routes=[_tally(t) for t in report.routes],
+        guards=[_tally(t) for t in report.guards],
+        weeks=[_tally(t) for t in report.weeks],
+        missed=[
+            MissedOut(
+                run_id=item.run.pk,
+                route_name=item.run.route_name,
+                guard_name=str(item.run.guard),
+                stop=item.index + 1,
+                checkpoint=item.name,
+                due_at=item.due_at,
+            )
+            for item in report.missed
+        ],
+    )
+
+
+_EXPORT_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "The table as .xlsx or as UTF-8 CSV with a byte-order mark.",
+            "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    }
+}
+
+
+@router.get(
+    "/patrols/reports/export",
+    summary="Export the patrol completion report",
+    openapi_extra=_EXPORT_RESPONSE,
+)
+def patrol_report_export(
+    request: HttpRequest,
+    format: Literal["xlsx", "csv"] = "xlsx",
+    table: Literal["summary", "missed"] = "summary",
+    start: date | None = None,
+    end: date | None = None,
+    community_id: int | None = None,
+) -> HttpResponse:
+    """The completion summary or the missed checkpoints as a spreadsheet download."""
+    from anwang.patrols.monitor_views import report_export
+
+    return report_export(_report(request, start, end, community_id), table, format)

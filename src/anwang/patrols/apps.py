@@ -63,6 +63,15 @@ class PatrolsConfig(AppConfig):
                 order=66,
             )
         )
+        register_nav(
+            NavEntry(
+                "patrol_shifts",
+                _("My shifts"),
+                "patrols:my_shifts",
+                permission=Permission.RUN_PATROLS,
+                order=67,
+            )
+        )
         from anwang.core.inbox import register_work_source
 
         register_work_source("patrol_runs", _("Patrols"), _patrol_in_progress)

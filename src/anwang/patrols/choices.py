@@ -68,3 +68,12 @@ class CheckInRejection(models.TextChoices):
     BEFORE_START = "before_start", _("Before the run started")
     IN_FUTURE = "in_future", _("Time in the future")
     RUN_CLOSED = "run_closed", _("Run already closed")
+
+
+class ShiftStatus(models.TextChoices):
+    """Where one shift of a patrol schedule stands."""
+
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    MISSED = "missed", _("Missed")

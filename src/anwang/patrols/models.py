@@ -258,6 +258,16 @@ class PatrolRun(TimeStampedModel):
     last_accuracy = models.FloatField(_("last accuracy (m)"), null=True, blank=True)
     last_position_at = models.DateTimeField(_("last position at"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    schedule = models.ForeignKey(
+        "PatrolSchedule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        verbose_name=_("schedule"),
+    )
+    # The shift of the schedule this run fulfils (its local start, YYYYMMDDTHHMM), or empty.
+    shift_key = models.CharField(_("shift"), max_length=13, blank=True)
     abandon_reason = models.TextField(_("reason for abandoning"), blank=True)
     abandoned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -278,7 +288,13 @@ class PatrolRun(TimeStampedModel):
                 fields=["guard"],
                 condition=Q(status="in_progress"),
                 name="patrol_run_one_in_progress",
-            )
+            ),
+            # A shift is run once; an abandoned run frees it for another try.
+            models.UniqueConstraint(
+                fields=["schedule", "shift_key"],
+                condition=Q(schedule__isnull=False) & ~Q(status="abandoned"),
+                name="patrol_run_one_per_shift",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -294,6 +310,80 @@ class PatrolRun(TimeStampedModel):
         if self.last_latitude is None or self.last_longitude is None:
             return None
         return self.last_longitude, self.last_latitude
+
+
+class PatrolSchedule(TimeStampedModel):
+    """Recurring patrol shifts (排班) of one route: a first shift repeated by an iCalendar
+    RRULE, walked by the assigned guards in fixed or secretly randomised order and start."""
+
+    community = models.ForeignKey(
+        "places.Community",
+        on_delete=models.CASCADE,
+        related_name="patrol_schedules",
+        verbose_name=_("community"),
+    )
+    route = models.ForeignKey(
+        PatrolRoute,
+        on_delete=models.PROTECT,
+        related_name="schedules",
+        verbose_name=_("route"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    first_start = models.DateTimeField(_("first shift starts"))
+    duration = models.DurationField(_("shift length"))
+    rrule = models.CharField(_("repeat rule (RRULE)"), max_length=500)
+    order_mode = models.CharField(
+        _("order"), max_length=10, choices=RunOrder.choices, default=RunOrder.FIXED
+    )
+    random_start = models.BooleanField(_("random start within the shift"), default=False)
+    guards: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="patrol_schedules",
+        blank=True,
+        verbose_name=_("guards"),
+    )
+    # Approved volunteers who are members of these teams are assigned too.
+    teams: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        "volunteers.Team",
+        related_name="patrol_schedules",
+        blank=True,
+        verbose_name=_("volunteer teams"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("patrol schedule")
+        verbose_name_plural = _("patrol schedules")
+        ordering = ["community", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "name"], name="patrol_schedule_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarFeed(TimeStampedModel):
+    """A person's secret link to subscribe to their patrol shifts in a calendar app; only the
+    hash of its token is stored, and deleting the row revokes the link."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="patrol_calendar_feed",
+        verbose_name=_("user"),
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("patrol calendar link")
+        verbose_name_plural = _("patrol calendar links")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 def check_in_photo_path(instance: CheckIn, filename: str) -> str:

@@ -77,7 +77,7 @@ def rrule_clean(text: str) -> str:
             )
     try:
         # Naive on purpose: recurrence runs in local wall time (see _recurrence).
-        rrulestr(rule, dtstart=dt.datetime(2000, 1, 1))  # noqa: DTZ001
+        rrulestr(_local_until(rule, dt.UTC), dtstart=dt.datetime(2000, 1, 1))  # noqa: DTZ001
     except (ValueError, TypeError) as error:
         raise ScheduleError(
             _("This is not a valid recurrence rule: %(error)s") % {"error": error}
@@ -85,10 +85,51 @@ def rrule_clean(text: str) -> str:
     return ";".join(f"{name}={value}" for name, value in parts.items())
 
 
+def _parse_until(value: str) -> dt.datetime:
+    """An RRULE UNTIL value as a datetime (aware for the UTC form ``...Z``, else naive)."""
+    if value.endswith("Z"):
+        return dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    if "T" in value:
+        return dt.datetime.strptime(value, "%Y%m%dT%H%M%S")  # noqa: DTZ007
+    return dt.datetime.strptime(value, "%Y%m%d")  # noqa: DTZ007
+
+
+def _replace_until(rule: str, until: str) -> str:
+    return ";".join(
+        f"UNTIL={until}" if part.startswith("UNTIL=") else part for part in rule.split(";")
+    )
+
+
+def _local_until(rule: str, zone: dt.tzinfo) -> str:
+    """The rule with a UTC ``UNTIL`` (the RFC 5545 form that calendar apps write when the
+    start has a time zone) turned into local wall time, as the naive recurrence needs it."""
+    parts = dict(part.partition("=")[::2] for part in rule.split(";") if part)
+    until = parts.get("UNTIL", "")
+    if not until.endswith("Z"):
+        return rule
+    try:
+        local = _parse_until(until).astimezone(zone).replace(tzinfo=None)
+    except ValueError:
+        return rule  # left to the rule parser to refuse
+    return _replace_until(rule, local.strftime("%Y%m%dT%H%M%S"))
+
+
+def _utc_until(rule: str, zone: dt.tzinfo) -> str:
+    """The rule with a local ``UNTIL`` in UTC (``...Z``), as RFC 5545 requires next to a
+    ``DTSTART`` with a time zone."""
+    parts = dict(part.partition("=")[::2] for part in rule.split(";") if part)
+    until = parts.get("UNTIL", "")
+    if not until or until.endswith("Z"):
+        return rule
+    moment = _parse_until(until).replace(tzinfo=zone).astimezone(dt.UTC)
+    return _replace_until(rule, moment.strftime("%Y%m%dT%H%M%SZ"))
+
+
 def _recurrence(rule: str, first_start: dt.datetime) -> rrule:
     # Repeated in local wall time: a 22:00 shift stays at 22:00 across daylight-saving changes.
     local = first_start.replace(tzinfo=None)
-    recurrence = rrulestr(rule, dtstart=local)
+    assert first_start.tzinfo is not None
+    recurrence = rrulestr(_local_until(rule, first_start.tzinfo), dtstart=local)
     assert isinstance(recurrence, rrule)
     return recurrence
 
@@ -183,7 +224,9 @@ def calendar_ics(entries: Iterable[CalendarEntry], *, name: str) -> bytes:
         event.add("summary", entry.summary)
         event.add("dtstart", entry.first_start)
         event.add("duration", entry.duration)
-        event.add("rrule", icalendar.vRecur.from_ical(entry.rule))
+        zone = entry.first_start.tzinfo
+        assert zone is not None
+        event.add("rrule", icalendar.vRecur.from_ical(_utc_until(entry.rule, zone)))
         if entry.description:
             event.add("description", entry.description)
         if entry.location:

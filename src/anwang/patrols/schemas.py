@@ -11,7 +11,14 @@ from ninja import Field, Schema
 
 from anwang.core.api_helpers import request_scope
 from anwang.patrols import selectors
-from anwang.patrols.choices import CheckInMethod, CheckInStatus, Placement, RunOrder, RunStatus
+from anwang.patrols.choices import (
+    CheckInMethod,
+    CheckInStatus,
+    Placement,
+    RunOrder,
+    RunStatus,
+    ShiftStatus,
+)
 from anwang.patrols.models import (
     DEFAULT_DWELL_SECONDS,
     DEFAULT_MAX_GAP_SECONDS,
@@ -260,6 +267,10 @@ class PatrolRunSummaryOut(Schema):
     guard: int = Field(alias="guard_id")
     guard_name: str
     order_mode: RunOrder
+    patrol_schedule: int | None = Field(
+        None, alias="schedule_id", description="The schedule whose shift this run fulfils."
+    )
+    shift_key: str = Field("", description="That shift's local start, YYYYMMDDTHHMM.")
     status: RunStatus
     started_at: datetime
     finished_at: datetime | None
@@ -380,3 +391,114 @@ class PatrolSosOut(Schema):
     priority: int
     title: str
     raised_at: datetime
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+class PatrolScheduleOut(Schema):
+    """A patrol schedule: a route's recurring shifts and the guards assigned to them."""
+
+    id: int
+    community: int = Field(alias="community_id")
+    patrol_route: int = Field(alias="route_id")
+    name: str
+    first_start: datetime = Field(description="Start of the first shift (community's zone).")
+    duration_minutes: int = Field(description="Length of each shift in minutes.")
+    rrule: str = Field(description="RFC 5545 recurrence rule, e.g. FREQ=WEEKLY;BYDAY=FR,SA.")
+    order_mode: RunOrder
+    random_start: bool = Field(description="Whether each run starts at a secret time in its shift.")
+    guards: list[int] = Field(description="User ids of the assigned guards.")
+    teams: list[int] = Field(
+        description="Ids of assigned volunteer teams (their approved members are assigned)."
+    )
+    is_active: bool
+    note: str
+
+    @staticmethod
+    def resolve_duration_minutes(obj: Any) -> int:
+        """The shift length in whole minutes."""
+        return int(obj.duration.total_seconds() // 60)
+
+    @staticmethod
+    def resolve_guards(obj: Any) -> list[int]:
+        """The assigned guards' ids (prefetched)."""
+        return sorted(guard.pk for guard in obj.guards.all())
+
+    @staticmethod
+    def resolve_teams(obj: Any) -> list[int]:
+        """The assigned volunteer teams' ids (prefetched)."""
+        return sorted(team.pk for team in obj.teams.all())
+
+
+class PatrolScheduleIn(Schema):
+    """A new patrol schedule."""
+
+    community_id: int = Field(alias="community")
+    patrol_route_id: int = Field(alias="patrol_route")
+    name: str
+    first_start: datetime
+    duration_minutes: int = Field(ge=1, le=24 * 60)
+    rrule: str
+    order_mode: RunOrder = RunOrder.FIXED
+    random_start: bool = False
+    guards: list[int] = []
+    teams: list[int] = []
+    is_active: bool = True
+    note: str = ""
+
+
+class PatrolSchedulePatch(Schema):
+    """Changes to a schedule; ``guards``, when given, replaces the assigned guards."""
+
+    patrol_route_id: int | None = Field(None, alias="patrol_route")
+    name: str | None = None
+    first_start: datetime | None = None
+    duration_minutes: int | None = Field(None, ge=1, le=24 * 60)
+    rrule: str | None = None
+    order_mode: RunOrder | None = None
+    random_start: bool | None = None
+    guards: list[int] | None = None
+    teams: list[int] | None = None
+    is_active: bool | None = None
+    note: str | None = None
+
+
+class PatrolShiftOut(Schema):
+    """One shift of a schedule; ``planned_start`` and ``stops`` (the secret plan) are null
+    unless the caller manages patrols or is an assigned guard within 15 minutes of it."""
+
+    patrol_schedule: int
+    schedule_name: str
+    route_name: str
+    shift_key: str = Field(description="The shift's local start, YYYYMMDDTHHMM.")
+    start: datetime
+    end: datetime
+    status: ShiftStatus
+    patrol_run: int | None
+    planned_start: datetime | None
+    stops: list[str] | None = Field(description="Checkpoint names in the order to walk.")
+    can_start: bool = Field(description="Whether the caller may start this shift's run now.")
+
+    @staticmethod
+    def from_view(view: selectors.ShiftView) -> PatrolShiftOut:
+        """The API form of a shift as the selector shows it."""
+        return PatrolShiftOut(
+            patrol_schedule=view.schedule.pk,
+            schedule_name=view.schedule.name,
+            route_name=view.schedule.route.name,
+            shift_key=view.key,
+            start=view.shift.start,
+            end=view.shift.end,
+            status=ShiftStatus(view.status),
+            patrol_run=None if view.run is None else view.run.pk,
+            planned_start=view.planned_start,
+            stops=view.stop_names,
+            can_start=view.can_start,
+        )
+
+
+class PatrolShiftStartIn(Schema):
+    """The shift whose run to start now."""
+
+    shift_key: str

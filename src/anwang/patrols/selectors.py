@@ -8,10 +8,13 @@ visit), so only people who manage patrols see or print them: :func:`can_see_code
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
@@ -20,9 +23,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anwang.accounts.choices import Permission
+from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, acts_platform_wide
-from anwang.patrols.choices import CheckInStatus, RunStatus
-from anwang.patrols.models import CheckIn, Checkpoint, PatrolRoute, PatrolRun, RouteStop
+from anwang.patrols.choices import CheckInStatus, RunOrder, RunStatus, ShiftStatus
+from anwang.patrols.models import (
+    CalendarFeed,
+    CheckIn,
+    Checkpoint,
+    PatrolRoute,
+    PatrolRun,
+    PatrolSchedule,
+    RouteStop,
+)
+from anwang.patrols.monitoring import RunTiming, run_timing
+from anwang.patrols.schedules import (
+    CalendarEntry,
+    Shift,
+    calendar_ics,
+    planned_order,
+    planned_start,
+    shifts,
+)
 
 VIEW = Permission.VIEW_PATROLS
 MANAGE = Permission.MANAGE_PATROLS
@@ -490,3 +511,488 @@ def guard_whereabouts(community_id: int, user_ids: Iterable[int]) -> dict[int, W
         )
         for user_id in wanted
     }
+
+
+# --------------------------------------------------------------------------- schedules
+
+OPEN_BEFORE = dt.timedelta(minutes=15)
+"""How long before a shift's planned start its guard may see the plan and start the run."""
+
+
+def plan_key() -> bytes:
+    """The secret key of shift plans (random start and order), derived from
+    ``ANWANG_INDEX_KEY`` with its own label so it says nothing about checkpoint codes."""
+    return hashlib.sha256(b"anwang-patrol-plan:" + settings.ANWANG_INDEX_KEY.encode()).digest()
+
+
+def route_seconds(stops: Iterable[RouteStop]) -> int:
+    """About how long walking the stops takes: each dwell plus the allowed gap between stops."""
+    listed = list(stops)
+    return sum(stop.dwell_seconds for stop in listed) + sum(
+        stop.max_gap_seconds for stop in listed[:-1]
+    )
+
+
+def _route_stops(schedule: PatrolSchedule) -> list[RouteStop]:
+    # Prefetched by the list selectors; ordered in Python so the prefetch is used.
+    return sorted(schedule.route.stops.all(), key=lambda stop: stop.order)
+
+
+def shift_planned_start(schedule: PatrolSchedule, shift: Shift) -> dt.datetime:
+    """When the run of a shift is to start (secret when the start is randomised)."""
+    return planned_start(
+        shift=shift,
+        key=plan_key(),
+        schedule_id=schedule.pk,
+        route_seconds=route_seconds(_route_stops(schedule)),
+        randomise=schedule.random_start,
+    )
+
+
+def shift_stop_order(schedule: PatrolSchedule, shift_key: str) -> list[int]:
+    """The 0-based positions of the route's stops in the order the shift's run walks them."""
+    positions = list(range(len(_route_stops(schedule))))
+    return planned_order(
+        stop_ids=positions,
+        key=plan_key(),
+        schedule_id=schedule.pk,
+        shift_key=shift_key,
+        randomise=schedule.order_mode == RunOrder.RANDOM,
+    )
+
+
+def _zone() -> dt.tzinfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def schedule_shifts_between(
+    schedule: PatrolSchedule, since: dt.datetime, until: dt.datetime
+) -> list[Shift]:
+    """The schedule's shifts overlapping ``[since, until)``, in the community's wall time."""
+    return shifts(
+        rule=schedule.rrule,
+        first_start=schedule.first_start.astimezone(_zone()),
+        duration=schedule.duration,
+        since=since,
+        until=until,
+    )
+
+
+def schedule_shift(schedule: PatrolSchedule, shift_key: str) -> Shift | None:
+    """The shift of a schedule with this key, or ``None`` when the rule has no such shift."""
+    try:
+        local = dt.datetime.strptime(shift_key, "%Y%m%dT%H%M").replace(tzinfo=_zone())
+    except ValueError:
+        return None
+    for shift in schedule_shifts_between(schedule, local, local + dt.timedelta(minutes=1)):
+        if shift.key == shift_key:
+            return shift
+    return None
+
+
+def assigned_user_ids(schedule: PatrolSchedule) -> set[int]:
+    """The users assigned to a schedule: its guards and the approved volunteers of its teams
+    (uses the prefetched ``guards`` and ``teams__members``)."""
+    from anwang.volunteers.choices import VolunteerStatus
+
+    ids = {guard.pk for guard in schedule.guards.all()}
+    for team in schedule.teams.all():
+        ids |= {
+            member.user_id
+            for member in team.members.all()
+            if member.status == VolunteerStatus.APPROVED
+        }
+    return ids
+
+
+def _assigned_to(user_id: int | None) -> Q:
+    from anwang.volunteers.choices import VolunteerStatus
+
+    return Q(guards=user_id) | Q(
+        teams__members__user_id=user_id, teams__members__status=VolunteerStatus.APPROVED
+    )
+
+
+def _visible_schedules(scope: Scope) -> QuerySet[PatrolSchedule]:
+    schedules = PatrolSchedule.objects.all()
+    if acts_platform_wide(scope):
+        return schedules
+    return scope.filter(schedules, VIEW, "community_id")
+
+
+def patrol_schedule_list(
+    scope: Scope, *, community_id: int | None = None, active: bool | None = None
+) -> QuerySet[PatrolSchedule]:
+    """Schedules of the communities whose patrols the caller sees, with route stops and
+    guards prefetched."""
+    schedules = _visible_schedules(scope)
+    if community_id is not None:
+        schedules = schedules.filter(community_id=community_id)
+    if active is not None:
+        schedules = schedules.filter(is_active=active)
+    return (
+        schedules.select_related("community", "route")
+        .prefetch_related("guards", "teams__members", "route__stops__checkpoint")
+        .order_by("community__name", "name", "id")
+    )
+
+
+def patrol_schedule_get(scope: Scope, schedule_id: int) -> PatrolSchedule:
+    """One visible schedule; 404 otherwise."""
+    found = patrol_schedule_list(scope).filter(pk=schedule_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@dataclass(frozen=True)
+class ShiftView:
+    """One shift as the caller may see it: the plan (``planned_start``, ``stop_names``) only
+    for managers and, from 15 minutes before the planned start, for its assigned guards."""
+
+    schedule: PatrolSchedule
+    shift: Shift
+    status: str
+    run: PatrolRun | None
+    planned_start: dt.datetime | None
+    stop_names: list[str] | None
+    can_start: bool
+
+    @property
+    def key(self) -> str:
+        """The shift's key."""
+        return self.shift.key
+
+
+def _shift_views(
+    scope: Scope, schedules: Iterable[PatrolSchedule], since: dt.datetime, until: dt.datetime
+) -> list[ShiftView]:
+    now = timezone.now()
+    user_id = getattr(scope.user, "pk", None)
+    found: list[tuple[PatrolSchedule, Shift]] = []
+    for schedule in schedules:
+        found.extend((schedule, shift) for shift in schedule_shifts_between(schedule, since, until))
+    runs: dict[tuple[int, str], PatrolRun] = {}
+    if found:
+        for run in PatrolRun.objects.filter(
+            schedule_id__in={schedule.pk for schedule, _shift in found},
+            shift_key__in={shift.key for _schedule, shift in found},
+        ).exclude(status=RunStatus.ABANDONED):
+            assert run.schedule_id is not None
+            runs[(run.schedule_id, run.shift_key)] = run
+    views = []
+    for schedule, shift in found:
+        shift_run = runs.get((schedule.pk, shift.key))
+        if shift_run is not None:
+            status = ShiftStatus.IN_PROGRESS if shift_run.is_open else ShiftStatus.DONE
+        elif shift.end <= now:
+            status = ShiftStatus.MISSED
+        else:
+            status = ShiftStatus.NOT_STARTED
+        start = shift_planned_start(schedule, shift)
+        assigned = user_id in assigned_user_ids(schedule)
+        revealed = can_manage(scope, schedule.community_id) or (
+            assigned and now >= start - OPEN_BEFORE
+        )
+        names: list[str] | None = None
+        if revealed:
+            stops = _route_stops(schedule)
+            order = shift_stop_order(schedule, shift.key)
+            names = [str(stops[index].checkpoint.name) for index in order]
+        views.append(
+            ShiftView(
+                schedule=schedule,
+                shift=shift,
+                status=status,
+                run=shift_run,
+                planned_start=start if revealed else None,
+                stop_names=names,
+                can_start=(
+                    assigned
+                    and schedule.is_active
+                    and shift_run is None
+                    and start - OPEN_BEFORE <= now < shift.end
+                ),
+            )
+        )
+    views.sort(key=lambda view: (view.shift.start, view.schedule.name))
+    return views
+
+
+def schedule_shift_list(
+    scope: Scope, schedule: PatrolSchedule, *, since: dt.datetime, until: dt.datetime
+) -> list[ShiftView]:
+    """The shifts of one visible schedule in ``[since, until)`` with their run status."""
+    return _shift_views(scope, [schedule], since, until)
+
+
+def community_shift_list(
+    scope: Scope, community_id: int, *, since: dt.datetime, until: dt.datetime
+) -> list[ShiftView]:
+    """The shifts of a community's active schedules in ``[since, until)``."""
+    schedules = patrol_schedule_list(scope, community_id=community_id, active=True)
+    return _shift_views(scope, schedules, since, until)
+
+
+def my_shift_list(scope: Scope, *, since: dt.datetime, until: dt.datetime) -> list[ShiftView]:
+    """The caller's own shifts (active schedules they are assigned to, in communities where
+    they may run patrols) in ``[since, until)``."""
+    user_id = getattr(scope.user, "pk", None)
+    if user_id is None:
+        return []
+    schedules = (
+        PatrolSchedule.objects.filter(
+            _assigned_to(user_id), is_active=True, community_id__in=scope.community_ids(RUN)
+        )
+        .distinct()
+        .select_related("community", "route")
+        .prefetch_related("guards", "teams__members", "route__stops__checkpoint")
+    )
+    return _shift_views(scope, schedules, since, until)
+
+
+def my_schedules(scope: Scope) -> QuerySet[PatrolSchedule]:
+    """The active schedules the caller is assigned to (for their calendar)."""
+    user_id = getattr(scope.user, "pk", None)
+    return (
+        PatrolSchedule.objects.filter(
+            _assigned_to(user_id), is_active=True, community_id__in=scope.community_ids(RUN)
+        )
+        .distinct()
+        .select_related("community", "route")
+    )
+
+
+def schedules_calendar(schedules: Iterable[PatrolSchedule], *, name: str) -> bytes:
+    """An iCalendar file of schedules: each one repeating event over the shift windows, never
+    with the secret planned start or order of a shift."""
+    zone = _zone()
+    entries = [
+        CalendarEntry(
+            uid=f"patrol-schedule-{schedule.pk}@anwang",
+            summary=f"{schedule.name} · {schedule.route.name}",
+            first_start=schedule.first_start.astimezone(zone),
+            duration=schedule.duration,
+            rule=schedule.rrule,
+            updated_at=schedule.updated_at,
+            description=schedule.note,
+            location=str(schedule.community.name),
+        )
+        for schedule in schedules
+    ]
+    return calendar_ics(entries, name=name)
+
+
+def patrol_guard_choices(scope: Scope, community_id: int) -> QuerySet[User]:
+    """People who may be assigned to a community's schedules: members whose role there lets
+    them run patrols (guards, volunteers, ...); for those who manage its patrols."""
+    from anwang.accounts.roles import ROLE_PERMISSIONS
+
+    if not can_manage(scope, community_id):
+        return User.objects.none()
+    roles = [role for role, granted in ROLE_PERMISSIONS.items() if RUN in granted]
+    return (
+        User.objects.filter(
+            memberships__community_id=community_id, memberships__role__in=roles, is_active=True
+        )
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+def calendar_token_hash(token: str) -> str:
+    """The stored form of a calendar link token."""
+    return hashlib.sha256(b"anwang-patrol-calendar:" + token.encode()).hexdigest()
+
+
+def calendar_feed_user(token: str) -> User | None:
+    """The active user a calendar link token belongs to, or ``None``."""
+    feed = (
+        CalendarFeed.objects.filter(token_hash=calendar_token_hash(token), user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    return None if feed is None else feed.user
+
+
+def has_calendar_feed(user_id: int | None) -> bool:
+    """Whether the person has a calendar link in use."""
+    return user_id is not None and CalendarFeed.objects.filter(user_id=user_id).exists()
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+def _overseen_runs(scope: Scope) -> QuerySet[PatrolRun]:
+    runs = PatrolRun.objects.all()
+    if acts_platform_wide(scope):
+        return runs
+    overseen = [cid for cid in scope.community_ids(VIEW) if can_oversee_runs(scope, cid)]
+    return runs.filter(community_id__in=overseen)
+
+
+def _accepted_by_run(
+    runs: Iterable[PatrolRun],
+) -> dict[int, list[tuple[int | None, dt.datetime, bool]]]:
+    found: dict[int, list[tuple[int | None, dt.datetime, bool]]] = {run.pk: [] for run in runs}
+    if not found:
+        return found
+    rows = CheckIn.objects.filter(run_id__in=list(found), status=CheckInStatus.ACCEPTED)
+    for run_id, checkpoint_id, scanned_at, far in rows.values_list(
+        "run_id", "checkpoint_id", "scanned_at", "far"
+    ):
+        found[run_id].append((checkpoint_id, scanned_at, far))
+    return found
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One run in progress on the live board, with where it stands."""
+
+    run: PatrolRun
+    timing: RunTiming
+
+
+def patrol_board(
+    scope: Scope, *, now: dt.datetime, community_id: int | None = None
+) -> list[BoardRow]:
+    """The runs in progress the caller oversees, with their timing at ``now``; runs with
+    missed stops or overdue first, then by next due time."""
+    runs = list(
+        _overseen_runs(scope)
+        .filter(status=RunStatus.IN_PROGRESS)
+        .select_related("community", "guard")
+        .order_by("started_at", "pk")
+    )
+    if community_id is not None:
+        runs = [run for run in runs if run.community_id == community_id]
+    accepted = _accepted_by_run(runs)
+    rows = [
+        BoardRow(
+            run,
+            run_timing(
+                plan=run.plan,
+                started_at=run.started_at,
+                check_ins=[(c, at) for c, at, _far in accepted[run.pk]],
+                now=now,
+            ),
+        )
+        for run in runs
+    ]
+    far_future = now + dt.timedelta(days=3650)
+
+    def urgency(row: BoardRow) -> tuple[bool, dt.datetime]:
+        trouble = bool(row.timing.missed) or row.timing.overdue
+        due = row.timing.next_stop.due_at if row.timing.next_stop else far_future
+        return (not trouble, due)
+
+    return sorted(rows, key=urgency)
+
+
+@dataclass
+class Tally:
+    """Checkpoints planned and checked in for one route, guard or week."""
+
+    key: str
+    label: str
+    runs: int = 0
+    planned: int = 0
+    done: int = 0
+    far: int = 0
+    missed: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Checked in / planned, or None when nothing was planned."""
+        return None if self.planned == 0 else self.done / self.planned
+
+
+@dataclass(frozen=True)
+class MissedStop:
+    """One planned checkpoint that was not checked in."""
+
+    run: PatrolRun
+    index: int
+    name: str
+    due_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PatrolReport:
+    """Completion of the patrol runs started in a period."""
+
+    start: dt.date
+    end: dt.date
+    total: Tally
+    routes: list[Tally]
+    guards: list[Tally]
+    weeks: list[Tally]
+    missed: list[MissedStop]
+
+
+def patrol_report(
+    scope: Scope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    community_id: int | None = None,
+) -> PatrolReport:
+    """Completion rate (checkpoints checked in / planned) per route, guard and ISO week of the
+    runs started from ``start`` to ``end`` (both included, local days) that the caller oversees,
+    with the missed checkpoints. Abandoned runs count: what was planned was not walked."""
+    zone = _zone()
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    runs = _overseen_runs(scope).filter(started_at__gte=since, started_at__lt=until)
+    if community_id is not None:
+        runs = runs.filter(community_id=community_id)
+    run_list = list(runs.select_related("community", "guard").order_by("started_at", "pk"))
+    accepted = _accepted_by_run(run_list)
+    total = Tally("all", _("All runs"))
+    routes: dict[str, Tally] = {}
+    guards: dict[int, Tally] = {}
+    weeks: dict[str, Tally] = {}
+    missed: list[MissedStop] = []
+    for run in run_list:
+        checks = accepted[run.pk]
+        open_run = run.status == RunStatus.IN_PROGRESS
+        timing = run_timing(
+            plan=run.plan,
+            started_at=run.started_at,
+            check_ins=[(c, at) for c, at, _far in checks],
+            now=now if open_run else (run.finished_at or now),
+        )
+        # A finished run missed every stop it did not check in; one in progress only those
+        # past their grace.
+        lost = [
+            stop
+            for stop in timing.stops
+            if stop.checked_at is None and (stop.missed or not open_run)
+        ]
+        planned_ids = {int(entry["checkpoint"]) for entry in run.plan}
+        far = sum(1 for c, _at, is_far in checks if is_far and c in planned_ids)
+        year, week, _day = timezone.localtime(run.started_at, zone).isocalendar()
+        week_key = f"{year}-W{week:02d}"
+        guard = run.guard
+        for tally in (
+            total,
+            routes.setdefault(run.route_name, Tally(run.route_name, run.route_name)),
+            guards.setdefault(guard.pk, Tally(str(guard.pk), str(guard))),
+            weeks.setdefault(week_key, Tally(week_key, week_key)),
+        ):
+            tally.runs += 1
+            tally.planned += timing.planned
+            tally.done += timing.done
+            tally.far += far
+            tally.missed += len(lost)
+        missed.extend(MissedStop(run, stop.index, stop.name, stop.due_at) for stop in lost)
+    return PatrolReport(
+        start=start,
+        end=end,
+        total=total,
+        routes=sorted(routes.values(), key=lambda t: t.label),
+        guards=sorted(guards.values(), key=lambda t: t.label),
+        weeks=sorted(weeks.values(), key=lambda t: t.key),
+        missed=missed,
+    )

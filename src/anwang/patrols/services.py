@@ -59,13 +59,16 @@ from anwang.patrols.choices import (
 from anwang.patrols.models import (
     DEFAULT_DWELL_SECONDS,
     DEFAULT_MAX_GAP_SECONDS,
+    CalendarFeed,
     CheckIn,
     Checkpoint,
     PatrolRoute,
     PatrolRun,
+    PatrolSchedule,
     RouteStop,
 )
 from anwang.places.models import Building, Community, Zone
+from anwang.volunteers.models import Team
 
 
 class Unset(enum.Enum):
@@ -1233,3 +1236,399 @@ def patrol_sos(
             },
         )
     return alarm
+
+
+# --------------------------------------------------------------------------- schedules
+
+SCHEDULE_FIELDS = (
+    "community",
+    "route",
+    "name",
+    "first_start",
+    "duration",
+    "rrule",
+    "order_mode",
+    "random_start",
+    "is_active",
+    "note",
+)
+
+
+def _schedule_route(community_id: int, route: PatrolRoute) -> PatrolRoute:
+    if route.community_id != community_id:
+        raise ServiceError(_("Choose a route of this community."), field="route")
+    return route
+
+
+def _schedule_guards(community_id: int, guards: Iterable[User]) -> list[User]:
+    from anwang.accounts.selectors import scope_for
+
+    chosen = list({guard.pk: guard for guard in guards}.values())
+    for guard in chosen:
+        if not scope_for(guard).has(Permission.RUN_PATROLS, community_id):
+            raise ServiceError(
+                _("%(name)s may not run patrols in this community.") % {"name": guard},
+                field="guards",
+            )
+    return chosen
+
+
+def _schedule_teams(community_id: int, teams: Iterable[Team]) -> list[Team]:
+    chosen = list({team.pk: team for team in teams}.values())
+    if any(team.community_id != community_id for team in chosen):
+        raise ServiceError(_("Choose volunteer teams of this community."), field="teams")
+    return chosen
+
+
+def _schedule_rule(value: Any) -> str:
+    from anwang.patrols.schedules import ScheduleError, rrule_clean
+
+    try:
+        return rrule_clean(str(value or ""))
+    except ScheduleError as error:
+        raise ServiceError(str(error.message), field="rrule") from error
+
+
+def _schedule_duration(value: Any) -> dt.timedelta:
+    from anwang.patrols.schedules import MAX_SHIFT
+
+    if not isinstance(value, dt.timedelta):
+        raise ServiceError(_("Enter the shift's length."), field="duration")
+    if not dt.timedelta(minutes=1) <= value <= MAX_SHIFT:
+        raise ServiceError(_("A shift lasts from one minute to 24 hours."), field="duration")
+    return value
+
+
+def _schedule_order(value: Any) -> str:
+    if value not in RunOrder.values:
+        raise ServiceError(
+            _("Choose one of: %(choices)s.")
+            % {"choices": ", ".join(str(label) for label in RunOrder.labels)},
+            field="order_mode",
+        )
+    return str(value)
+
+
+def _save_schedule(schedule: PatrolSchedule) -> None:
+    taken = _("Another schedule of this community already has this name.")
+    others = PatrolSchedule.objects.filter(community_id=schedule.community_id, name=schedule.name)
+    if others.exclude(pk=schedule.pk).exists():
+        raise ServiceError(taken, field="name")
+    try:
+        with transaction.atomic():
+            schedule.save()
+    except IntegrityError as error:
+        raise ServiceError(taken, field="name") from error
+
+
+def _schedule_snapshot(schedule: PatrolSchedule) -> dict[str, Any]:
+    values = snapshot(schedule, SCHEDULE_FIELDS)
+    if schedule.pk is not None:
+        values["guards"] = sorted(schedule.guards.values_list("pk", flat=True))
+        values["teams"] = sorted(schedule.teams.values_list("pk", flat=True))
+    return values
+
+
+def patrol_schedule_create(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    community: Community,
+    route: PatrolRoute,
+    name: str,
+    first_start: dt.datetime,
+    duration: dt.timedelta,
+    rrule: str,
+    order_mode: str = RunOrder.FIXED,
+    random_start: bool = False,
+    guards: Iterable[User] = (),
+    teams: Iterable[Team] = (),
+    is_active: bool = True,
+    note: str = "",
+) -> PatrolSchedule:
+    """Add recurring patrol shifts of a route, assigned to guards of the community."""
+    _require_manage(actor, scope, community.pk)
+    schedule = PatrolSchedule(
+        community=community,
+        route=_schedule_route(community.pk, route),
+        name=_text("name", name, limit=100),
+        first_start=_aware("first_start", first_start),
+        duration=_schedule_duration(duration),
+        rrule=_schedule_rule(rrule),
+        order_mode=_schedule_order(order_mode),
+        random_start=bool(random_start),
+        is_active=bool(is_active),
+        note=_text("note", note, limit=2000, required=False),
+    )
+    chosen = _schedule_guards(community.pk, guards)
+    chosen_teams = _schedule_teams(community.pk, teams)
+    with transaction.atomic():
+        _save_schedule(schedule)
+        schedule.guards.set(chosen)
+        schedule.teams.set(chosen_teams)
+        audit_record(
+            actor=actor,
+            action="patrol_schedule.create",
+            obj=schedule,
+            community_id=schedule.community_id,
+            changes=diff({}, _schedule_snapshot(schedule)),
+        )
+    return schedule
+
+
+def patrol_schedule_update(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    schedule: PatrolSchedule,
+    route: PatrolRoute | Unset = UNSET,
+    name: str | Unset = UNSET,
+    first_start: dt.datetime | Unset = UNSET,
+    duration: dt.timedelta | Unset = UNSET,
+    rrule: str | Unset = UNSET,
+    order_mode: str | Unset = UNSET,
+    random_start: bool | Unset = UNSET,
+    guards: Iterable[User] | Unset = UNSET,
+    teams: Iterable[Team] | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+    note: str | Unset = UNSET,
+) -> PatrolSchedule:
+    """Change a schedule; arguments left at :data:`UNSET` keep their value. Runs already made
+    keep their shift keys; a changed rule only changes the shifts to come."""
+    _require_manage(actor, scope, schedule.community_id)
+    before = _schedule_snapshot(schedule)
+    if route is not UNSET:
+        schedule.route = _schedule_route(schedule.community_id, route)
+    if name is not UNSET:
+        schedule.name = _text("name", name, limit=100)
+    if first_start is not UNSET:
+        schedule.first_start = _aware("first_start", first_start)
+    if duration is not UNSET:
+        schedule.duration = _schedule_duration(duration)
+    if rrule is not UNSET:
+        schedule.rrule = _schedule_rule(rrule)
+    if order_mode is not UNSET:
+        schedule.order_mode = _schedule_order(order_mode)
+    if random_start is not UNSET:
+        schedule.random_start = bool(random_start)
+    if is_active is not UNSET:
+        schedule.is_active = bool(is_active)
+    if note is not UNSET:
+        schedule.note = _text("note", note, limit=2000, required=False)
+    chosen = None if guards is UNSET else _schedule_guards(schedule.community_id, guards)
+    chosen_teams = None if teams is UNSET else _schedule_teams(schedule.community_id, teams)
+    with transaction.atomic():
+        _save_schedule(schedule)
+        if chosen is not None:
+            schedule.guards.set(chosen)
+        if chosen_teams is not None:
+            schedule.teams.set(chosen_teams)
+        after = _schedule_snapshot(schedule)
+        if after != before:
+            audit_record(
+                actor=actor,
+                action="patrol_schedule.update",
+                obj=schedule,
+                community_id=schedule.community_id,
+                changes=diff(before, after),
+            )
+    return schedule
+
+
+def patrol_schedule_delete(
+    *, actor: User | None, scope: Scope | None = None, schedule: PatrolSchedule
+) -> None:
+    """Delete a schedule; the runs made for its shifts stay, without their schedule."""
+    _require_manage(actor, scope, schedule.community_id)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="patrol_schedule.delete",
+            obj=schedule,
+            community_id=schedule.community_id,
+            changes=diff(_schedule_snapshot(schedule), {}),
+        )
+        schedule.delete()
+
+
+def patrol_shift_start(
+    *, actor: User, scope: Scope | None = None, schedule: PatrolSchedule, shift_key: str
+) -> PatrolRun:
+    """Start the run of one shift of a schedule: only an assigned guard, from 15 minutes
+    before the planned start to the end of the shift, once per shift; the order is the
+    schedule's (the secret planned one when random)."""
+    from anwang.patrols import selectors
+
+    _require_run(actor, scope, schedule.community_id)
+    if actor.pk not in selectors.assigned_user_ids(schedule):
+        raise PermissionDenied(_("You are not assigned to this schedule."))
+    if not schedule.is_active:
+        raise ConflictError(_("This schedule is not in use."), code="schedule_inactive")
+    shift = selectors.schedule_shift(schedule, shift_key)
+    if shift is None:
+        raise ServiceError(_("This schedule has no such shift."), field="shift_key")
+    now = timezone.now()
+    opens = selectors.shift_planned_start(schedule, shift) - selectors.OPEN_BEFORE
+    if not opens <= now < shift.end:
+        raise ConflictError(
+            _("This shift can be started from %(opens)s until %(ends)s.")
+            % {
+                "opens": timezone.localtime(opens).strftime("%Y-%m-%d %H:%M"),
+                "ends": timezone.localtime(shift.end).strftime("%Y-%m-%d %H:%M"),
+            },
+            code="shift_not_open",
+        )
+    done = _("This shift was already run.")
+    with transaction.atomic():
+        taken = PatrolRun.objects.filter(schedule=schedule, shift_key=shift.key).exclude(
+            status=RunStatus.ABANDONED
+        )
+        if taken.exists():
+            raise ConflictError(done, code="shift_taken")
+        run = patrol_run_start(
+            actor=actor,
+            scope=scope,
+            route=schedule.route,
+            order_mode=schedule.order_mode,
+            stop_order=selectors.shift_stop_order(schedule, shift.key),
+        )
+        try:
+            # The constraint settles two starts of the same shift at once.
+            with transaction.atomic():
+                PatrolRun.objects.filter(pk=run.pk).update(schedule=schedule, shift_key=shift.key)
+        except IntegrityError as error:
+            raise ConflictError(done, code="shift_taken") from error
+        run.schedule = schedule
+        run.shift_key = shift.key
+        audit_record(
+            actor=actor,
+            action="patrol_run.start_shift",
+            obj=run,
+            community_id=run.community_id,
+            changes={"schedule": [None, schedule.pk], "shift_key": [None, shift.key]},
+        )
+    return run
+
+
+def calendar_feed_create(*, actor: User) -> str:
+    """Give ``actor`` a new secret calendar link token (returned once; only its hash is kept),
+    replacing the previous one, which stops working."""
+    from anwang.patrols.selectors import calendar_token_hash
+
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        CalendarFeed.objects.filter(user=actor).delete()
+        feed = CalendarFeed.objects.create(user=actor, token_hash=calendar_token_hash(token))
+        audit_record(actor=actor, action="patrol_calendar_feed.create", obj=feed)
+    return token
+
+
+def calendar_feed_revoke(*, actor: User) -> None:
+    """Stop ``actor``'s calendar link from working."""
+    with transaction.atomic():
+        for feed in CalendarFeed.objects.filter(user=actor):
+            audit_record(actor=actor, action="patrol_calendar_feed.revoke", obj=feed)
+            feed.delete()
+
+
+# --------------------------------------------------------------------------- monitoring
+
+MISSED_PRIORITY: Final = 3
+OVERDUE_PRIORITY: Final = 2
+
+
+def missed_source_key(run: PatrolRun, index: int) -> str:
+    """The alarm source key of a missed stop (one alarm per run and stop)."""
+    return f"patrol-missed:{run.pk}:{index}"
+
+
+def overdue_source_key(run: PatrolRun) -> str:
+    """The alarm source key of an overdue run (one alarm per run)."""
+    return f"patrol-overdue:{run.pk}"
+
+
+def patrol_runs_check(*, now: dt.datetime | None = None) -> int:
+    """Raise an alarm for every missed checkpoint and every overdue run in progress, each once
+    (the worker calls this every tick); returns how many alarms were raised."""
+    from anwang.alarms.services import alarm_raise_system
+    from anwang.patrols.monitoring import run_timing
+
+    now = now or timezone.now()
+    runs = list(
+        PatrolRun.objects.filter(status=RunStatus.IN_PROGRESS)
+        .select_related("community", "guard")
+        .order_by("pk")
+    )
+    if not runs:
+        return 0
+    check_ins: dict[int, list[tuple[int | None, dt.datetime]]] = {run.pk: [] for run in runs}
+    for run_id, checkpoint_id, scanned_at in CheckIn.objects.filter(
+        run__in=runs, status=CheckInStatus.ACCEPTED
+    ).values_list("run_id", "checkpoint_id", "scanned_at"):
+        check_ins[run_id].append((checkpoint_id, scanned_at))
+    timings = {
+        run.pk: run_timing(
+            plan=run.plan, started_at=run.started_at, check_ins=check_ins[run.pk], now=now
+        )
+        for run in runs
+    }
+    # What was raised before is looked up in one query, so a run whose missed stops are
+    # already alarmed costs nothing more on every tick.
+    keys = [missed_source_key(run, s.index) for run in runs for s in timings[run.pk].missed]
+    keys += [overdue_source_key(run) for run in runs if timings[run.pk].overdue]
+    if not keys:
+        return 0
+    from anwang.alarms.models import Alarm
+
+    known = set(Alarm.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
+    raised = 0
+    zones: dict[int, Zone | None] = {}
+    for run in runs:
+        timing = timings[run.pk]
+        guard = run.guard.get_full_name() or str(run.guard)
+        for stop in timing.missed:
+            if missed_source_key(run, stop.index) in known:
+                continue
+            if stop.checkpoint_id not in zones:
+                checkpoint = (
+                    Checkpoint.objects.select_related("zone").filter(pk=stop.checkpoint_id).first()
+                )
+                zones[stop.checkpoint_id] = checkpoint.zone if checkpoint is not None else None
+            alarm = alarm_raise_system(
+                community=run.community,
+                source_key=missed_source_key(run, stop.index),
+                priority=MISSED_PRIORITY,
+                title=_("Missed checkpoint %(checkpoint)s on %(route)s (%(guard)s)")
+                % {"checkpoint": stop.name, "route": run.route_name, "guard": guard},
+                zone=zones[stop.checkpoint_id],
+                data={
+                    "patrol_run": run.pk,
+                    "stop": stop.index,
+                    "checkpoint": stop.checkpoint_id,
+                    "due_at": stop.due_at.isoformat(),
+                    **_position_data(run),
+                },
+            )
+            raised += alarm is not None
+        if timing.overdue and overdue_source_key(run) not in known:
+            alarm = alarm_raise_system(
+                community=run.community,
+                source_key=overdue_source_key(run),
+                priority=OVERDUE_PRIORITY,
+                title=_("Patrol run %(route)s by %(guard)s is overdue")
+                % {"route": run.route_name, "guard": guard},
+                data={
+                    "patrol_run": run.pk,
+                    "due_by": timing.due_by.isoformat(),
+                    **_position_data(run),
+                },
+            )
+            raised += alarm is not None
+    return raised
+
+
+def _position_data(run: PatrolRun) -> dict[str, Any]:
+    position = run.last_position()
+    if position is None:
+        return {}
+    return {"longitude": position[0], "latitude": position[1]}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from anwang.patrols import runs, views
+from anwang.patrols import monitor_views, runs, schedule_views, views
 
 app_name = "patrols"
 urlpatterns = [
@@ -30,4 +30,16 @@ urlpatterns = [
     path("runs/<int:pk>/map.geojson", runs.run_geojson, name="run_geojson"),
     path("check-ins/<int:pk>/photo", runs.check_in_photo, name="check_in_photo"),
     path("sw.js", runs.service_worker, name="service_worker"),
+    path("board/", monitor_views.board, name="monitor_board"),
+    path("reports/", monitor_views.report, name="monitor_report"),
+    path("schedules/", schedule_views.schedule_list, name="schedule_list"),
+    path("schedules/create/", schedule_views.schedule_create, name="schedule_create"),
+    path("schedules/<int:pk>/edit/", schedule_views.schedule_edit, name="schedule_edit"),
+    path("schedules/<int:pk>/delete/", schedule_views.schedule_delete, name="schedule_delete"),
+    path("schedules/<int:pk>/start/", schedule_views.shift_start, name="shift_start"),
+    path("schedules.ics", schedule_views.schedules_ics, name="schedules_ics"),
+    path("my-shifts/", schedule_views.my_shifts, name="my_shifts"),
+    path("my-shifts.ics", schedule_views.my_shifts_ics, name="my_shifts_ics"),
+    path("my-shifts/calendar-link/", schedule_views.calendar_link, name="calendar_link"),
+    path("calendar/<str:token>.ics", schedule_views.calendar_feed, name="calendar_feed"),
 ]
