@@ -26,22 +26,17 @@ from anwang.devices.choices import DeviceKind, Protocol
 from anwang.devices.models import Device
 from anwang.devices.services import device_create
 from anwang.events.models import DeviceEvent, WorkerStatus
-from anwang.places.tests import test_browser as places_browser
 from anwang.rules.services import rules_install_builtin
+from tests.browser_support import PHONE, WALL, page_as
 from tests.services.mosquitto import Broker, broker_for_test
 from tests.services.test_alarms_mqtt import payload
 from tests.services.worker_support import Publisher, WorkerThread, wait_until
 
 pytestmark = pytest.mark.browser
 
-# The browser tests' chromium, committed world, login and ASGI server, shared rather than
-# written twice.
-chromium = places_browser.chromium
-live_world = places_browser.live_world
+# The console browser tests' ASGI server; chromium and the committed world are the shared
+# fixtures of tests/browser_support.py.
 asgi_server = console_browser.asgi_server
-page_as = places_browser.page_as
-WALL = places_browser.WALL
-PHONE = places_browser.PHONE
 TOPIC = "zigbee2mqtt/kitchen_smoke"
 
 
