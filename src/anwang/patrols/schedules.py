@@ -19,10 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import icalendar
 from dateutil.rrule import rrule, rrulestr
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -114,7 +113,7 @@ def _local_until(rule: str, zone: dt.tzinfo) -> str:
     return _replace_until(rule, local.strftime("%Y%m%dT%H%M%S"))
 
 
-def _utc_until(rule: str, zone: dt.tzinfo) -> str:
+def rule_for_calendar(rule: str, zone: dt.tzinfo) -> str:
     """The rule with a local ``UNTIL`` in UTC (``...Z``), as RFC 5545 requires next to a
     ``DTSTART`` with a time zone."""
     parts = dict(part.partition("=")[::2] for part in rule.split(";") if part)
@@ -192,46 +191,3 @@ def planned_order(
     if not randomise:
         return list(stop_ids)
     return sorted(stop_ids, key=lambda stop: _digest(key, "order", schedule_id, shift_key, stop))
-
-
-@dataclass(frozen=True)
-class CalendarEntry:
-    """A schedule as one repeating calendar event."""
-
-    uid: str
-    summary: str
-    first_start: dt.datetime
-    duration: dt.timedelta
-    rule: str
-    updated_at: dt.datetime
-    description: str = ""
-    location: str = ""
-
-
-def calendar_ics(entries: Iterable[CalendarEntry], *, name: str) -> bytes:
-    """An iCalendar file with one repeating event per schedule (RFC 5545), with the time zone
-    definitions the events use, for calendar apps."""
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Anwang//Patrol schedules//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    for entry in entries:
-        event = icalendar.Event()
-        event.add("uid", entry.uid)
-        event.add("dtstamp", entry.updated_at.astimezone(dt.UTC))
-        event.add("last-modified", entry.updated_at.astimezone(dt.UTC))
-        event.add("summary", entry.summary)
-        event.add("dtstart", entry.first_start)
-        event.add("duration", entry.duration)
-        zone = entry.first_start.tzinfo
-        assert zone is not None
-        event.add("rrule", icalendar.vRecur.from_ical(_utc_until(entry.rule, zone)))
-        if entry.description:
-            event.add("description", entry.description)
-        if entry.location:
-            event.add("location", entry.location)
-        calendar.add_component(event)
-    calendar.add_missing_timezones()
-    ics: bytes = calendar.to_ical()
-    return ics

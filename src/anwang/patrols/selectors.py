@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from anwang.accounts.choices import Permission
 from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, acts_platform_wide
+from anwang.core.ical import CalendarEntry, calendar_ics
 from anwang.patrols.choices import CheckInStatus, RunOrder, RunStatus, ShiftStatus
 from anwang.patrols.models import (
     CalendarFeed,
@@ -37,11 +38,10 @@ from anwang.patrols.models import (
 )
 from anwang.patrols.monitoring import RunTiming, run_timing
 from anwang.patrols.schedules import (
-    CalendarEntry,
     Shift,
-    calendar_ics,
     planned_order,
     planned_start,
+    rule_for_calendar,
     shifts,
 )
 
@@ -771,9 +771,9 @@ def schedules_calendar(schedules: Iterable[PatrolSchedule], *, name: str) -> byt
         CalendarEntry(
             uid=f"patrol-schedule-{schedule.pk}@anwang",
             summary=f"{schedule.name} · {schedule.route.name}",
-            first_start=schedule.first_start.astimezone(zone),
+            start=schedule.first_start.astimezone(zone),
             duration=schedule.duration,
-            rule=schedule.rrule,
+            rule=rule_for_calendar(schedule.rrule, zone),
             updated_at=schedule.updated_at,
             description=schedule.note,
             location=str(schedule.community.name),

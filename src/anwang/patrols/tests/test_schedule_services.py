@@ -246,7 +246,8 @@ def test_a_utc_until_is_accepted_and_exported_in_utc() -> None:
 
     import icalendar
 
-    from anwang.patrols.schedules import CalendarEntry, calendar_ics, rrule_clean, shifts
+    from anwang.core.ical import CalendarEntry, calendar_ics
+    from anwang.patrols.schedules import rrule_clean, rule_for_calendar, shifts
 
     zone = zoneinfo.ZoneInfo("Asia/Shanghai")
     first = dt.datetime(2026, 12, 20, 22, tzinfo=zone)
@@ -265,9 +266,9 @@ def test_a_utc_until_is_accepted_and_exported_in_utc() -> None:
                 CalendarEntry(
                     uid="x",
                     summary="x",
-                    first_start=first,
+                    start=first,
                     duration=dt.timedelta(hours=1),
-                    rule=clean,
+                    rule=rule_for_calendar(clean, zone),
                     updated_at=first,
                 )
             ],

@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
+from anwang.core.ical import CalendarEntry, calendar_ics
 from anwang.patrols.schedules import (
-    CalendarEntry,
     ScheduleError,
     Shift,
-    calendar_ics,
     planned_order,
     planned_start,
     rrule_clean,
@@ -219,7 +218,7 @@ def test_the_calendar_repeats_each_schedule_without_its_secret_plan() -> None:
             CalendarEntry(
                 uid="patrol-schedule-7@anwang",
                 summary="夜间巡逻 · 东区路线",
-                first_start=local(2026, 11, 1, 22, 0),
+                start=local(2026, 11, 1, 22, 0),
                 duration=dt.timedelta(hours=2),
                 rule="FREQ=DAILY",
                 updated_at=updated,
