@@ -54,6 +54,7 @@ from anwang.places.models import Community
 from anwang.rules.engine import evaluate_events, evaluate_timers
 from anwang.rules.facts import DeviceFacts, EventFacts
 from anwang.rules.history import DatabaseHistory, device_facts, holidays_map, rule_spec
+from anwang.rules.memory import thread_memory
 from anwang.rules.models import Rule
 
 PREVIEW_CHARS = 1000
@@ -744,17 +745,16 @@ def raise_alarms(stored: list[NewEvent], *, now: dt.datetime | None = None) -> i
     if not live:
         return 0
     communities = {event.device.community_id for event in live}
-    rules = [
-        rule_spec(rule)
-        for rule in Rule.objects.filter(
-            community_id__in=communities, enabled=True, kind__in=_EVENT_RULE_KINDS
-        )
-    ]
+    memory = thread_memory()
+    enabled = Rule.objects.filter(
+        community_id__in=communities, enabled=True, kind__in=_EVENT_RULE_KINDS
+    )
+    rules = memory.rules.specs(enabled) if memory else [rule_spec(rule) for rule in enabled]
     if not rules:
         return 0
     devices: dict[int, DeviceFacts] = {}
     facts = []
-    for event in live:
+    for event in stored:
         device = devices.get(event.device.pk)
         if device is None:
             device = devices[event.device.pk] = device_facts(event.device)
@@ -773,7 +773,9 @@ def raise_alarms(stored: list[NewEvent], *, now: dt.datetime | None = None) -> i
             )
         )
     tz, holidays = _engine_context()
-    firings = evaluate_events(rules, facts, history=DatabaseHistory(), tz=tz, holidays=holidays)
+    history = DatabaseHistory(reads=memory.events if memory else None, fresh=facts)
+    news = [fact for fact, event in zip(facts, stored, strict=True) if not event.replay]
+    firings = evaluate_events(rules, news, history=history, tz=tz, holidays=holidays)
     if not firings:
         return 0
     return len(alarms_from_firings(firings=firings, now=now or timezone.now()))

@@ -614,6 +614,12 @@ def required_data(condition: Any) -> dict[str, str | int | float]:
     return found
 
 
+def data_holds(data: Any, required: Mapping[str, Any]) -> bool:
+    """Whether event ``data`` has every value of :func:`required_data`, compared as the
+    engine compares (a memory of stored events narrows new rows with it)."""
+    return all(same(_dig(data, path), value) for path, value in required.items())
+
+
 # --------------------------------------------------------------------------- validation
 
 

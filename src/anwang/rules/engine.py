@@ -40,7 +40,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar
 
@@ -196,6 +196,18 @@ class _Batch:
         self._read_keys: dict[int, tuple[frozenset[str] | None, tuple[tuple[str, Any], ...]]] = {}
         self._needs: dict[int, bool] = {}
         self._reads: dict[tuple[Any, ...], Sequence[EventFacts]] = {}
+        self._of_kinds: dict[tuple[int, frozenset[str] | None], list[EventFacts]] = {}
+
+    def of_kinds(self, community_id: int, kinds: frozenset[str] | None) -> list[EventFacts]:
+        """The call's events of a community (of ``kinds``, or all), in order."""
+        key = (community_id, kinds)
+        found = self._of_kinds.get(key)
+        if found is None:
+            events = self.by_community.get(community_id, [])
+            found = self._of_kinds[key] = (
+                events if kinds is None else [event for event in events if event.kind in kinds]
+            )
+        return found
 
     def test(self, condition: Mapping[str, Any]) -> Test:
         """The condition compiled once for the call (it is evaluated for many events)."""
@@ -347,44 +359,69 @@ def evaluate_events(
     for rule in rules:
         if rule.kind not in EVENT_KINDS:
             continue
-        kinds = _trigger_kinds(rule)
-        for event in batch.by_community.get(rule.community_id, ()):
-            if kinds is not None and event.kind not in kinds:
-                continue  # cannot match: skipped before any condition is evaluated
-            if not is_armed(rule.schedule, event.received_at, tz=tz, holidays=holidays):
+        # Events of kinds a rule cannot match are skipped before any condition is evaluated.
+        candidates = batch.of_kinds(rule.community_id, _trigger_kinds(rule))
+        check = _checker(rule, batch, tz) if candidates else None
+        if check is None:
+            continue
+        for event in candidates:
+            if rule.schedule and not is_armed(
+                rule.schedule, event.received_at, tz=tz, holidays=holidays
+            ):
                 continue
-            firing = _evaluate_event(rule, event, batch, tz)
+            firing = check(event)
             if firing is not None:
                 firings.append(firing)
     firings.sort(key=lambda f: (f.at, f.event_ids[-1] if f.event_ids else 0, f.rule_id))
     return firings
 
 
-def _evaluate_event(
-    rule: RuleSpec, event: EventFacts, batch: _Batch, tz: dt.tzinfo
-) -> Firing | None:
+_Check = Callable[[EventFacts], Firing | None]
+
+
+def _checker(rule: RuleSpec, batch: _Batch, tz: dt.tzinfo) -> _Check | None:
+    """The rule's test of one new event, its params read once for the call (``None``: the
+    params are unusable)."""
     if rule.kind == RuleKind.IMMEDIATE:
-        if not batch.test(rule.condition)(event):
-            return None
-        return _firing(
-            rule,
-            group=group_key(rule.group_by, event.device),
-            trigger_key=f"event:{event.id}",
-            at=event.received_at,
-            device=event.device,
-            count=1,
-            event_ids=(event.id,),
-            why=explain(rule.condition, event, tz=tz),
-        )
+        test = batch.test(rule.condition)
+
+        def immediate(event: EventFacts) -> Firing | None:
+            if not test(event):
+                return None
+            return _firing(
+                rule,
+                group=group_key(rule.group_by, event.device),
+                trigger_key=f"event:{event.id}",
+                at=event.received_at,
+                device=event.device,
+                count=1,
+                event_ids=(event.id,),
+                why=explain(rule.condition, event, tz=tz),
+            )
+
+        return immediate
     if rule.kind == RuleKind.COUNT:
-        return _count(rule, event, batch, tz)
-    return _sequence(rule, event, batch, tz)
+        needed = _whole(rule.params.get("count"), 2, MAX_COUNT)
+        window = _seconds(rule.params, "window_seconds", MAX_WINDOW_SECONDS)
+        if needed is None or window is None:
+            return None
+        return lambda event: _count(rule, event, batch, tz, needed, window)
+    then = rule.params.get("then")
+    within = _seconds(rule.params, "within_seconds", MAX_WINDOW_SECONDS)
+    if not isinstance(then, Mapping) or within is None:
+        return None
+    return lambda event: _sequence(rule, event, batch, tz, then, within)
 
 
-def _count(rule: RuleSpec, event: EventFacts, batch: _Batch, tz: dt.tzinfo) -> Firing | None:
-    needed = _whole(rule.params.get("count"), 2, MAX_COUNT)
-    window = _seconds(rule.params, "window_seconds", MAX_WINDOW_SECONDS)
-    if needed is None or window is None or not batch.test(rule.condition)(event):
+def _count(
+    rule: RuleSpec,
+    event: EventFacts,
+    batch: _Batch,
+    tz: dt.tzinfo,
+    needed: int,
+    window: dt.timedelta,
+) -> Firing | None:
+    if not batch.test(rule.condition)(event):
         return None
     group = group_key(rule.group_by, event.device)
     keys, found = batch.matching(rule, group)
@@ -411,10 +448,15 @@ def _count(rule: RuleSpec, event: EventFacts, batch: _Batch, tz: dt.tzinfo) -> F
     )
 
 
-def _sequence(rule: RuleSpec, event: EventFacts, batch: _Batch, tz: dt.tzinfo) -> Firing | None:
-    then = rule.params.get("then")
-    within = _seconds(rule.params, "within_seconds", MAX_WINDOW_SECONDS)
-    if not isinstance(then, Mapping) or within is None or not batch.test(then)(event):
+def _sequence(
+    rule: RuleSpec,
+    event: EventFacts,
+    batch: _Batch,
+    tz: dt.tzinfo,
+    then: Mapping[str, Any],
+    within: dt.timedelta,
+) -> Firing | None:
+    if not batch.test(then)(event):
         return None
     group = group_key(rule.group_by, event.device)
     keys, found = batch.matching(rule, group)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from anwang.devices.models import Device
 from anwang.events.models import DeviceEvent, DeviceState
 from anwang.rules.facts import DeviceFacts, EventFacts, RuleSpec, StateFacts
 from anwang.rules.models import Holiday, Rule
+
+if TYPE_CHECKING:
+    from anwang.rules.memory import ReadKey, StoredEventReads
 
 _DEVICE_RELATED = ("zone", "building")
 _EVENT_RELATED = ("device__zone", "device__building")
@@ -123,10 +126,57 @@ def holidays_map() -> dict[dt.date, bool]:
     return dict(Holiday.objects.values_list("date", "is_workday"))
 
 
+def data_filter(data_equals: Mapping[str, str | int | float] | None) -> Q:
+    """The ``data`` values of a read as a filter (dotted paths into the JSON)."""
+    condition = Q()
+    for path, value in (data_equals or {}).items():
+        condition &= Q(**{"data__" + path.replace(".", "__"): value})
+    return condition
+
+
+def read_key(
+    community_id: int,
+    kinds: Collection[str] | None,
+    data_equals: Mapping[str, str | int | float] | None,
+) -> ReadKey:
+    """What identifies a read apart from its time bounds and devices."""
+    return (
+        community_id,
+        frozenset(kinds) if kinds is not None else None,
+        tuple(sorted((data_equals or {}).items())),
+    )
+
+
 class DatabaseHistory:
     """The :class:`~anwang.rules.facts.History` of the database, one query per question."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        reads: StoredEventReads | None = None,
+        fresh: Sequence[EventFacts] = (),
+    ) -> None:
+        """With ``reads``, windows of events come from that memory of earlier reads
+        (:mod:`anwang.rules.memory`), which only this one history may use at a time.
+        ``fresh`` are the events the caller has just stored (in this transaction), as it
+        sees them: they are not read back, and their devices are taken as they are."""
+        self._reads = reads
+        self._caught_up = False
+        self._fresh = {
+            event.id: (
+                event.id,
+                event.device.id,
+                event.kind,
+                event.received_at,
+                event.attribute,
+                event.value,
+                event.previous_value,
+                event.edge_key,
+                event.data,
+                event.device.community_id,
+            )
+            for event in fresh
+        }
         self._devices: dict[int, Sequence[DeviceFacts]] = {}
         self._states: dict[int, Sequence[StateFacts]] = {}
         self._between: dict[
@@ -144,7 +194,7 @@ class DatabaseHistory:
             tuple[int, dt.datetime, tuple[str, ...] | None], Mapping[int, EventFacts]
         ] = {}
         # The same device is one DeviceFacts for every event of it.
-        self._facts: dict[int, DeviceFacts] = {}
+        self._facts: dict[int, DeviceFacts] = {event.device.id: event.device for event in fresh}
 
     def _device(self, device: Device) -> DeviceFacts:
         facts = self._facts.get(device.pk)
@@ -179,17 +229,16 @@ class DatabaseHistory:
             tuple(sorted((data_equals or {}).items())),
         )
         if key not in self._between:
-            found = DeviceEvent.objects.filter(
-                community_id=community_id, received_at__gte=since, received_at__lte=until
+            rows = (
+                self._rows_between(community_id, since, until, kinds, device_ids, data_equals)
+                if self._reads is None
+                else self._remembered_rows(
+                    community_id, since, until, kinds, device_ids, data_equals, self._reads
+                )
             )
-            if kinds is not None:
-                found = found.filter(kind__in=list(kinds))
-            if device_ids is not None:
-                found = found.filter(device_id__in=list(device_ids))
-            for path, value in (data_equals or {}).items():
-                found = found.filter(**{"data__" + path.replace(".", "__"): value})
-            rows = list(found.order_by("received_at", "id").values_list(*_EVENT_COLUMNS))
             devices = self._devices_by_id(community_id, {row[1] for row in rows})
+            # A device deleted since its rows were remembered took its events with it.
+            rows = [row for row in rows if row[1] in devices]
             self._between[key] = [
                 EventFacts(
                     id=pk,
@@ -215,6 +264,58 @@ class DatabaseHistory:
                 ) in rows
             ]
         return self._between[key]
+
+    @staticmethod
+    def _matching(
+        community_id: int,
+        kinds: Collection[str] | None,
+        data_equals: Mapping[str, str | int | float] | None,
+    ) -> QuerySet[DeviceEvent]:
+        found = DeviceEvent.objects.filter(community_id=community_id)
+        if kinds is not None:
+            found = found.filter(kind__in=list(kinds))
+        return found.filter(data_filter(data_equals))
+
+    def _rows_between(
+        self,
+        community_id: int,
+        since: dt.datetime,
+        until: dt.datetime,
+        kinds: Collection[str] | None,
+        device_ids: Collection[int] | None,
+        data_equals: Mapping[str, str | int | float] | None,
+    ) -> list[tuple[Any, ...]]:
+        found = self._matching(community_id, kinds, data_equals).filter(
+            received_at__gte=since, received_at__lte=until
+        )
+        if device_ids is not None:
+            found = found.filter(device_id__in=list(device_ids))
+        return list(found.order_by("received_at", "id").values_list(*_EVENT_COLUMNS))
+
+    def _remembered_rows(
+        self,
+        community_id: int,
+        since: dt.datetime,
+        until: dt.datetime,
+        kinds: Collection[str] | None,
+        device_ids: Collection[int] | None,
+        data_equals: Mapping[str, str | int | float] | None,
+        reads: StoredEventReads,
+    ) -> list[tuple[Any, ...]]:
+        if not self._caught_up:
+            reads.catch_up(_EVENT_COLUMNS, self._fresh)
+            self._caught_up = True
+        rows = reads.read(
+            read_key(community_id, kinds, data_equals),
+            since=since,
+            until=until,
+            query=lambda: self._matching(community_id, kinds, data_equals),
+            columns=_EVENT_COLUMNS,
+        )
+        if device_ids is None:
+            return rows
+        wanted = set(device_ids)
+        return [row for row in rows if row[1] in wanted]
 
     def _devices_by_id(self, community_id: int, wanted: set[int]) -> dict[int, DeviceFacts]:
         """Facts of these devices (of the community, retired or not), read once per history."""
