@@ -26,6 +26,7 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
 from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
+from anwang.core.ical import ics_response
 from anwang.devices import selectors as device_selectors
 from anwang.devices.models import Device
 from anwang.patrols import selectors, services
@@ -630,8 +631,10 @@ _ICS = {
 }
 
 
-def _guards(ids: list[int]) -> list[User]:
-    found = list(User.objects.filter(pk__in=set(ids)))
+def _guards(scope: Scope, community_id: int, ids: list[int]) -> list[User]:
+    # Looked up among the community's people only: an id from elsewhere gets the same answer
+    # as one that does not exist, so the error names nobody outside the community.
+    found = list(selectors.patrol_guard_choices(scope, community_id).filter(pk__in=set(ids)))
     if len(found) != len(set(ids)):
         raise ServiceError(_("Choose guards of this community."), field="guards")
     return found
@@ -644,8 +647,8 @@ class ShiftRangeIn(Schema):
     until: datetime | None = Field(None, alias="to")
 
 
-def _teams(ids: list[int]) -> list[Team]:
-    found = list(Team.objects.filter(pk__in=set(ids)))
+def _teams(community_id: int, ids: list[int]) -> list[Team]:
+    found = list(Team.objects.filter(community_id=community_id, pk__in=set(ids)))
     if len(found) != len(set(ids)):
         raise ServiceError(_("Choose volunteer teams of this community."), field="teams")
     return found
@@ -702,8 +705,8 @@ def schedule_create(request: HttpRequest, payload: PatrolScheduleIn) -> Status[P
         rrule=payload.rrule,
         order_mode=payload.order_mode,
         random_start=payload.random_start,
-        guards=_guards(payload.guards),
-        teams=_teams(payload.teams),
+        guards=_guards(scope, community.pk, payload.guards),
+        teams=_teams(community.pk, payload.teams),
         is_active=payload.is_active,
         note=payload.note,
     )
@@ -726,7 +729,8 @@ def schedule_calendar(request: HttpRequest, community_id: int | None = None) -> 
         )
         if selectors.can_manage(scope, schedule.community_id)
     ]
-    return _ics(selectors.schedules_calendar(schedules, name=_("Patrol schedules")))
+    content = selectors.schedules_calendar(schedules, name=_("Patrol schedules"))
+    return ics_response(content, filename="patrol-schedules.ics")
 
 
 @router.get(
@@ -737,13 +741,8 @@ def schedule_calendar(request: HttpRequest, community_id: int | None = None) -> 
 def my_calendar(request: HttpRequest) -> HttpResponse:
     """The caller's own schedules as an iCalendar file (shift windows only)."""
     schedules = selectors.my_schedules(request_scope(request))
-    return _ics(selectors.schedules_calendar(schedules, name=_("My patrol shifts")))
-
-
-def _ics(content: bytes) -> HttpResponse:
-    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="patrols.ics"'
-    return response
+    content = selectors.schedules_calendar(schedules, name=_("My patrol shifts"))
+    return ics_response(content, filename="my-shifts.ics")
 
 
 @router.get("/patrols/my-shifts", response=list[PatrolShiftOut], summary="List my patrol shifts")
@@ -787,9 +786,9 @@ def schedule_update(
     if "duration_minutes" in values:
         values["duration"] = timedelta(minutes=values.pop("duration_minutes"))
     if "guards" in values:
-        values["guards"] = _guards(values["guards"] or [])
+        values["guards"] = _guards(scope, schedule.community_id, values["guards"] or [])
     if "teams" in values:
-        values["teams"] = _teams(values["teams"] or [])
+        values["teams"] = _teams(schedule.community_id, values["teams"] or [])
     values = {name: value for name, value in values.items() if value is not None}
     services.patrol_schedule_update(
         actor=request_actor(request), scope=scope, schedule=schedule, **values
@@ -961,10 +960,10 @@ def _tally(tally: selectors.Tally) -> TallyOut:
 def _report(
     request: HttpRequest, start: date | None, end: date | None, community_id: int | None
 ) -> selectors.PatrolReport:
-    from anwang.patrols.monitor_views import MAX_REPORT_DAYS, REPORT_WEEKS, _require_oversight
+    from anwang.patrols.monitor_views import MAX_REPORT_DAYS, REPORT_WEEKS, require_oversight
 
     scope = request_scope(request)
-    _require_oversight(scope)
+    require_oversight(scope)
     end = end or timezone.localdate()
     start = start or end - timedelta(weeks=REPORT_WEEKS) + timedelta(days=1)
     if start > end:
@@ -980,10 +979,10 @@ def _report(
 def patrol_board(request: HttpRequest, community_id: int | None = None) -> BoardOut:
     """Runs in progress the caller oversees: progress, next checkpoint and when it is due,
     late and missed checkpoints, overdue runs (most urgent first)."""
-    from anwang.patrols.monitor_views import _require_oversight, board_data
+    from anwang.patrols.monitor_views import board_data, require_oversight
 
     scope = request_scope(request)
-    _require_oversight(scope)
+    require_oversight(scope)
     now = timezone.now()
     rows = selectors.patrol_board(scope, now=now, community_id=community_id)
     return BoardOut(**board_data(rows, now))

@@ -14,9 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from anwang.accounts.selectors import Scope, acts_platform_wide
+from anwang.accounts.selectors import Scope
 from anwang.core.pages import int_param, page_scope
-from anwang.core.selectors import communities_permitted
 from anwang.core.tables import CONTENT_TYPES, write_csv, write_xlsx
 from anwang.patrols import selectors
 from anwang.patrols.selectors import BoardRow, PatrolReport
@@ -25,11 +24,9 @@ REPORT_WEEKS = 4
 MAX_REPORT_DAYS = 366
 
 
-def _require_oversight(scope: Scope) -> None:
-    if acts_platform_wide(scope):
-        return
-    overseen = communities_permitted(scope, selectors.VIEW)
-    if not any(selectors.can_oversee_runs(scope, c.pk) for c in overseen):
+def require_oversight(scope: Scope) -> None:
+    """Refuse whoever sees no one's runs but their own (the board and reports, page and API)."""
+    if not selectors.can_oversee_any_runs(scope):
         raise PermissionDenied
 
 
@@ -161,10 +158,12 @@ def board(request: HttpRequest) -> HttpResponse:
     stops in red; ``?partial=1`` answers only the rows (the page reloads them every few
     seconds)."""
     scope = page_scope(request)
-    _require_oversight(scope)
+    require_oversight(scope)
     now = timezone.now()
     rows = selectors.patrol_board(scope, now=now)
-    context = {"rows": rows, "now": now}
+    # A supervisor of a street office sees several communities: each row then says which.
+    several = len({row.run.community_id for row in rows}) > 1
+    context = {"rows": rows, "now": now, "several_communities": several}
     if request.GET.get("partial"):
         return render(request, "patrols/monitor_board_rows.html", context)
     return render(request, "patrols/monitor_board.html", context)
@@ -176,7 +175,7 @@ def report(request: HttpRequest) -> HttpResponse:
     """Completion per route, guard and week over a period, the missed checkpoints, and their
     export (``?export=xlsx|csv&table=summary|missed``)."""
     scope = page_scope(request)
-    _require_oversight(scope)
+    require_oversight(scope)
     start, end, errors = _dates(request)
     community_id = int_param(request.GET.get("community"))
     result = selectors.patrol_report(
@@ -189,5 +188,11 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "patrols/monitor_report.html",
-        {"report": result, "errors": errors, "start": start, "end": end},
+        {
+            "report": result,
+            "errors": errors,
+            "start": start,
+            "end": end,
+            "community_id": community_id,
+        },
     )

@@ -38,6 +38,7 @@ from anwang.core.selectors import communities_permitted
 from anwang.patrols import selectors, services
 from anwang.patrols.choices import CheckInMethod, RunOrder, RunStatus
 from anwang.patrols.models import PatrolRun
+from anwang.patrols.templatetags.patrols_tags import hazard_report_url
 
 SERVICE_WORKER_ASSETS = (
     "patrols/run.js",
@@ -184,6 +185,8 @@ def _phone_data(request: HttpRequest, run: PatrolRun) -> dict[str, Any]:
             "list": reverse("patrols:run_list"),
             "login": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
             "sw": reverse("patrols:service_worker"),
+            # Empty until the hazards app offers its page; the phone then shows no link.
+            "hazard_report": hazard_report_url(),
             "cache": OFFLINE_CACHE,
             "assets": [static(name) for name in SERVICE_WORKER_ASSETS],
         },

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,145 +20,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
 from anwang.core.errors import ServiceError
+from anwang.core.ical import ics_response
 from anwang.core.pages import attach_service_error, page_scope, page_user
 from anwang.core.selectors import page_community
 from anwang.patrols import selectors, services
-from anwang.patrols.choices import RunOrder
-from anwang.patrols.models import PatrolRoute, PatrolSchedule
+from anwang.patrols.forms import WEEKDAYS, ScheduleForm
+from anwang.patrols.models import PatrolSchedule
 from anwang.patrols.schedules import ScheduleError, Shift, rrule_clean, shifts
 from anwang.places.models import Community
-from anwang.volunteers.models import Team
 
 PREVIEW_COUNT = 10
 MY_SHIFTS_DAYS = 7
-WEEKDAYS = (
-    ("MO", gettext_lazy("Monday")),
-    ("TU", gettext_lazy("Tuesday")),
-    ("WE", gettext_lazy("Wednesday")),
-    ("TH", gettext_lazy("Thursday")),
-    ("FR", gettext_lazy("Friday")),
-    ("SA", gettext_lazy("Saturday")),
-    ("SU", gettext_lazy("Sunday")),
-)
-REPEATS = (
-    ("daily", gettext_lazy("Every day")),
-    ("weekly", gettext_lazy("Every week on the days ticked")),
-    ("hourly", gettext_lazy("Every few hours")),
-    ("advanced", gettext_lazy("Advanced: an RRULE")),
-)
-
-
-class ScheduleForm(forms.Form):
-    """A patrol schedule: route, first shift, how it repeats, order, guards."""
-
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
-    route = forms.ModelChoiceField(
-        label=gettext_lazy("Route"), queryset=PatrolRoute.objects.none(), empty_label=None
-    )
-    first_start = forms.DateTimeField(
-        label=gettext_lazy("First shift starts"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=gettext_lazy("Local time of the community; later shifts keep this time of day."),
-    )
-    duration_minutes = forms.IntegerField(
-        label=gettext_lazy("Shift length (minutes)"), min_value=1, max_value=24 * 60
-    )
-    repeat = forms.ChoiceField(
-        label=gettext_lazy("Repeat"), choices=REPEATS, widget=forms.RadioSelect, initial="daily"
-    )
-    weekdays = forms.MultipleChoiceField(
-        label=gettext_lazy("Days of the week"),
-        choices=WEEKDAYS,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    every_hours = forms.IntegerField(
-        label=gettext_lazy("Every how many hours"), min_value=1, max_value=23, required=False
-    )
-    rrule_text = forms.CharField(
-        label=gettext_lazy("Advanced: RRULE"),
-        max_length=500,
-        required=False,
-        help_text=gettext_lazy("For example FREQ=MONTHLY;BYDAY=1SA (first Saturday)."),
-    )
-    order_mode = forms.ChoiceField(
-        label=gettext_lazy("Order of the checkpoints"),
-        choices=RunOrder.choices,
-        widget=forms.RadioSelect,
-        initial=RunOrder.FIXED,
-    )
-    random_start = forms.BooleanField(
-        label=gettext_lazy("Start at a random time within the shift"), required=False
-    )
-    guards = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Guards"),
-        queryset=User.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    teams = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Volunteer teams"),
-        queryset=Team.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text=gettext_lazy("Their approved volunteers are assigned too."),
-    )
-    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
-    note = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea, required=False)
-
-    def __init__(self, *args: Any, scope: Scope, community: Community, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        route_field = self.fields["route"]
-        assert isinstance(route_field, forms.ModelChoiceField)
-        route_field.queryset = selectors.patrol_route_list(scope, community_id=community.pk)
-        guard_field = self.fields["guards"]
-        assert isinstance(guard_field, forms.ModelMultipleChoiceField)
-        guard_field.queryset = selectors.patrol_guard_choices(scope, community.pk)
-        team_field = self.fields["teams"]
-        assert isinstance(team_field, forms.ModelMultipleChoiceField)
-        team_field.queryset = Team.objects.filter(community_id=community.pk).order_by("name")
-
-    def clean(self) -> dict[str, Any]:
-        """Turn the repeat builder's choices into one RRULE (``rrule``)."""
-        data = super().clean() or {}
-        repeat = data.get("repeat")
-        if repeat == "daily":
-            data["rrule"] = "FREQ=DAILY"
-        elif repeat == "weekly":
-            if not data.get("weekdays"):
-                self.add_error("weekdays", _("Tick at least one day."))
-            days = [code for code, _label in WEEKDAYS if code in data.get("weekdays", [])]
-            data["rrule"] = "FREQ=WEEKLY;BYDAY=" + ",".join(days)
-        elif repeat == "hourly":
-            if not data.get("every_hours"):
-                self.add_error("every_hours", _("Enter every how many hours."))
-            data["rrule"] = f"FREQ=HOURLY;INTERVAL={data.get('every_hours') or 1}"
-        else:
-            data["rrule"] = data.get("rrule_text", "")
-        return data
-
-    def values(self) -> dict[str, Any]:
-        """The cleaned data as the schedule services take it."""
-        data = self.cleaned_data
-        return {
-            "name": data["name"],
-            "route": data["route"],
-            "first_start": data["first_start"],
-            "duration": dt.timedelta(minutes=data["duration_minutes"]),
-            "rrule": data["rrule"],
-            "order_mode": data["order_mode"],
-            "random_start": data["random_start"],
-            "guards": list(data["guards"]),
-            "teams": list(data["teams"]),
-            "is_active": data["is_active"],
-            "note": data["note"],
-        }
 
 
 def _builder_initial(rule: str) -> dict[str, Any]:
@@ -393,12 +268,6 @@ def shift_start(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("patrols:run_go", pk=run.pk)
 
 
-def _ics(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @login_required
 def schedules_ics(request: HttpRequest) -> HttpResponse:
     """The current community's active schedules as an iCalendar file (no secret plan)."""
@@ -406,15 +275,18 @@ def schedules_ics(request: HttpRequest) -> HttpResponse:
     community = _manage_community(request, scope)
     schedules = selectors.patrol_schedule_list(scope, community_id=community.pk, active=True)
     name = _("Patrol schedules of %(community)s") % {"community": community.name}
-    return _ics(selectors.schedules_calendar(schedules, name=name), "patrol-schedules.ics")
+    return ics_response(
+        selectors.schedules_calendar(schedules, name=name), filename="patrol-schedules.ics"
+    )
 
 
 @login_required
 def my_shifts_ics(request: HttpRequest) -> HttpResponse:
     """The guard's own schedules as an iCalendar file (no secret plan)."""
     schedules = selectors.my_schedules(page_scope(request))
-    return _ics(
-        selectors.schedules_calendar(schedules, name=_("My patrol shifts")), "my-shifts.ics"
+    return ics_response(
+        selectors.schedules_calendar(schedules, name=_("My patrol shifts")),
+        filename="my-shifts.ics",
     )
 
 
@@ -442,6 +314,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         raise Http404
     schedules = selectors.my_schedules(scope_for(user))
-    return _ics(
-        selectors.schedules_calendar(schedules, name=_("My patrol shifts")), "my-shifts.ics"
+    return ics_response(
+        selectors.schedules_calendar(schedules, name=_("My patrol shifts")),
+        filename="my-shifts.ics",
     )

@@ -61,7 +61,11 @@ def rrule_clean(text: str) -> str:
         raise ScheduleError(_("Enter a recurrence rule, for example FREQ=DAILY."))
     if "\n" in rule or "\r" in rule:
         raise ScheduleError(_("The recurrence rule must be one RRULE line."))
-    parts = dict(part.partition("=")[::2] for part in rule.split(";") if part)
+    pairs = [part.partition("=")[::2] for part in rule.split(";") if part]
+    parts = dict(pairs)
+    if len(parts) < len(pairs):
+        # A dict keeps the last of a repeated part; what was meant cannot be known.
+        raise ScheduleError(_("Give each part of the recurrence rule once."))
     frequency = parts.get("FREQ")
     if frequency not in FREQUENCIES:
         raise ScheduleError(
@@ -74,14 +78,16 @@ def rrule_clean(text: str) -> str:
                 _("%(part)s is not used here: the first shift gives the start time.")
                 % {"part": name}
             )
+    clean = ";".join(f"{name}={value}" for name, value in parts.items())
     try:
-        # Naive on purpose: recurrence runs in local wall time (see _recurrence).
-        rrulestr(_local_until(rule, dt.UTC), dtstart=dt.datetime(2000, 1, 1))  # noqa: DTZ001
+        # Naive on purpose: recurrence runs in local wall time (see _recurrence). The rule
+        # checked is the one returned.
+        rrulestr(_local_until(clean, dt.UTC), dtstart=dt.datetime(2000, 1, 1))  # noqa: DTZ001
     except (ValueError, TypeError) as error:
         raise ScheduleError(
             _("This is not a valid recurrence rule: %(error)s") % {"error": error}
         ) from error
-    return ";".join(f"{name}={value}" for name, value in parts.items())
+    return clean
 
 
 def _parse_until(value: str) -> dt.datetime:
@@ -150,19 +156,57 @@ def shifts(
         raise ScheduleError(_("A shift lasts more than no time and at most 24 hours."))
     zone = first_start.tzinfo
     recurrence = _recurrence(rule, first_start)
-    # Local wall times of starts that can still overlap the range.
-    begin = (since - duration).astimezone(zone).replace(tzinfo=None)
-    end = until.astimezone(zone).replace(tzinfo=None)
+    # Local wall times of starts that can still overlap the range, an hour wider on each side
+    # because a daylight-saving change bends wall time against real time; the exact test is
+    # made in real time below.
+    margin = dt.timedelta(hours=1)
+    begin = (since.astimezone(dt.UTC) - duration - margin).astimezone(zone).replace(tzinfo=None)
+    end = (until.astimezone(dt.UTC) + margin).astimezone(zone).replace(tzinfo=None)
     found: list[Shift] = []
     for local in recurrence.xafter(begin, count=MAX_EXPANDED, inc=False):
         if local >= end:
             break
-        # Wall time in the zone (a time skipped by a daylight-saving change moves on).
-        start = local.replace(tzinfo=zone)
-        if start + duration <= since:
+        # Wall time in the zone; a time skipped by a daylight-saving change moves on by the
+        # skipped hour (the round trip through UTC gives the instant a clock would show).
+        start = local.replace(tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
+        finish = later(start, duration)
+        if finish <= since or start >= until:
             continue
-        found.append(Shift(start=start, end=start + duration, key=local.strftime("%Y%m%dT%H%M")))
+        found.append(Shift(start=start, end=finish, key=local.strftime("%Y%m%dT%H%M")))
     return found
+
+
+OVERLAP_CHECKED = 400
+"""How many shifts from the first are checked for overlapping (over a year of daily shifts)."""
+
+
+def first_overlap(*, rule: str, first_start: dt.datetime, duration: dt.timedelta) -> Shift | None:
+    """The first shift that starts before the previous one ends, if any among the first
+    :data:`OVERLAP_CHECKED`: a guard walks one run at a time, so the other shift would be
+    missed every time (e.g. every 2 hours, 3 hours long)."""
+    if first_start.tzinfo is None:
+        raise ValueError("first_start must be timezone-aware")
+    recurrence = _recurrence(rule, first_start)
+    previous_end: dt.datetime | None = None
+    for local in recurrence.xafter(
+        first_start.replace(tzinfo=None), count=OVERLAP_CHECKED, inc=True
+    ):
+        start = local.replace(tzinfo=first_start.tzinfo).astimezone(dt.UTC)
+        if previous_end is not None and start < previous_end:
+            zone = first_start.tzinfo
+            return Shift(
+                start=start.astimezone(zone),
+                end=(start + duration).astimezone(zone),
+                key=local.strftime("%Y%m%dT%H%M"),
+            )
+        previous_end = start + duration
+    return None
+
+
+def later(moment: dt.datetime, elapsed: dt.timedelta) -> dt.datetime:
+    """``elapsed`` real time after ``moment``, in its zone. Python adds to an aware datetime in
+    wall time, which is an hour off across a daylight-saving change."""
+    return (moment.astimezone(dt.UTC) + elapsed).astimezone(moment.tzinfo)
 
 
 def _digest(key: bytes, *parts: object) -> bytes:
@@ -176,11 +220,13 @@ def planned_start(
     shift that still leaves ``route_seconds`` to walk the route before the shift ends."""
     if not randomise:
         return shift.start
-    slack_minutes = int((shift.end - shift.start).total_seconds() - route_seconds) // 60
+    # Subtracted in UTC: between two datetimes of one zone Python subtracts wall times.
+    length = shift.end.astimezone(dt.UTC) - shift.start.astimezone(dt.UTC)
+    slack_minutes = int(length.total_seconds() - route_seconds) // 60
     if slack_minutes <= 0:
         return shift.start
     offset = int.from_bytes(_digest(key, "start", schedule_id, shift.key)[:8], "big")
-    return shift.start + dt.timedelta(minutes=offset % (slack_minutes + 1))
+    return later(shift.start, dt.timedelta(minutes=offset % (slack_minutes + 1)))
 
 
 def planned_order(

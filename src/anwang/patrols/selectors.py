@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,9 +35,10 @@ from anwang.patrols.models import (
     PatrolSchedule,
     RouteStop,
 )
-from anwang.patrols.monitoring import RunTiming, run_timing
+from anwang.patrols.monitoring import GRACE_SECONDS, RunTiming, run_timing
 from anwang.patrols.schedules import (
     Shift,
+    later,
     planned_order,
     planned_start,
     rule_for_calendar,
@@ -549,6 +549,13 @@ def shift_planned_start(schedule: PatrolSchedule, shift: Shift) -> dt.datetime:
     )
 
 
+def shift_opens_at(schedule: PatrolSchedule, shift: Shift) -> dt.datetime:
+    """From when the shift's guards see its plan and may start its run: :data:`OPEN_BEFORE`
+    before the planned start, in real time (wall-time arithmetic is off across a
+    daylight-saving change)."""
+    return later(shift_planned_start(schedule, shift), -OPEN_BEFORE)
+
+
 def shift_stop_order(schedule: PatrolSchedule, shift_key: str) -> list[int]:
     """The 0-based positions of the route's stops in the order the shift's run walks them."""
     positions = list(range(len(_route_stops(schedule))))
@@ -561,8 +568,26 @@ def shift_stop_order(schedule: PatrolSchedule, shift_key: str) -> list[int]:
     )
 
 
+def shift_first_due(schedule: PatrolSchedule, shift: Shift) -> dt.datetime | None:
+    """When a shift's first checkpoint would be missed had its run started at the planned
+    start (the first stop walked is due its gap after the start, plus the grace; see
+    :mod:`anwang.patrols.monitoring`); ``None`` when the route has no checkpoint in use."""
+    stops = _route_stops(schedule)
+    walked = [
+        stops[index]
+        for index in shift_stop_order(schedule, shift.key)
+        if stops[index].checkpoint.retired_at is None
+    ]
+    if not walked:
+        return None
+    allowed = dt.timedelta(seconds=walked[0].max_gap_seconds + GRACE_SECONDS)
+    return later(shift_planned_start(schedule, shift), allowed)
+
+
 def _zone() -> dt.tzinfo:
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    # Shifts repeat in the installation's wall time (ANWANG_TIME_ZONE), whatever zone a
+    # request may have activated.
+    return timezone.get_default_timezone()
 
 
 def schedule_shifts_between(
@@ -690,15 +715,19 @@ def _shift_views(
         else:
             status = ShiftStatus.NOT_STARTED
         start = shift_planned_start(schedule, shift)
+        opens = later(start, -OPEN_BEFORE)
         assigned = user_id in assigned_user_ids(schedule)
-        revealed = can_manage(scope, schedule.community_id) or (
-            assigned and now >= start - OPEN_BEFORE
-        )
+        revealed = can_manage(scope, schedule.community_id) or (assigned and now >= opens)
         names: list[str] | None = None
         if revealed:
             stops = _route_stops(schedule)
             order = shift_stop_order(schedule, shift.key)
-            names = [str(stops[index].checkpoint.name) for index in order]
+            # As the run will be planned: retired checkpoints are skipped.
+            names = [
+                str(stops[index].checkpoint.name)
+                for index in order
+                if stops[index].checkpoint.retired_at is None
+            ]
         views.append(
             ShiftView(
                 schedule=schedule,
@@ -711,7 +740,7 @@ def _shift_views(
                     assigned
                     and schedule.is_active
                     and shift_run is None
-                    and start - OPEN_BEFORE <= now < shift.end
+                    and opens <= now < shift.end
                 ),
             )
         )
@@ -823,12 +852,20 @@ def has_calendar_feed(user_id: int | None) -> bool:
 # --------------------------------------------------------------------------- monitoring
 
 
+def _overseen_community_ids(scope: Scope) -> list[int]:
+    return [cid for cid in scope.community_ids(VIEW) if can_oversee_runs(scope, cid)]
+
+
+def can_oversee_any_runs(scope: Scope) -> bool:
+    """Whether the caller sees everyone's runs somewhere (the board and the reports)."""
+    return acts_platform_wide(scope) or bool(_overseen_community_ids(scope))
+
+
 def _overseen_runs(scope: Scope) -> QuerySet[PatrolRun]:
     runs = PatrolRun.objects.all()
     if acts_platform_wide(scope):
         return runs
-    overseen = [cid for cid in scope.community_ids(VIEW) if can_oversee_runs(scope, cid)]
-    return runs.filter(community_id__in=overseen)
+    return runs.filter(community_id__in=_overseen_community_ids(scope))
 
 
 def _accepted_by_run(
@@ -858,14 +895,10 @@ def patrol_board(
 ) -> list[BoardRow]:
     """The runs in progress the caller oversees, with their timing at ``now``; runs with
     missed stops or overdue first, then by next due time."""
-    runs = list(
-        _overseen_runs(scope)
-        .filter(status=RunStatus.IN_PROGRESS)
-        .select_related("community", "guard")
-        .order_by("started_at", "pk")
-    )
+    found = _overseen_runs(scope).filter(status=RunStatus.IN_PROGRESS)
     if community_id is not None:
-        runs = [run for run in runs if run.community_id == community_id]
+        found = found.filter(community_id=community_id)
+    runs = list(found.select_related("community", "guard").order_by("started_at", "pk"))
     accepted = _accepted_by_run(runs)
     rows = [
         BoardRow(

@@ -42,6 +42,7 @@ from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core import geo
 from anwang.core.errors import ConflictError, ServiceError
 from anwang.core.images import clean_photo
+from anwang.core.validation import clean_text
 from anwang.devices.choices import DeviceKind
 from anwang.devices.models import Device
 from anwang.participation.choices import PointSource
@@ -67,6 +68,7 @@ from anwang.patrols.models import (
     PatrolSchedule,
     RouteStop,
 )
+from anwang.patrols.schedules import Shift
 from anwang.places.models import Building, Community, Zone
 from anwang.volunteers.models import Team
 
@@ -119,19 +121,6 @@ def _require_manage(actor: User | None, scope: Scope | None, community_id: int) 
         community_id=community_id,
         visible_with=Permission.VIEW_PATROLS,
     )
-
-
-def _text(name: str, value: Any, *, limit: int, required: bool = True) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise ServiceError(_("This field is required."), field=name)
-    if len(text) > limit:
-        raise ServiceError(
-            _("Use at most %(limit)d characters (this has %(count)d).")
-            % {"limit": limit, "count": len(text)},
-            field=name,
-        )
-    return text
 
 
 def _seconds(name: str, value: Any) -> int:
@@ -272,14 +261,14 @@ def checkpoint_create(
     place = _place(community.pk, placement, zone, building, device, point)
     checkpoint = Checkpoint(
         community=community,
-        name=_text("name", name, limit=100),
+        name=clean_text("name", name, limit=100),
         placement=place.placement,
         zone=place.zone,
         building=place.building,
         device=place.device,
         point=place.point,
-        nfc_tag_id=_text("nfc_tag_id", nfc_tag_id, limit=64, required=False),
-        note=_text("note", note, limit=2000, required=False),
+        nfc_tag_id=clean_text("nfc_tag_id", nfc_tag_id, limit=64, required=False),
+        note=clean_text("note", note, limit=2000, required=False),
         code_salt=secrets.token_hex(16),
         code_version=1,
         code_issued_at=timezone.now(),
@@ -318,11 +307,11 @@ def checkpoint_update(
         checkpoint.point if point is UNSET else point,
     )
     if name is not UNSET:
-        checkpoint.name = _text("name", name, limit=100)
+        checkpoint.name = clean_text("name", name, limit=100)
     if nfc_tag_id is not UNSET:
-        checkpoint.nfc_tag_id = _text("nfc_tag_id", nfc_tag_id, limit=64, required=False)
+        checkpoint.nfc_tag_id = clean_text("nfc_tag_id", nfc_tag_id, limit=64, required=False)
     if note is not UNSET:
-        checkpoint.note = _text("note", note, limit=2000, required=False)
+        checkpoint.note = clean_text("note", note, limit=2000, required=False)
     checkpoint.placement = place.placement
     checkpoint.zone = place.zone
     checkpoint.building = place.building
@@ -502,8 +491,8 @@ def patrol_route_create(
     _require_manage(actor, scope, community.pk)
     route = PatrolRoute(
         community=community,
-        name=_text("name", name, limit=100),
-        description=_text("description", description, limit=2000, required=False),
+        name=clean_text("name", name, limit=100),
+        description=clean_text("description", description, limit=2000, required=False),
         is_active=bool(is_active),
     )
     with transaction.atomic():
@@ -527,9 +516,9 @@ def patrol_route_update(
     _require_manage(actor, scope, route.community_id)
     before = snapshot(route, ROUTE_FIELDS)
     if name is not UNSET:
-        route.name = _text("name", name, limit=100)
+        route.name = clean_text("name", name, limit=100)
     if description is not UNSET:
-        route.description = _text("description", description, limit=2000, required=False)
+        route.description = clean_text("description", description, limit=2000, required=False)
     if is_active is not UNSET:
         route.is_active = bool(is_active)
     with transaction.atomic():
@@ -911,7 +900,7 @@ def _check_in_one(
             % {"choices": ", ".join(str(label) for label in CheckInMethod.labels)},
             field="method",
         )
-    code = _text("code", item.code, limit=64)
+    code = clean_text("code", item.code, limit=64)
     scanned_at = _aware("scanned_at", item.scanned_at)
     position = _clean_position(item.position)
     now = timezone.now()
@@ -1005,7 +994,7 @@ def patrol_check_in(
     refused with a :class:`CheckInRejection`; the same ``client_id`` again finds the first
     attempt (``created`` is false). Input that cannot be recorded raises :class:`ServiceError`."""
     _require_guard_of(actor, scope, run)
-    clean_note = _text("note", note, limit=2000, required=False)
+    clean_note = clean_text("note", note, limit=2000, required=False)
     picture = clean_photo(photo) if photo is not None else None
     item = CheckInItem(
         code=code, client_id=client_id, scanned_at=scanned_at, method=method, position=position
@@ -1049,7 +1038,7 @@ def patrol_check_ins_sync(
             item = items[index]
             try:
                 with transaction.atomic():
-                    note = _text("note", item.note, limit=2000, required=False)
+                    note = clean_text("note", item.note, limit=2000, required=False)
                     check_in, created = _check_in_one(
                         actor=actor, run=locked, item=item, note=note, photo=None, sent_at=sent_at
                     )
@@ -1065,7 +1054,7 @@ def patrol_run_finish(
 ) -> PatrolRun:
     """End one's own run in progress; check-ins scanned before now may still arrive later."""
     _require_guard_of(actor, scope, run)
-    clean_note = _text("note", note, limit=2000, required=False)
+    clean_note = clean_text("note", note, limit=2000, required=False)
     with transaction.atomic():
         locked = _lock(run)
         if locked.status != RunStatus.IN_PROGRESS:
@@ -1110,7 +1099,7 @@ def patrol_run_abandon(
     reason; for those who manage patrols. A completed run may be abandoned too, as a
     correction, e.g. when it turns out it was not really walked."""
     _require_manage(actor, scope, run.community_id)
-    clean_reason = _text("reason", reason, limit=2000)
+    clean_reason = clean_text("reason", reason, limit=2000)
     with transaction.atomic():
         locked = _lock(run)
         if locked.status == RunStatus.ABANDONED:
@@ -1309,7 +1298,27 @@ def _schedule_order(value: Any) -> str:
     return str(value)
 
 
+def _schedule_no_overlap(schedule: PatrolSchedule) -> None:
+    from anwang.patrols.schedules import first_overlap
+
+    clash = first_overlap(
+        rule=schedule.rrule,
+        first_start=timezone.localtime(schedule.first_start, timezone.get_default_timezone()),
+        duration=schedule.duration,
+    )
+    if clash is not None:
+        raise ServiceError(
+            _(
+                "The shift starting %(start)s begins before the one before it ends: make the "
+                "shifts shorter or repeat them less often."
+            )
+            % {"start": clash.start.strftime("%Y-%m-%d %H:%M")},
+            field="duration",
+        )
+
+
 def _save_schedule(schedule: PatrolSchedule) -> None:
+    _schedule_no_overlap(schedule)
     taken = _("Another schedule of this community already has this name.")
     others = PatrolSchedule.objects.filter(community_id=schedule.community_id, name=schedule.name)
     if others.exclude(pk=schedule.pk).exists():
@@ -1351,14 +1360,14 @@ def patrol_schedule_create(
     schedule = PatrolSchedule(
         community=community,
         route=_schedule_route(community.pk, route),
-        name=_text("name", name, limit=100),
+        name=clean_text("name", name, limit=100),
         first_start=_aware("first_start", first_start),
         duration=_schedule_duration(duration),
         rrule=_schedule_rule(rrule),
         order_mode=_schedule_order(order_mode),
         random_start=bool(random_start),
         is_active=bool(is_active),
-        note=_text("note", note, limit=2000, required=False),
+        note=clean_text("note", note, limit=2000, required=False),
     )
     chosen = _schedule_guards(community.pk, guards)
     chosen_teams = _schedule_teams(community.pk, teams)
@@ -1400,7 +1409,7 @@ def patrol_schedule_update(
     if route is not UNSET:
         schedule.route = _schedule_route(schedule.community_id, route)
     if name is not UNSET:
-        schedule.name = _text("name", name, limit=100)
+        schedule.name = clean_text("name", name, limit=100)
     if first_start is not UNSET:
         schedule.first_start = _aware("first_start", first_start)
     if duration is not UNSET:
@@ -1414,7 +1423,7 @@ def patrol_schedule_update(
     if is_active is not UNSET:
         schedule.is_active = bool(is_active)
     if note is not UNSET:
-        schedule.note = _text("note", note, limit=2000, required=False)
+        schedule.note = clean_text("note", note, limit=2000, required=False)
     chosen = None if guards is UNSET else _schedule_guards(schedule.community_id, guards)
     chosen_teams = None if teams is UNSET else _schedule_teams(schedule.community_id, teams)
     with transaction.atomic():
@@ -1468,7 +1477,7 @@ def patrol_shift_start(
     if shift is None:
         raise ServiceError(_("This schedule has no such shift."), field="shift_key")
     now = timezone.now()
-    opens = selectors.shift_planned_start(schedule, shift) - selectors.OPEN_BEFORE
+    opens = selectors.shift_opens_at(schedule, shift)
     if not opens <= now < shift.end:
         raise ConflictError(
             _("This shift can be started from %(opens)s until %(ends)s.")
@@ -1547,13 +1556,93 @@ def overdue_source_key(run: PatrolRun) -> str:
     return f"patrol-overdue:{run.pk}"
 
 
+def missed_shift_source_key(schedule: PatrolSchedule, shift_key: str) -> str:
+    """The alarm source key of a scheduled shift whose run was not started (one per shift)."""
+    return f"patrol-shift-missed:{schedule.pk}:{shift_key}"
+
+
+SHIFT_LOOKBACK: Final = dt.timedelta(days=1)
+"""How far back a tick looks for shifts not started (a worker down longer does not flood)."""
+
+
 def patrol_runs_check(*, now: dt.datetime | None = None) -> int:
-    """Raise an alarm for every missed checkpoint and every overdue run in progress, each once
-    (the worker calls this every tick); returns how many alarms were raised."""
+    """Raise an alarm for every missed checkpoint and every overdue run in progress, and for
+    every scheduled shift whose run was not started in time, each once (the worker calls this
+    every tick); returns how many alarms were raised."""
+    now = now or timezone.now()
+    return _check_runs(now) + _check_shifts(now)
+
+
+def _check_shifts(now: dt.datetime) -> int:
+    """Alarm the shifts of active schedules that have no run by the time their first
+    checkpoint would have been missed: nobody is walking the route at all."""
+    from anwang.alarms.models import Alarm
+    from anwang.alarms.services import alarm_raise_system
+    from anwang.patrols import selectors
+    from anwang.patrols.schedules import ScheduleError
+
+    schedules = list(
+        PatrolSchedule.objects.filter(is_active=True, route__is_active=True)
+        .select_related("community", "route")
+        .prefetch_related("route__stops__checkpoint")
+        .order_by("pk")
+    )
+    late: list[tuple[PatrolSchedule, Shift, dt.datetime]] = []
+    for schedule in schedules:
+        try:
+            found = selectors.schedule_shifts_between(schedule, now - SHIFT_LOOKBACK, now)
+        except ScheduleError:
+            continue
+        for shift in found:
+            due = selectors.shift_first_due(schedule, shift)
+            # Shifts that were over before the schedule existed are not anyone's miss.
+            if due is not None and schedule.created_at < due < now:
+                late.append((schedule, shift, due))
+    if not late:
+        return 0
+    started = set(
+        PatrolRun.objects.filter(
+            schedule_id__in={schedule.pk for schedule, _shift, _due in late},
+            shift_key__in={shift.key for _schedule, shift, _due in late},
+        )
+        .exclude(status=RunStatus.ABANDONED)
+        .values_list("schedule_id", "shift_key")
+    )
+    missing = [item for item in late if (item[0].pk, item[1].key) not in started]
+    keys = [missed_shift_source_key(schedule, shift.key) for schedule, shift, _due in missing]
+    known = set(Alarm.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
+    raised = 0
+    for schedule, shift, due in missing:
+        key = missed_shift_source_key(schedule, shift.key)
+        if key in known:
+            continue
+        start = timezone.localtime(shift.start)
+        alarm = alarm_raise_system(
+            community=schedule.community,
+            source_key=key,
+            priority=MISSED_PRIORITY,
+            title=_("Patrol shift %(schedule)s on %(route)s at %(start)s was not started")
+            % {
+                "schedule": schedule.name,
+                "route": schedule.route.name,
+                "start": start.strftime("%Y-%m-%d %H:%M"),
+            },
+            data={
+                "patrol_schedule": schedule.pk,
+                "shift_key": shift.key,
+                "shift_start": shift.start.isoformat(),
+                "due_at": due.isoformat(),
+            },
+        )
+        raised += alarm is not None
+    return raised
+
+
+def _check_runs(now: dt.datetime) -> int:
+    """Alarm the missed checkpoints and overdue runs of the runs in progress."""
     from anwang.alarms.services import alarm_raise_system
     from anwang.patrols.monitoring import run_timing
 
-    now = now or timezone.now()
     runs = list(
         PatrolRun.objects.filter(status=RunStatus.IN_PROGRESS)
         .select_related("community", "guard")
@@ -1581,19 +1670,23 @@ def patrol_runs_check(*, now: dt.datetime | None = None) -> int:
     from anwang.alarms.models import Alarm
 
     known = set(Alarm.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
+    # The zones of the checkpoints about to be alarmed, in one query however many there are.
+    new_missed = {
+        stop.checkpoint_id
+        for run in runs
+        for stop in timings[run.pk].missed
+        if missed_source_key(run, stop.index) not in known
+    }
+    zones: dict[int, Zone | None] = dict.fromkeys(new_missed)
+    for checkpoint in Checkpoint.objects.filter(pk__in=new_missed).select_related("zone"):
+        zones[checkpoint.pk] = checkpoint.zone
     raised = 0
-    zones: dict[int, Zone | None] = {}
     for run in runs:
         timing = timings[run.pk]
         guard = run.guard.get_full_name() or str(run.guard)
         for stop in timing.missed:
             if missed_source_key(run, stop.index) in known:
                 continue
-            if stop.checkpoint_id not in zones:
-                checkpoint = (
-                    Checkpoint.objects.select_related("zone").filter(pk=stop.checkpoint_id).first()
-                )
-                zones[stop.checkpoint_id] = checkpoint.zone if checkpoint is not None else None
             alarm = alarm_raise_system(
                 community=run.community,
                 source_key=missed_source_key(run, stop.index),

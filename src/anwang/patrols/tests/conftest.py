@@ -1,6 +1,8 @@
-"""Fixtures of the patrols tests: English messages."""
+"""Fixtures of the patrols tests: English messages, clients, helpers that make checkpoints and
+routes through the services, and the patrol world of the browser tests."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -90,3 +92,30 @@ def png() -> Any:
     buffer = io.BytesIO()
     Image.new("RGB", (12, 9), (200, 30, 30)).save(buffer, format="PNG")
     return SimpleUploadedFile("scene.png", buffer.getvalue(), "image/png")
+
+
+FAR = {"type": "Point", "coordinates": [114.3108, 30.5108]}
+"""About 1.5 km from :data:`POINT`: a check-in made at one is far from the other."""
+
+
+@dataclass
+class LivePatrols:
+    """The shared browser world with a route of community a: the gate, then the garden."""
+
+    world: Any
+    gate: Checkpoint
+    yard: Checkpoint
+    route: Any
+
+    def user(self, role: str, side: str = "a") -> Any:
+        """The user of ``role`` in community ``side``."""
+        return self.world.user(role, side)
+
+
+@pytest.fixture
+def live_patrols(live_world: Any) -> LivePatrols:
+    """Checkpoints and a route on top of the committed ``live_world`` of the browser tests
+    (request ``chromium`` first, as :mod:`tests.browser_support` asks)."""
+    gate = make_checkpoint(live_world.a, "北门")
+    yard = make_checkpoint(live_world.a, "花园", point=FAR)
+    return LivePatrols(live_world, gate, yard, make_route(live_world.a, gate, yard))

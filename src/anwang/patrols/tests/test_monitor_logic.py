@@ -100,3 +100,44 @@ def test_an_empty_plan() -> None:
     assert timing.next_stop is None
     assert timing.planned == 0
     assert not timing.overdue
+
+
+def test_each_gap_is_the_time_allowed_to_the_next_stop() -> None:
+    # The route's page calls it "maximum gap to the next stop": 15 minutes from the gate to the
+    # garden, then 2 minutes to the shop next door.
+    plan = [
+        {"checkpoint": 1, "name": "北门", "dwell_seconds": 0, "max_gap_seconds": 900},
+        {"checkpoint": 2, "name": "花园", "dwell_seconds": 0, "max_gap_seconds": 120},
+        {"checkpoint": 3, "name": "商铺", "dwell_seconds": 0, "max_gap_seconds": 600},
+    ]
+    timing = run_timing(plan=plan, started_at=START, check_ins=[(1, at(1))], now=at(10))
+    assert timing.stops[0].due_at == at(15)  # the first stop: its own gap after the start
+    assert timing.next_stop is not None
+    assert timing.next_stop.index == 1
+    assert timing.next_stop.due_at == at(16)  # the gate's 15 minutes, not the garden's 2
+    assert not timing.missed
+    timing = run_timing(
+        plan=plan, started_at=START, check_ins=[(1, at(1)), (2, at(12))], now=at(13)
+    )
+    assert timing.next_stop is not None
+    assert timing.next_stop.due_at == at(14)  # the garden's 2 minutes
+
+
+def test_a_checkpoint_planned_twice_needs_two_check_ins() -> None:
+    # A round that starts and ends at the gate: the first check-in there covers only the first
+    # visit; the last stop is missed when the guard never comes back.
+    plan = [
+        {"checkpoint": 1, "name": "北门", "dwell_seconds": 0, "max_gap_seconds": 600},
+        {"checkpoint": 2, "name": "花园", "dwell_seconds": 0, "max_gap_seconds": 600},
+        {"checkpoint": 1, "name": "北门", "dwell_seconds": 0, "max_gap_seconds": 600},
+    ]
+    timing = run_timing(plan=plan, started_at=START, check_ins=[(1, at(1)), (2, at(5))], now=at(30))
+    assert [stop.checked_at for stop in timing.stops] == [at(1), at(5), None]
+    assert timing.done == 2
+    assert [stop.index for stop in timing.missed] == [2]
+    # Coming back covers the last stop, whatever order the check-ins arrive in.
+    check_ins = [(1, at(9)), (2, at(5)), (1, at(1))]
+    timing = run_timing(plan=plan, started_at=START, check_ins=check_ins, now=at(30))
+    assert [stop.checked_at for stop in timing.stops] == [at(1), at(5), at(9)]
+    assert timing.done == 3
+    assert not timing.missed

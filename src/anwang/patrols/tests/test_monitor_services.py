@@ -87,8 +87,41 @@ def test_already_raised_alarms_cost_one_query_per_tick(
     start_run(world, "b")
     services.patrol_runs_check(now=at(100_000))
     assert Alarm.objects.count() == 6  # two stops and the run, twice
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # runs, check-ins, known alarms; schedules
         assert services.patrol_runs_check(now=at(100_001)) == 0
+
+
+def test_the_zones_of_missed_checkpoints_are_read_in_one_query(world: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    runs = [start_run(world, "a"), start_run(world, "b")]
+    with CaptureQueriesContext(connection) as queries:
+        assert services.patrol_runs_check(now=at(100_000)) == 6
+    checkpoint_reads = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].lstrip().startswith("SELECT") and '"patrols_checkpoint"' in query["sql"]
+    ]
+    assert len(checkpoint_reads) == 1
+    gate = Alarm.objects.get(source_key=f"patrol-missed:{runs[0].pk}:0")
+    assert gate.zone == world.a.zone
+    assert Alarm.objects.get(source_key=f"patrol-missed:{runs[0].pk}:1").zone is None
+
+
+def test_a_round_back_to_the_gate_is_missed_when_the_guard_does_not_return(world: Any) -> None:
+    area = world.a
+    gate = make_checkpoint(area, "北门")
+    yard = make_checkpoint(area, "花园", point={"type": "Point", "coordinates": [114.31, 30.51]})
+    route = make_route(area, gate, yard, gate, name="一圈")
+    run = services.patrol_run_start(actor=world.user("guard"), route=route)
+    PatrolRun.objects.filter(pk=run.pk).update(started_at=START)
+    run.refresh_from_db()
+    accept(run, 0, 60)
+    accept(run, 1, 600)
+    # The last stop is due a gap after the garden; the gate's first check-in does not cover it.
+    assert services.patrol_runs_check(now=at(600 + GAP + GRACE_SECONDS + 1)) == 1
+    assert Alarm.objects.get().source_key == f"patrol-missed:{run.pk}:2"
 
 
 def test_a_check_in_in_time_raises_nothing_and_moves_the_next_due(world: Any) -> None:
@@ -134,10 +167,10 @@ def test_each_community_gets_its_own_alarms(world: Any) -> None:
     )
 
 
-def test_without_runs_in_progress_the_check_is_one_query(
+def test_without_runs_or_schedules_the_check_is_two_queries(
     world: Any, django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(2):
         assert services.patrol_runs_check(now=timezone.now()) == 0
 
 
@@ -146,7 +179,7 @@ def test_the_check_of_quiet_runs_stays_cheap(
 ) -> None:
     start_run(world, "a")
     start_run(world, "b")
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # runs, check-ins; schedules
         assert services.patrol_runs_check(now=at(60)) == 0
 
 
@@ -208,3 +241,85 @@ def test_a_concurrent_caller_that_loses_the_race_gets_none(
     assert again is None
     monkeypatch.undo()
     assert Alarm.objects.filter(source_key="test:late").count() == 1
+
+
+# --------------------------------------------------------------------------- shifts not started
+
+
+def night_schedule(world: Any, side: str = "a", **extra: Any) -> Any:
+    """A daily two-hour shift of ``side``'s route from an hour from now, fixed order."""
+    from anwang.patrols.tests.test_schedule_services import minute
+
+    area = getattr(world, side)
+    booth = make_checkpoint(area, "岗亭")
+    route = make_route(area, booth, name=f"班线{side}")
+    values: dict[str, Any] = {
+        "name": f"夜班{side}",
+        "first_start": minute(timezone.now() + dt.timedelta(hours=1)),
+        "duration": dt.timedelta(hours=2),
+        "rrule": "FREQ=DAILY",
+        "guards": [world.user("guard", side)],
+    } | extra
+    return services.patrol_schedule_create(
+        actor=None, community=area.community, route=route, **values
+    )
+
+
+def test_a_shift_not_started_raises_one_alarm(world: Any) -> None:
+    schedule = night_schedule(world)
+    # The first checkpoint is due its gap after the planned start, then the grace runs out.
+    due = schedule.first_start + dt.timedelta(seconds=GAP + GRACE_SECONDS)
+    assert services.patrol_runs_check(now=due) == 0
+    assert services.patrol_runs_check(now=due + dt.timedelta(seconds=1)) == 1
+    key = timezone.localtime(schedule.first_start).strftime("%Y%m%dT%H%M")
+    alarm = Alarm.objects.get()
+    assert alarm.source_key == f"patrol-shift-missed:{schedule.pk}:{key}"
+    assert alarm.priority == 3
+    assert alarm.community_id == world.a.community.pk
+    assert "was not started" in alarm.title
+    assert alarm.why["shift_key"] == key
+    assert services.patrol_runs_check(now=due + dt.timedelta(minutes=30)) == 0
+    assert Alarm.objects.count() == 1
+
+
+def test_a_started_shift_and_an_inactive_schedule_raise_nothing(world: Any) -> None:
+    started = night_schedule(world)
+    key = timezone.localtime(started.first_start).strftime("%Y%m%dT%H%M")
+    PatrolRun.objects.filter(pk=start_run(world).pk).update(schedule=started, shift_key=key)
+    resting = night_schedule(world, "b", is_active=False)
+    due = started.first_start + dt.timedelta(seconds=GAP + GRACE_SECONDS + 1)
+    services.patrol_runs_check(now=due)
+    assert not Alarm.objects.filter(source_key__startswith="patrol-shift-missed:").exists()
+    assert resting.first_start == started.first_start
+
+
+def test_an_abandoned_shift_counts_as_not_started(world: Any) -> None:
+    schedule = night_schedule(world)
+    key = timezone.localtime(schedule.first_start).strftime("%Y%m%dT%H%M")
+    run = start_run(world)
+    PatrolRun.objects.filter(pk=run.pk).update(
+        schedule=schedule, shift_key=key, status=RunStatus.ABANDONED
+    )
+    due = schedule.first_start + dt.timedelta(seconds=GAP + GRACE_SECONDS + 1)
+    services.patrol_runs_check(now=due)
+    assert Alarm.objects.filter(source_key__startswith="patrol-shift-missed:").count() == 1
+
+
+def test_shifts_over_before_the_schedule_existed_are_not_alarmed(world: Any) -> None:
+    from anwang.patrols.tests.test_schedule_services import minute
+
+    night_schedule(world, first_start=minute(timezone.now() - dt.timedelta(hours=5)))
+    assert services.patrol_runs_check(now=timezone.now()) == 0
+    assert not Alarm.objects.exists()
+
+
+def test_the_shift_check_stays_cheap_with_many_schedules(
+    world: Any, django_assert_max_num_queries: Any
+) -> None:
+    first = night_schedule(world)
+    night_schedule(world, "b")
+    due = first.first_start + dt.timedelta(seconds=GAP + GRACE_SECONDS + 1)
+    assert services.patrol_runs_check(now=due) == 2
+    # Already alarmed: schedules with their stops, the runs of the shifts, the known alarms.
+    with django_assert_max_num_queries(6):
+        assert services.patrol_runs_check(now=due + dt.timedelta(seconds=10)) == 0

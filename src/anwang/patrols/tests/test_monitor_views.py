@@ -195,3 +195,83 @@ def test_exports(world: Any, client_for: Any) -> None:
     assert any(row[1] == run.route_name for row in values)
     page_book = client.get("/patrols/reports/?export=xlsx&table=missed")
     assert page_book["Content-Disposition"].endswith('.xlsx"')
+
+
+def test_board_and_report_queries_do_not_grow_with_the_runs(world: Any, client_for: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url: str) -> int:
+        client = client_for("supervisor")
+        client.get(url)  # sessions and caches warmed
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    from conftest import make_user
+
+    from anwang.accounts.choices import Role
+    from anwang.accounts.models import Membership
+
+    def another_guard(number: int) -> str:
+        user = make_user(f"a_guard_{number}")
+        Membership.objects.create(user=user, role=Role.GUARD, community=world.a.community)
+        world.a.users[f"guard_{number}"] = user
+        return f"guard_{number}"
+
+    finished(world, done=1)
+    run_of(world, role=another_guard(99))
+    urls = ["/patrols/board/", "/patrols/reports/", f"{API}/board", f"{API}/reports"]
+    few = [queries(url) for url in urls]
+    for number in range(4):
+        finished(world, done=1, far=True)
+        run_of(world, hours_ago=1, role=another_guard(number))
+    assert [queries(url) for url in urls] == few
+
+
+def test_a_report_of_one_community_keeps_it_in_its_downloads(world: Any, client_for: Any) -> None:
+    finished(world, done=1)
+    community = world.a.community.pk
+    page = client_for("supervisor").get(f"/patrols/reports/?community={community}")
+    assert page.text.count(f"community={community}&amp;export=") == 4
+    assert f'name="community" value="{community}"' in page.text
+    plain = client_for("supervisor").get("/patrols/reports/")
+    assert (
+        "community="
+        not in plain.text.split('data-testid="report-summary"')[0].split(
+            'data-testid="report-filter"'
+        )[1]
+    )
+
+
+def test_the_patrol_links_lead_only_where_the_visitor_may_go(world: Any, client_for: Any) -> None:
+    expected = {
+        "guard": {"board": False, "schedules": False, "my-shifts": True},
+        "operator": {"board": True, "schedules": False, "my-shifts": False},
+        "community_admin": {"board": True, "schedules": True, "my-shifts": False},
+    }
+    for role, links in expected.items():
+        page = client_for(role).get("/patrols/runs/")
+        assert page.status_code == 200
+        subnav = page.text.split('class="subnav"', 1)[1].split("</nav>", 1)[0]
+        for name, shown in links.items():
+            assert (f'href="/patrols/{name}/"' in subnav) is shown, (role, name)
+        for name, shown in links.items():
+            if shown:
+                assert client_for(role).get(f"/patrols/{name}/").status_code == 200, (role, name)
+
+
+def test_the_board_names_the_community_when_it_shows_several(world: Any, client_for: Any) -> None:
+    from django.test import Client
+
+    run_of(world)
+    run_of(world, "b")
+    one = client_for("operator").get("/patrols/board/")
+    assert 'data-testid="board-community"' not in one.text
+    platform = Client()
+    platform.force_login(world.platform_admin)
+    platform.cookies["anwang_language"] = "en"
+    both = platform.get("/patrols/board/?partial=1")
+    assert both.text.count('data-testid="board-community"') == 2
+    assert world.a.community.name in both.text
+    assert world.b.community.name in both.text

@@ -2,7 +2,8 @@
 without signal (the service worker serves it), check in by typing a code (kept on the phone),
 get the signal back, and see the check-in reach the server with its original time.
 
-Self-contained like the other browser tests: a function-scoped chromium.
+The browser and the committed world are the shared fixtures of :mod:`tests.browser_support`;
+``live_patrols`` (conftest) adds the gate, the garden (far from the gate) and the route.
 """
 
 from __future__ import annotations
@@ -14,28 +15,21 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from tests.browser_support import fits_the_phone, page_as, visit
 
 from anwang.patrols.choices import CheckInStatus
 from anwang.patrols.models import CheckIn, PatrolRun
-from anwang.patrols.tests.conftest import make_checkpoint, make_route
-from anwang.patrols.tests.test_browser import PHONE, chromium, live_world, phone_as, visit
 
 pytestmark = pytest.mark.browser
 
-__all__ = ["chromium", "live_world"]  # fixtures used by name below
 
-
-def test_patrol_run_offline_on_a_phone(live_server: Any, chromium: Any, live_world: Any) -> None:
-    gate = make_checkpoint(live_world.a, "北门")
-    yard = make_checkpoint(
-        live_world.a, "花园", point={"type": "Point", "coordinates": [114.3008, 30.5008]}
-    )
-    make_route(live_world.a, gate, yard)
-    page = phone_as(chromium, live_server, live_world.user("guard"))
+def test_patrol_run_offline_on_a_phone(live_server: Any, chromium: Any, live_patrols: Any) -> None:
+    gate = live_patrols.gate
+    page = page_as(chromium, live_server, live_patrols.user("guard"))
     context = page.context
 
     visit(page, f"{live_server.url}/patrols/runs/")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert fits_the_phone(page)
     with page.expect_navigation():
         page.locator("[data-testid=start-run] button[type=submit]").click()
     run = PatrolRun.objects.get()
@@ -43,7 +37,7 @@ def test_patrol_run_offline_on_a_phone(live_server: Any, chromium: Any, live_wor
     assert page.locator("[data-testid=next]").inner_text() == "北门"
     # The service worker is installed and has kept the page and its data.
     page.locator('#run[data-offline-ready="true"]').wait_for()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert fits_the_phone(page)
 
     # The signal goes; the page still opens.
     context.set_offline(True)
@@ -82,35 +76,31 @@ def test_patrol_run_offline_on_a_phone(live_server: Any, chromium: Any, live_wor
     assert before - dt.timedelta(seconds=1) <= check_in.scanned_at <= after
     assert check_in.received_at - check_in.scanned_at >= dt.timedelta(seconds=2)
     assert "Online" in page.locator("[data-testid=net]").inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert fits_the_phone(page)
 
     # The supervisor's list and the run's page fit a phone too.
-    admin = phone_as(chromium, live_server, live_world.user("community_admin"))
+    admin = page_as(chromium, live_server, live_patrols.user("community_admin"))
     visit(admin, f"{live_server.url}/patrols/runs/")
     assert admin.locator("[data-testid=run]").count() == 1
-    assert admin.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert fits_the_phone(admin)
     visit(admin, f"{live_server.url}/patrols/runs/{run.pk}/")
     admin.locator('#run-map[data-loaded="true"]').wait_for()
     assert admin.locator("[data-testid=check-in]").count() == 1
-    assert admin.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert fits_the_phone(admin)
     assert admin.js_errors == []
     if os.environ.get("ANWANG_SHOT"):
         page.screenshot(path=os.environ["ANWANG_SHOT"], full_page=True)
     assert page.js_errors == []
 
 
-def test_gps_sos_and_finish_on_a_phone(live_server: Any, chromium: Any, live_world: Any) -> None:
+def test_gps_sos_and_finish_on_a_phone(live_server: Any, chromium: Any, live_patrols: Any) -> None:
     from anwang.alarms.models import Alarm
     from anwang.patrols import services
 
-    gate = make_checkpoint(live_world.a, "北门")
-    yard = make_checkpoint(
-        live_world.a, "花园", point={"type": "Point", "coordinates": [114.3108, 30.5108]}
-    )
-    route = make_route(live_world.a, gate, yard)
-    guard = live_world.user("guard")
-    run = services.patrol_run_start(actor=guard, route=route)
-    page = phone_as(chromium, live_server, guard)
+    gate, yard = live_patrols.gate, live_patrols.yard
+    guard = live_patrols.user("guard")
+    run = services.patrol_run_start(actor=guard, route=live_patrols.route)
+    page = page_as(chromium, live_server, guard)
     page.context.grant_permissions(["geolocation"], origin=live_server.url)
     # Standing at the gate, about 10 m accurate.
     page.context.set_geolocation({"latitude": 30.5005, "longitude": 114.3005, "accuracy": 10})
@@ -155,7 +145,30 @@ def test_gps_sos_and_finish_on_a_phone(live_server: Any, chromium: Any, live_wor
     assert run.status == "completed"
     page.locator('#run-map[data-loaded="true"]').wait_for()
     assert page.locator("#run-map").get_attribute("data-device-count") == "5"
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert fits_the_phone(page)
     if os.environ.get("ANWANG_SHOT"):
         page.screenshot(path=os.environ["ANWANG_SHOT"] + "-detail.png", full_page=True)
+    assert page.js_errors == []
+
+
+def test_each_stop_links_to_the_hazard_report_once_there_is_one(
+    live_server: Any, chromium: Any, live_patrols: Any, monkeypatch: Any
+) -> None:
+    from anwang.patrols import services
+    from anwang.patrols.templatetags import patrols_tags
+
+    # As if the hazards app had its report page (the live server runs in this process).
+    monkeypatch.setattr(patrols_tags, "reverse", lambda name: "/hazards/report/")
+    guard = live_patrols.user("guard")
+    run = services.patrol_run_start(actor=guard, route=live_patrols.route)
+    page = page_as(chromium, live_server, guard)
+    visit(page, f"{live_server.url}/patrols/runs/{run.pk}/go/")
+    links = page.locator("[data-testid=stops] [data-testid=report-hazard]")
+    links.first.wait_for()
+    assert [links.nth(n).get_attribute("href") for n in range(links.count())] == [
+        f"/hazards/report/?checkpoint={live_patrols.gate.pk}",
+        f"/hazards/report/?checkpoint={live_patrols.yard.pk}",
+    ]
+    assert links.first.inner_text() == "Report a hazard here"
+    assert fits_the_phone(page)
     assert page.js_errors == []

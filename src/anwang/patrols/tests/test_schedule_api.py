@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from anwang.patrols.models import PatrolSchedule
 from anwang.patrols.tests.conftest import make_checkpoint, make_route
 from anwang.patrols.tests.test_schedule_services import make_schedule, minute
 
@@ -169,3 +170,23 @@ def test_calendar_link_api(world: Any) -> None:
     assert Client().get(path).status_code == 200
     assert send(guard, "delete", "/my-shifts/calendar-link").status_code == 204
     assert Client().get(path).status_code == 404
+
+
+def test_people_and_teams_of_another_community_are_not_looked_up(world: Any) -> None:
+    from anwang.volunteers.models import Team
+
+    route = make_route(world.a, make_checkpoint(world.a, "甲"))
+    admin = client(world)
+    stranger = world.user("guard", "b")
+    answer = send(admin, "post", "/schedules", body(world, route, guards=[stranger.pk]))
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["loc"][-1] == "guards"
+    # The same answer as for an id that does not exist: it names nobody from elsewhere.
+    assert str(stranger) not in answer.text
+    missing = send(admin, "post", "/schedules", body(world, route, guards=[999_999]))
+    assert missing.json()["detail"] == answer.json()["detail"]
+    team = Team.objects.create(community=world.b.community, name="西湖巡逻队")
+    answer = send(admin, "post", "/schedules", body(world, route, teams=[team.pk]))
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["loc"][-1] == "teams"
+    assert not PatrolSchedule.objects.exists()

@@ -310,3 +310,71 @@ def test_approved_members_of_a_team_are_assigned(world: Any) -> None:
             actor=world.user("community_admin"), schedule=schedule, teams=[other_team]
         )
     assert caught.value.field == "teams"
+
+
+def test_the_plan_shown_is_the_plan_walked_without_retired_checkpoints(world: Any) -> None:
+    from anwang.accounts.selectors import scope_for
+
+    schedule = make_schedule(world, order_mode=RunOrder.RANDOM)
+    retired = schedule.route.stops.get(order=1).checkpoint
+    services.checkpoint_retire(actor=world.user("community_admin"), checkpoint=retired)
+    mine = selectors.my_shift_list(
+        scope_for(world.user("guard")),
+        since=timezone.now(),
+        until=timezone.now() + dt.timedelta(hours=1),
+    )
+    assert mine[0].stop_names is not None
+    assert retired.name not in mine[0].stop_names
+    run = services.patrol_shift_start(
+        actor=world.user("guard"), schedule=schedule, shift_key=mine[0].key
+    )
+    assert mine[0].stop_names == [stop["name"] for stop in run.plan]
+
+
+def test_a_shift_opens_fifteen_real_minutes_before_its_start_across_daylight_saving(
+    world: Any, settings: Any
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    # Berlin skips 02:00-03:00 on 29 March 2026: fifteen minutes before 03:05 is 01:50 on the
+    # clock, not the skipped 02:50 (which would open the shift 45 minutes after its start).
+    settings.TIME_ZONE = "Europe/Berlin"
+    berlin = ZoneInfo("Europe/Berlin")
+    schedule = make_schedule(world, start=dt.datetime(2026, 3, 28, 3, 5, tzinfo=berlin))
+    shift = selectors.schedule_shift(schedule, "20260329T0305")
+    assert shift is not None
+    opens = selectors.shift_opens_at(schedule, shift)
+    assert shift.start.astimezone(dt.UTC) - opens.astimezone(dt.UTC) == dt.timedelta(minutes=15)
+    assert (opens.hour, opens.minute) == (1, 50)
+
+
+@pytest.mark.parametrize(
+    ("rule", "hours", "overlaps"),
+    [
+        ("FREQ=HOURLY;INTERVAL=2", 3, True),
+        ("FREQ=HOURLY;INTERVAL=2", 2, False),
+        ("FREQ=DAILY", 24, False),
+        ("FREQ=DAILY;BYHOUR=22,23", 2, True),
+    ],
+)
+def test_shifts_that_overlap_are_refused(world: Any, rule: str, hours: int, overlaps: bool) -> None:
+    # A guard walks one run at a time: overlapping shifts would be missed every time.
+    duration = dt.timedelta(hours=hours)
+    if not overlaps:
+        assert make_schedule(world, rrule=rule, duration=duration).pk is not None
+        return
+    with pytest.raises(ServiceError) as caught:
+        make_schedule(world, rrule=rule, duration=duration)
+    assert caught.value.field == "duration"
+    assert "begins before the one before it ends" in str(caught.value.message)
+    assert not PatrolSchedule.objects.exists()
+
+
+def test_an_update_that_makes_shifts_overlap_keeps_the_schedule(world: Any) -> None:
+    schedule = make_schedule(world, rrule="FREQ=HOURLY;INTERVAL=4", duration=dt.timedelta(hours=2))
+    with pytest.raises(ServiceError):
+        services.patrol_schedule_update(
+            actor=world.user("community_admin"), schedule=schedule, duration=dt.timedelta(hours=5)
+        )
+    schedule.refresh_from_db()
+    assert schedule.duration == dt.timedelta(hours=2)

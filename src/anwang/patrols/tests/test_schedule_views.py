@@ -152,3 +152,33 @@ def test_calendar_link_subscribe_and_revoke(world: Any, client_for: Any) -> None
     guard.post("/patrols/my-shifts/calendar-link/", {"revoke": "1"})
     assert anonymous.get(new_path).status_code == 404
     assert not CalendarFeed.objects.exists()
+
+
+def test_schedule_pages_queries_do_not_grow_with_the_schedules(world: Any, client_for: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from anwang.patrols.choices import RunOrder
+
+    def queries(role: str, url: str) -> int:
+        client = client_for(role)
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    pages = [
+        ("community_admin", "/patrols/schedules/"),
+        ("guard", "/patrols/my-shifts/"),
+        ("guard", "/api/v1/patrols/my-shifts"),
+        ("community_admin", "/api/v1/patrols/schedules"),
+    ]
+    make_schedule(world, name="早班", order_mode=RunOrder.RANDOM)
+    few = [queries(role, url) for role, url in pages]
+    for number in range(3):
+        # make_schedule uses the world's route: each schedule gets a route of its own.
+        world._route = make_route(
+            world.a, make_checkpoint(world.a, f"岗{number}"), name=f"线{number}"
+        )
+        make_schedule(world, name=f"班{number}", random_start=True)
+    assert [queries(role, url) for role, url in pages] == few

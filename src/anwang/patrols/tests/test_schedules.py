@@ -53,6 +53,9 @@ def test_rules_are_cleaned(given: str, clean: str) -> None:
         ("FREQ=DAILY;BYMINUTE=5", "BYMINUTE is not used here"),
         ("FREQ=DAILY;BYDAY=XX", "not a valid recurrence rule"),
         ("FREQ=DAILY\nFREQ=WEEKLY", "one RRULE line"),
+        ("FREQ=DAILY;FREQ=WEEKLY", "each part of the recurrence rule once"),
+        ("FREQ=WEEKLY;BYDAY=MO;BYDAY=XX", "each part of the recurrence rule once"),
+        ("FREQ=DAILY;COUNT", "not a valid recurrence rule"),
     ],
 )
 def test_unusable_rules_say_why(given: str, says: str) -> None:
@@ -122,6 +125,59 @@ def test_shifts_keep_their_wall_time_across_daylight_saving() -> None:
     )
     assert [shift.start.hour for shift in found] == [22, 22, 22, 22]
     assert found[0].start.utcoffset() != found[-1].start.utcoffset()
+
+
+def test_a_night_shift_across_daylight_saving_lasts_its_real_length() -> None:
+    # Berlin moves the clocks from 02:00 to 03:00 on 29 March 2026: the eight-hour night shift
+    # from 22:00 ends at 07:00 on the clock, not at 06:00 (which would be seven hours).
+    found = shifts(
+        rule="FREQ=DAILY",
+        first_start=local(2026, 3, 27, 22, 0, zone=BERLIN),
+        duration=dt.timedelta(hours=8),
+        since=local(2026, 3, 28, 12, zone=BERLIN),
+        until=local(2026, 3, 29, 12, zone=BERLIN),
+    )
+    assert [shift.key for shift in found] == ["20260328T2200"]
+    night = found[0]
+    assert night.end.astimezone(dt.UTC) - night.start.astimezone(dt.UTC) == dt.timedelta(hours=8)
+    assert (night.end.hour, night.end.minute) == (7, 0)
+    # A random start uses the real length (8 h), not the wall clock's 9 h, so it stays within.
+    starts = [
+        planned_start(
+            shift=night, key=bytes([n]) * 32, schedule_id=1, route_seconds=0, randomise=True
+        ).astimezone(dt.UTC)
+        for n in range(200)
+    ]
+    ends = night.end.astimezone(dt.UTC)
+    assert all(night.start.astimezone(dt.UTC) <= start <= ends for start in starts)
+    assert max(starts) > ends - dt.timedelta(minutes=30)
+
+
+def test_a_shift_at_a_skipped_time_starts_when_the_clock_reaches_it() -> None:
+    # 02:30 does not exist in Berlin on 29 March 2026; that day's shift starts at 03:30.
+    found = shifts(
+        rule="FREQ=DAILY",
+        first_start=local(2026, 3, 27, 2, 30, zone=BERLIN),
+        duration=dt.timedelta(hours=1),
+        since=local(2026, 3, 28, 12, zone=BERLIN),
+        until=local(2026, 3, 30, zone=BERLIN),
+    )
+    day = next(shift for shift in found if shift.key == "20260329T0230")
+    assert (day.start.hour, day.start.minute) == (3, 30)
+    assert day.start.astimezone(dt.UTC) == dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC)
+    assert day.end.astimezone(dt.UTC) - day.start.astimezone(dt.UTC) == dt.timedelta(hours=1)
+
+
+def test_a_shift_across_midnight_overlaps_both_days() -> None:
+    found = shifts(
+        rule="FREQ=DAILY",
+        first_start=local(2026, 11, 1, 22, 0),
+        duration=dt.timedelta(hours=8),
+        since=local(2026, 11, 11, 3, 0),
+        until=local(2026, 11, 11, 4, 0),
+    )
+    assert [shift.key for shift in found] == ["20261110T2200"]
+    assert found[0].end == local(2026, 11, 11, 6, 0)
 
 
 def test_shift_length_is_checked() -> None:

@@ -236,6 +236,16 @@
         } else if (row.stop === next) {
           item.className = "run-next-stop";
         }
+        // The hazards app's report page, when there is one, starts from this checkpoint.
+        if (data.urls.hazard_report) {
+          var report = document.createElement("a");
+          report.className = "run-hazard";
+          report.setAttribute("data-testid", "report-hazard");
+          report.href = data.urls.hazard_report + "?checkpoint=" + encodeURIComponent(row.stop.checkpoint);
+          report.textContent = label("hazard");
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(report);
+        }
         list.appendChild(item);
       });
     }
