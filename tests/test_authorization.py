@@ -76,6 +76,14 @@ CALLER_ALLOWED: dict[tuple[str, str, str], str] = {
         "anyone may make an API token for themselves limited to a community they belong to, "
         "and the resident belongs to community A"
     ),
+    ("resident_of_a", "POST", "/api/v1/hazards"): (
+        "anyone may report a hazard in a community they belong to, and the resident belongs "
+        "to community A (a building or unit in the body is of A on purpose)"
+    ),
+    ("resident_of_a", "POST", "/api/v1/hazards/{hazard_id}/follow"): (
+        "any member may follow an open hazard report of their community instead of reporting "
+        "it again; its content is public through Open311 anyway, never the reporter"
+    ),
     ("resident_of_a", "POST", "/api/v1/volunteers/applications"): (
         "any member of a community may apply to volunteer there, and the resident belongs to "
         "community A; the application waits for an admin of A to decide"
@@ -125,6 +133,8 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "team",
     "shift",
     "point_entry",
+    "hazard",
+    "hazard_step",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -863,6 +873,21 @@ def probe(world: World) -> Probe:
         reason="翠苑志愿积分",
     )
 
+    from anwang.hazards.models import Hazard, HazardStep
+
+    # A hazard report of A by A's guard, with its first step.
+    hazard = Hazard.objects.create(
+        community=a.community,
+        reported_at=device.created_at,
+        category="broken_light",
+        description="翠苑隐患探针",
+        reporter=world.user("guard"),
+        building=a.building,
+    )
+    hazard_step = HazardStep.objects.create(
+        hazard=hazard, at=device.created_at, status="reported", action="report"
+    )
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -899,6 +924,8 @@ def probe(world: World) -> Probe:
         "team": team.pk,
         "shift": shift.pk,
         "point_entry": point_entry.pk,
+        "hazard": hazard.pk,
+        "hazard_step": hazard_step.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -929,6 +956,7 @@ def probe(world: World) -> Probe:
             "翠苑志愿巡逻队",
             "翠苑志愿夜巡",
             "翠苑志愿积分",
+            "翠苑隐患探针",
             a.resident.name,
             a.contact.name,
             *neighbour_text,
@@ -1170,3 +1198,51 @@ def test_the_probe_detects_a_leak(probe: Probe) -> None:
         HttpResponse(json.dumps({"community_id": probe.world.a.community.pk})), probe.staff_secrets
     )
     assert not leaks(HttpResponse(json.dumps({"items": [{"name": "b张三"}]})), probe.staff_secrets)
+
+
+OPEN311_PUBLIC_READS: dict[str, str] = {
+    "/open311/v2/discovery.{fmt}": "the GeoReport v2 discovery document",
+    "/open311/v2/services.{fmt}": "the hazard categories as Open311 services",
+    "/open311/v2/services/{code}.{fmt}": "one service's definition",
+    "/open311/v2/requests.{fmt}": "hazard reports, without anyone's identity",
+    "/open311/v2/requests/{id}.{fmt}": "one hazard report, without anyone's identity",
+    "/open311/v2/tokens/{token}.{fmt}": "which report a filing token became",
+}
+"""Open311 GeoReport v2 reads: public by design (an existing Open311 client follows reports
+without an account), plain Django views outside the NinjaAPI, so listed here. They never carry
+the reporter's or anyone else's identity; filing (POST) needs an ``api_key``
+(``src/anwang/hazards/tests/test_open311.py`` covers both in depth)."""
+
+
+@pytest.mark.parametrize("path", sorted(OPEN311_PUBLIC_READS))
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_open311_reads_are_public_and_name_nobody(world: World, path: str, fmt: str) -> None:
+    from anwang.hazards.models import Hazard
+
+    reporter = world.user("resident")
+    reporter.email = "hazard-reporter@example.org"
+    reporter.save()
+    hazard = Hazard.objects.create(
+        community=world.a.community,
+        reported_at=dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC),
+        category="broken_light",
+        description="楼道灯坏了",
+        reporter=reporter,
+        assignee=world.user("guard"),
+        building=world.a.building,
+    )
+    url = (
+        path.format(fmt=fmt, code="broken_light", id=hazard.pk, token=hazard.public_token)
+        + f"?jurisdiction_id={world.a.community.slug}"
+    )
+    response = Client().get(url)
+    assert response.status_code == 200, (url, response.content[:300])
+    body = response.content.decode()
+    for secret in (
+        reporter.username,
+        reporter.email,
+        str(reporter),
+        world.user("guard").username,
+        str(world.user("guard")),
+    ):
+        assert secret not in body, (url, secret)

@@ -61,3 +61,20 @@ def clean_photo(upload: UploadedFile, *, field: str = "photo") -> tuple[bytes, s
     ) as error:
         raise ServiceError(not_a_photo, field=field) from error
     return buffer.getvalue(), PHOTO_FORMATS[image_format]
+
+
+def thumbnail(content: bytes, size: tuple[int, int]) -> bytes:
+    """A small copy, within ``size``, of a photo :func:`clean_photo` accepted, in its format
+    (for lists and timelines, where the full photo would be slow on a phone)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(content)) as image:
+        image_format = image.format or "JPEG"
+        small = image.copy()
+    small.thumbnail(size)
+    if image_format == "JPEG" and small.mode not in ("RGB", "L"):
+        small = small.convert("RGB")
+    buffer = io.BytesIO()
+    options: dict[str, Any] = {"quality": 80} if image_format in ("JPEG", "WEBP") else {}
+    small.save(buffer, format=image_format, **options)
+    return buffer.getvalue()

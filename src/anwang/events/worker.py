@@ -58,7 +58,9 @@ from anwang.events.services import (
     pipeline_tick,
     worker_status_report,
 )
+from anwang.hazards.services import hazards_overdue_check
 from anwang.patrols.services import patrol_runs_check
+from anwang.rules.memory import remember_between_batches
 
 log = logging.getLogger("anwang.worker")
 T = TypeVar("T")
@@ -71,6 +73,9 @@ SWEEP_SECONDS = 15.0
 TICK_SECONDS = 1.0
 """How often time-driven rules and alarm response times are checked: a P1 alarm left
 unacknowledged escalates within a second of its deadline."""
+HAZARD_CHECK_SECONDS = 30.0
+"""How often hazard reports are checked against their deadlines (deadlines are hours apart,
+so a half-minute delay is nothing, and it spares a query every second)."""
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
 """Waits before storing a batch again after the database failed (then the last, repeated)."""
 RECONNECT_MIN_SECONDS = 1
@@ -475,6 +480,7 @@ class EventWorker:
         self._stop_event = asyncio.Event()
         if self.stopping:
             self._stop_event.set()
+        await self._in_db(remember_between_batches)
         if self.link is not None:
             log.info("Worker %s: connecting to %s", self.client_id, self.link.address.shown())
             self.link.start()
@@ -498,6 +504,7 @@ class EventWorker:
             with contextlib.suppress(Exception):
                 await self._in_db(self._report, True)
             await self._in_db(_drop_broken_connection)
+            await self._in_db(remember_between_batches, False)
             self._db.shutdown(wait=True)
             self._loop = None
 
@@ -623,33 +630,37 @@ class EventWorker:
             await asyncio.sleep(self.report_seconds)
 
     async def _ticks(self) -> None:
-        """Time-driven rules and response times, every second; failures are reported and
-        the next tick tries again."""
+        """Time-driven rules and response times, and patrols, every second; hazard deadlines
+        every :data:`HAZARD_CHECK_SECONDS`."""
+        hazards_checked = -HAZARD_CHECK_SECONDS
         while True:
             started = time.monotonic()
-            try:
-                alarms, escalations = await self._in_db(pipeline_tick)
-                if alarms or escalations:
-                    log.info("Timed checks: %d alarm(s), %d escalation(s)", alarms, escalations)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the next tick tries again
-                self.counters.error(f"Timed checks failed: {error}")
-                log.warning("Timed checks failed: %s", error)
-                with contextlib.suppress(Exception):
-                    await self._in_db(_drop_broken_connection)
-            try:
-                patrol_alarms = await self._in_db(patrol_runs_check)
-                if patrol_alarms:
-                    log.info("Patrol checks: %d alarm(s)", patrol_alarms)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the next tick tries again
-                self.counters.error(f"Patrol checks failed: {error}")
-                log.warning("Patrol checks failed: %s", error)
-                with contextlib.suppress(Exception):
-                    await self._in_db(_drop_broken_connection)
+            timed = await self._check("Timed checks", pipeline_tick)
+            if timed and any(timed):
+                log.info("Timed checks: %d alarm(s), %d escalation(s)", *timed)
+            patrol_alarms = await self._check("Patrol checks", patrol_runs_check)
+            if patrol_alarms:
+                log.info("Patrol checks: %d alarm(s)", patrol_alarms)
+            if started - hazards_checked >= HAZARD_CHECK_SECONDS:
+                hazards_checked = started
+                hazard_alarms = await self._check("Hazard checks", hazards_overdue_check)
+                if hazard_alarms:
+                    log.info("Hazard deadlines: %d alarm(s)", hazard_alarms)
             await asyncio.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))
+
+    async def _check(self, name: str, check: Callable[[], T]) -> T | None:
+        """One timed check on the database thread; a failure is counted and reported, and
+        answers ``None`` (the next tick tries again)."""
+        try:
+            return await self._in_db(check)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the next tick tries again
+            self.counters.error(f"{name} failed: {error}")
+            log.warning("%s failed: %s", name, error)
+            with contextlib.suppress(Exception):
+                await self._in_db(_drop_broken_connection)
+            return None
 
     def status_values(self, *, stopped: bool = False) -> dict[str, Any]:
         """The health report as stored in :class:`WorkerStatus`."""

@@ -22,7 +22,7 @@ class HazardStepInline(admin.TabularInline):  # type: ignore[type-arg]
     """A report's timeline, read-only: it is the record of what was done."""
 
     model = HazardStep
-    fields = ("at", "status", "actor", "note")
+    fields = ("at", "action", "status", "actor", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -57,6 +57,8 @@ class HazardAdmin(AuditedModelAdmin):
         "severity",
         "assignee",
         "deadline",
+        "verified_by",
+        "verified_at",
         "rejection_reason",
         "escalated_at",
         "closed_at",
@@ -73,6 +75,8 @@ class HazardAdmin(AuditedModelAdmin):
         "severity",
         "assignee",
         "deadline",
+        "verified_by",
+        "verified_at",
         "rejection_reason",
         "escalated_at",
         "closed_at",

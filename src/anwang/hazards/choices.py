@@ -36,6 +36,7 @@ class HazardStatus(models.TextChoices):
     TRIAGED = "triaged", _("Triaged")
     ASSIGNED = "assigned", _("Assigned")
     RECTIFIED = "rectified", _("Rectified")
+    VERIFIED = "verified", _("Verified")
     CLOSED = "closed", _("Closed")
     REJECTED = "rejected", _("Rejected")
 
@@ -47,8 +48,29 @@ OPEN_STATUSES: frozenset[str] = frozenset(
         HazardStatus.TRIAGED,
         HazardStatus.ASSIGNED,
         HazardStatus.RECTIFIED,
+        HazardStatus.VERIFIED,
     }
 )
+
+#: Statuses in which a deadline runs: past it, the report is overdue and escalates.
+DEADLINE_STATUSES: frozenset[str] = frozenset({HazardStatus.TRIAGED, HazardStatus.ASSIGNED})
+
+
+class StepAction(models.TextChoices):
+    """What a step of a hazard's timeline did."""
+
+    REPORT = "report", _("Reported")
+    TRIAGE = "triage", _("Triaged")
+    ASSIGN = "assign", _("Assigned")
+    RECTIFY = "rectify", _("Rectified")
+    VERIFY = "verify", _("Verified")
+    SEND_BACK = "send_back", _("Sent back for rework")
+    CLOSE = "close", _("Closed")
+    REJECT = "reject", _("Rejected")
+    COMMENT = "comment", _("Comment")
+    FOLLOW = "follow", _("Followed")
+    ESCALATE = "escalate", _("Escalated: deadline passed")
+
 
 #: Time from assignment to the rectification deadline, by severity.
 DEADLINES: dict[str, timedelta] = {

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from anwang.core.models import TimeStampedModel
-from anwang.hazards.choices import HazardCategory, HazardSeverity, HazardStatus
+from anwang.hazards.choices import HazardCategory, HazardSeverity, HazardStatus, StepAction
 
 
 def new_public_token() -> str:
@@ -100,6 +100,15 @@ class Hazard(TimeStampedModel):
     after_photo_thumbnail = models.ImageField(
         _("after photo thumbnail"), upload_to="hazards/%Y/%m/", blank=True
     )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hazards_verified",
+        verbose_name=_("verified by"),
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -134,7 +143,12 @@ class HazardStep(models.Model):
         verbose_name=_("by"),
     )
     status = models.CharField(_("status"), max_length=12, choices=HazardStatus.choices)
+    action = models.CharField(
+        _("action"), max_length=12, choices=StepAction.choices, blank=True, default=""
+    )
     note = models.TextField(_("note"), blank=True)
+    # A reporter's extra picture, or the after-photo's copy on the rectification step.
+    photo = models.ImageField(_("photo"), upload_to="hazards/%Y/%m/", blank=True)
 
     class Meta:
         verbose_name = _("hazard step")
@@ -143,3 +157,28 @@ class HazardStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hazard_id} {self.status}"
+
+
+class HazardFollower(models.Model):
+    """Someone who follows a report (often instead of reporting the same hazard again)."""
+
+    hazard = models.ForeignKey(
+        Hazard, on_delete=models.CASCADE, related_name="followers", verbose_name=_("hazard")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="hazards_followed",
+        verbose_name=_("person"),
+    )
+    followed_at = models.DateTimeField(_("followed at"))
+
+    class Meta:
+        verbose_name = _("hazard follower")
+        verbose_name_plural = _("hazard followers")
+        constraints = [
+            models.UniqueConstraint(fields=["hazard", "user"], name="hazard_follower_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.hazard_id}"

@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("volunteers/", include("anwang.volunteers.urls")),
     path("training/", include("anwang.training.urls")),
     path("hazards/", include("anwang.hazards.urls")),
+    path("open311/v2/", include("anwang.hazards.open311_urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
