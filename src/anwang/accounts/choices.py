@@ -50,3 +50,9 @@ class Permission(models.TextChoices):
     MANAGE_HAZARDS = "manage_hazards", _("Triage, assign, verify and close hazard reports")
     VIEW_TRAINING = "view_training", _("View training, certificates and drills")
     MANAGE_TRAINING = "manage_training", _("Run courses, sessions and drills; issue certificates")
+    VIEW_FACILITIES = "view_facilities", _("View facilities, supplies and inspections")
+    MANAGE_FACILITIES = (
+        "manage_facilities",
+        _("Edit facilities and supplies, print their labels, plan inspections"),
+    )
+    INSPECT_FACILITIES = "inspect_facilities", _("Carry out inspections of facilities")

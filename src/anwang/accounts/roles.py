@@ -17,6 +17,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_PATROLS,
             P.VIEW_PATROL_RUNS,
             P.VIEW_HAZARDS,
+            P.VIEW_FACILITIES,
+            P.MANAGE_FACILITIES,
+            P.INSPECT_FACILITIES,
             P.VIEW_VOLUNTEERS,
             P.VIEW_TRAINING,
         }
@@ -40,6 +43,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_PATROLS,
             P.VIEW_PATROL_RUNS,
             P.VIEW_HAZARDS,
+            P.VIEW_FACILITIES,
+            P.MANAGE_FACILITIES,
+            P.INSPECT_FACILITIES,
             P.MANAGE_HAZARDS,
             P.VIEW_VOLUNTEERS,
             P.MANAGE_VOLUNTEERS,
@@ -58,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_PATROLS,
             P.VIEW_PATROL_RUNS,
             P.VIEW_HAZARDS,
+            P.VIEW_FACILITIES,
         }
     ),
     Role.GUARD: frozenset(
@@ -70,6 +77,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_PATROLS,
             P.RUN_PATROLS,
             P.VIEW_HAZARDS,
+            P.VIEW_FACILITIES,
+            P.INSPECT_FACILITIES,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -81,6 +90,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.REVEAL_PERSONAL_DATA,
             P.VIEW_VOLUNTEERS,
             P.VIEW_HAZARDS,
+            P.VIEW_FACILITIES,
+            P.INSPECT_FACILITIES,
             P.MANAGE_HAZARDS,
         }
     ),

@@ -104,7 +104,9 @@ def _register_routers() -> None:
     from anwang.devices.api import router as devices_router
     from anwang.events.api import ingest_router
     from anwang.events.api import router as events_router
+    from anwang.facilities.api import router as facilities_router
     from anwang.hazards.api import router as hazards_router
+    from anwang.inspections.api import router as inspections_router
     from anwang.participation.api import router as participation_router
     from anwang.patrols.api import router as patrols_router
     from anwang.people.api import router as people_router
@@ -128,6 +130,8 @@ def _register_routers() -> None:
     api.add_router("/", volunteers_router)
     api.add_router("/", training_router)
     api.add_router("/", hazards_router)
+    api.add_router("/", facilities_router)
+    api.add_router("/", inspections_router)
 
 
 _register_routers()

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "anwang.volunteers",
     "anwang.training",
     "anwang.hazards",
+    "anwang.facilities",
+    "anwang.inspections",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("training/", include("anwang.training.urls")),
     path("hazards/", include("anwang.hazards.urls")),
     path("open311/v2/", include("anwang.hazards.open311_urls")),
+    path("facilities/", include("anwang.facilities.urls")),
+    path("inspections/", include("anwang.inspections.urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

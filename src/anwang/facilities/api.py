@@ -1,0 +1,5 @@
+"""API of the facilities domain."""
+
+from ninja import Router
+
+router = Router(tags=["facilities"])
