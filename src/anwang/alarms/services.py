@@ -279,7 +279,8 @@ class _Written:
     touched: dict[int, Alarm] = field(default_factory=dict)
     changes: dict[int, str] = field(default_factory=dict)
     steps: list[AlarmStep] = field(default_factory=list)
-    links: dict[tuple[int, int], AlarmEvent] = field(default_factory=dict)
+    links: set[tuple[int, int]] = field(default_factory=set)
+    """(alarm id, event id) pairs to link."""
 
     def add(self, alarm: Alarm, firing: Firing, *, raised: bool, count: int) -> None:
         """Record one firing that raised or joined ``alarm`` (``count``: its count after)."""
@@ -288,8 +289,7 @@ class _Written:
         self.steps.append(_step(alarm, action, actor=None, at=firing.at, data=data))
         for event_id in firing.event_ids:
             # A count's firings of one batch share most of their events: link each once.
-            if (alarm.pk, event_id) not in self.links:
-                self.links[alarm.pk, event_id] = AlarmEvent(alarm=alarm, device_event_id=event_id)
+            self.links.add((alarm.pk, event_id))
         self.touched[alarm.pk] = alarm
         # Raised and fired again in one batch is news of a raise.
         self.changes.setdefault(alarm.pk, StepAction.RAISED if raised else StepAction.REPEATED)
@@ -332,7 +332,7 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
         seen, candidates = _known(firings, rules)
         written = _write_one_by_one(firings, rules, seen, candidates, responses)
     AlarmStep.objects.bulk_create(written.steps)
-    AlarmEvent.objects.bulk_create(list(written.links.values()), ignore_conflicts=True)
+    _link_events(written.links)
     live_publish_many(
         updates=[
             alarm_live_update(alarm, str(written.changes[pk]))
@@ -340,6 +340,26 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
         ]
     )
     return list(written.touched.values())
+
+
+def _link_events(links: set[tuple[int, int]]) -> None:
+    """Link events to alarms, skipping links that exist: a count that keeps firing names
+    mostly the same events every batch, which its alarm has linked already."""
+    if not links:
+        return
+    existing = set(
+        AlarmEvent.objects.filter(
+            alarm_id__in={alarm_id for alarm_id, _event_id in links},
+            device_event_id__in={event_id for _alarm_id, event_id in links},
+        ).values_list("alarm_id", "device_event_id")
+    )
+    AlarmEvent.objects.bulk_create(
+        [
+            AlarmEvent(alarm_id=alarm_id, device_event_id=event_id)
+            for alarm_id, event_id in sorted(links - existing)
+        ],
+        ignore_conflicts=True,  # another worker may link the same event at the same moment
+    )
 
 
 def _known(

@@ -787,10 +787,9 @@ def pipeline_tick(*, now: dt.datetime | None = None) -> tuple[int, int]:
     (alarms raised or fired again, escalations)."""
     now = now or timezone.now()
     with transaction.atomic():
-        rules = [
-            rule_spec(rule)
-            for rule in Rule.objects.filter(enabled=True, kind__in=_TIMER_RULE_KINDS)
-        ]
+        memory = thread_memory()
+        enabled = Rule.objects.filter(enabled=True, kind__in=_TIMER_RULE_KINDS)
+        rules = memory.rules.specs(enabled) if memory else [rule_spec(rule) for rule in enabled]
         alarms = 0
         if rules:
             tz, holidays = _engine_context()

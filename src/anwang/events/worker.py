@@ -143,6 +143,20 @@ class Received:
     qos: int = 0
     connection: int = 0
     """Which broker connection delivered it: an acknowledgement only makes sense on that one."""
+    arrived: float = field(default_factory=time.monotonic)
+    """When the worker got it (monotonic clock), for how long a batch may wait to fill."""
+
+
+def fill_wait(
+    *, waiting: int, oldest_arrived: float, now: float, batch_size: int, batch_seconds: float
+) -> float:
+    """How long to let a batch fill before storing it: one commit for many messages is what
+    makes the worker fast. The wait counts from the oldest message's arrival, so messages
+    that came in while the last batch was being stored are not held a second time, and a
+    full batch never waits."""
+    if waiting >= batch_size:
+        return 0.0
+    return max(0.0, batch_seconds - (now - oldest_arrived))
 
 
 @dataclass
@@ -536,9 +550,15 @@ class EventWorker:
                     self._idle = False
                     continue
                 self._idle = False
-            if len(self.pending) < self.batch_size and self.batch_seconds:
-                # Let a batch fill: one commit for many messages is what makes the worker fast.
-                await asyncio.sleep(self.batch_seconds)
+            wait = fill_wait(
+                waiting=len(self.pending),
+                oldest_arrived=self.pending[0].arrived,
+                now=time.monotonic(),
+                batch_size=self.batch_size,
+                batch_seconds=self.batch_seconds,
+            )
+            if wait:
+                await asyncio.sleep(wait)
             batch = [self.pending.popleft() for _ in range(min(self.batch_size, len(self.pending)))]
             await self._store_until_done(batch)
         # Messages handed in directly have no broker to redeliver them: store them before going.

@@ -313,3 +313,21 @@ def test_the_read_ahead_socket_serves_small_reads_from_one_large_one() -> None:
     assert len(inner.sizes) == 2
     with pytest.raises(BlockingIOError):
         sock.recv(1)
+
+
+def test_a_batch_fills_for_batch_ms_from_its_oldest_message() -> None:
+    from anwang.events.worker import fill_wait
+
+    def wait(waiting: int, age: float) -> float:
+        return fill_wait(
+            waiting=waiting,
+            oldest_arrived=100.0,
+            now=100.0 + age,
+            batch_size=500,
+            batch_seconds=0.02,
+        )
+
+    assert wait(1, 0.0) == pytest.approx(0.02)
+    assert wait(20, 0.015) == pytest.approx(0.005)
+    assert wait(20, 0.05) == 0.0  # arrived while the last batch was stored: no second wait
+    assert wait(500, 0.0) == 0.0  # a full batch goes at once
