@@ -1079,7 +1079,7 @@ def parse_args() -> argparse.Namespace:
         "--batch-size", type=int, default=500, help="ANWANG_WORKER_BATCH_SIZE of the worker"
     )
     parser.add_argument(
-        "--batch-ms", type=int, default=20, help="ANWANG_WORKER_BATCH_MS of the worker"
+        "--batch-ms", type=int, default=5, help="ANWANG_WORKER_BATCH_MS of the worker"
     )
     parser.add_argument(
         "--database-url",

@@ -133,10 +133,12 @@ class AnwangSettings(BaseSettings):
         description="Most messages the worker stores in one transaction.",
     )
     worker_batch_ms: int = Field(
-        default=20,
+        default=5,
         ge=0,
         le=5000,
-        description="How long the worker waits for more messages to fill a batch, in ms.",
+        description=(
+            "How long the worker lets a batch fill, counted from its oldest message, in ms."
+        ),
     )
     ingest_max_bytes: int = Field(
         default=2 * 1024 * 1024,

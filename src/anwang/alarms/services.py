@@ -273,26 +273,63 @@ class _Pending:
 
 
 @dataclass
+class _Repeats:
+    """An alarm's firings again in one batch."""
+
+    alarm: Alarm
+    first_at: dt.datetime
+    last: Firing
+    times: int
+    count: int
+
+
+@dataclass
 class _Written:
     """What a batch of firings wrote, for the steps, links and live messages."""
 
     touched: dict[int, Alarm] = field(default_factory=dict)
     changes: dict[int, str] = field(default_factory=dict)
-    steps: list[AlarmStep] = field(default_factory=list)
+    raises: list[AlarmStep] = field(default_factory=list)
+    repeats: dict[int, _Repeats] = field(default_factory=dict)
     links: set[tuple[int, int]] = field(default_factory=set)
     """(alarm id, event id) pairs to link."""
 
     def add(self, alarm: Alarm, firing: Firing, *, raised: bool, count: int) -> None:
         """Record one firing that raised or joined ``alarm`` (``count``: its count after)."""
-        data = dict(firing.why) if raised else {**firing.why, "count": count}
-        action = StepAction.RAISED if raised else StepAction.REPEATED
-        self.steps.append(_step(alarm, action, actor=None, at=firing.at, data=data))
+        if raised:
+            self.raises.append(
+                _step(alarm, StepAction.RAISED, actor=None, at=firing.at, data=dict(firing.why))
+            )
+        elif (repeats := self.repeats.get(alarm.pk)) is None:
+            self.repeats[alarm.pk] = _Repeats(alarm, firing.at, firing, 1, count)
+        else:
+            repeats.last, repeats.count = firing, count
+            repeats.times += 1
         for event_id in firing.event_ids:
             # A count's firings of one batch share most of their events: link each once.
             self.links.add((alarm.pk, event_id))
         self.touched[alarm.pk] = alarm
         # Raised and fired again in one batch is news of a raise.
         self.changes.setdefault(alarm.pk, StepAction.RAISED if raised else StepAction.REPEATED)
+
+    def steps(self) -> list[AlarmStep]:
+        """The steps to write: each raise, and per alarm one step for all its firings again in
+        the batch, with how many (a flapping sensor must not bury the alarm's history)."""
+        steps = list(self.raises)
+        for repeats in self.repeats.values():
+            data = {**repeats.last.why, "count": repeats.count}
+            if repeats.times > 1:
+                data.update(times=repeats.times, first_at=repeats.first_at)
+            steps.append(
+                _step(
+                    repeats.alarm,
+                    StepAction.REPEATED,
+                    actor=None,
+                    at=repeats.last.at,
+                    data=data,
+                )
+            )
+        return steps
 
 
 def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[Alarm]:
@@ -331,7 +368,7 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
         # and apply the firings one by one.
         seen, candidates = _known(firings, rules)
         written = _write_one_by_one(firings, rules, seen, candidates, responses)
-    AlarmStep.objects.bulk_create(written.steps)
+    AlarmStep.objects.bulk_create(written.steps())
     _link_events(written.links)
     live_publish_many(
         updates=[

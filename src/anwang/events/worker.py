@@ -415,7 +415,7 @@ class EventWorker:
         topics: Sequence[str] = (),
         ca_file: str = "",
         batch_size: int = 500,
-        batch_ms: int = 20,
+        batch_ms: int = 5,
         report_seconds: float = REPORT_SECONDS,
         sweep_seconds: float = SWEEP_SECONDS,
         tick_seconds: float = TICK_SECONDS,
