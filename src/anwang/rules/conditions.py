@@ -614,6 +614,21 @@ def required_data(condition: Any) -> dict[str, str | int | float]:
     return found
 
 
+def value_key(value: Any) -> tuple[str, Any] | None:
+    """A dictionary key under which equal JSON texts or numbers meet, as :func:`same` compares
+    them (``1`` and ``1.0`` alike, ``true`` never a number); ``None`` for other values."""
+    if is_number(value):
+        return ("n", value)
+    if type(value) is str:
+        return ("s", value)
+    return None
+
+
+def data_key(data: Any, path: str) -> tuple[str, Any] | None:
+    """The :func:`value_key` of the value at a dotted path of event data."""
+    return value_key(_dig(data, path))
+
+
 def data_holds(data: Any, required: Mapping[str, Any]) -> bool:
     """Whether event ``data`` has every value of :func:`required_data`, compared as the
     engine compares (a memory of stored events narrows new rows with it)."""

@@ -52,6 +52,8 @@ from anwang.rules.conditions import (
     ConditionError,
     Test,
     compile_condition,
+    data_holds,
+    data_key,
     device_matches,
     explain,
     fields_of,
@@ -59,6 +61,7 @@ from anwang.rules.conditions import (
     required_data,
     same,
     validate_condition,
+    value_key,
 )
 from anwang.rules.facts import DeviceFacts, EventFacts, Firing, History, RuleSpec
 from anwang.rules.schedule import first_armed, is_armed, validate_schedule
@@ -196,18 +199,46 @@ class _Batch:
         self._read_keys: dict[int, tuple[frozenset[str] | None, tuple[tuple[str, Any], ...]]] = {}
         self._needs: dict[int, bool] = {}
         self._reads: dict[tuple[Any, ...], Sequence[EventFacts]] = {}
-        self._of_kinds: dict[tuple[int, frozenset[str] | None], list[EventFacts]] = {}
+        self._candidates: dict[tuple[Any, ...], list[EventFacts]] = {}
+        self._value_index: dict[
+            tuple[int, str], dict[tuple[str, Any] | None, list[EventFacts]]
+        ] = {}
 
-    def of_kinds(self, community_id: int, kinds: frozenset[str] | None) -> list[EventFacts]:
-        """The call's events of a community (of ``kinds``, or all), in order."""
-        key = (community_id, kinds)
-        found = self._of_kinds.get(key)
+    def candidates(self, rule: RuleSpec) -> list[EventFacts]:
+        """The call's events of the rule's community that can make it fire, in order: of the
+        kinds its trigger pins, with the ``data`` values its trigger requires. Rules that pin
+        the same share one pass over the events."""
+        trigger = rule.params.get("then") if rule.kind == RuleKind.SEQUENCE else rule.condition
+        if not isinstance(trigger, Mapping):
+            return []
+        kinds = pinned_kinds(trigger)
+        required = required_data(trigger)
+        key = (rule.community_id, kinds, tuple(sorted(required.items())))
+        found = self._candidates.get(key)
         if found is None:
-            events = self.by_community.get(community_id, [])
-            found = self._of_kinds[key] = (
-                events if kinds is None else [event for event in events if event.kind in kinds]
-            )
+            pool = self.by_community.get(rule.community_id, [])
+            if required:
+                # Through an index of one required path's values, built once per path.
+                path, value = min(required.items())
+                pool = self._by_value(rule.community_id, path).get(value_key(value), [])
+            found = self._candidates[key] = [
+                event
+                for event in pool
+                if (kinds is None or event.kind in kinds)
+                and (len(required) < 2 or data_holds(event.data, required))
+            ]
         return found
+
+    def _by_value(
+        self, community_id: int, path: str
+    ) -> dict[tuple[str, Any] | None, list[EventFacts]]:
+        """The call's events of a community by the value at a ``data`` path, in order."""
+        index = self._value_index.get((community_id, path))
+        if index is None:
+            index = self._value_index[community_id, path] = {}
+            for event in self.by_community.get(community_id, []):
+                index.setdefault(data_key(event.data, path), []).append(event)
+        return index
 
     def test(self, condition: Mapping[str, Any]) -> Test:
         """The condition compiled once for the call (it is evaluated for many events)."""
@@ -359,8 +390,9 @@ def evaluate_events(
     for rule in rules:
         if rule.kind not in EVENT_KINDS:
             continue
-        # Events of kinds a rule cannot match are skipped before any condition is evaluated.
-        candidates = batch.of_kinds(rule.community_id, _trigger_kinds(rule))
+        # Events of kinds or data a rule cannot match are skipped before any condition is
+        # evaluated.
+        candidates = batch.candidates(rule)
         check = _checker(rule, batch, tz) if candidates else None
         if check is None:
             continue

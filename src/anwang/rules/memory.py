@@ -117,9 +117,7 @@ class StoredEventReads:
         # Through the primary key only; ``data`` (JSON) is read only for other writers' rows.
         stored = DeviceEvent.objects.filter(pk__gt=floor).order_by("id").values_list("id")
         others = [
-            pk
-            for (pk,) in stored
-            if pk not in known and (pk > self._newest or pk in self._gaps)
+            pk for (pk,) in stored if pk not in known and (pk > self._newest or pk in self._gaps)
         ]
         rows = [*known.values()]
         for start in range(0, len(others), 500):

@@ -514,3 +514,29 @@ def test_compiled_agrees_with_the_interpreter(condition: Any, event: Any) -> Non
     compiled = compile_condition(condition, tz=SHANGHAI)
     assert compiled(event) is matches(condition, event, tz=SHANGHAI)
     assert compile_condition(condition, tz=dt.UTC)(event) is matches(condition, event, tz=dt.UTC)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-3, max_value=3),
+    st.sampled_from([0.0, 1.0, 2.5, -1.0]),
+    st.sampled_from(["", "denied", "1", "true"]),
+)
+
+
+@given(
+    value=st.one_of(_SCALARS, st.lists(_SCALARS, max_size=2)),
+    required=st.one_of(
+        st.integers(min_value=-3, max_value=3),
+        st.sampled_from([0.0, 1.0, 2.5]),
+        st.sampled_from(["", "denied", "1", "true"]),
+    ),
+    present=st.booleans(),
+)
+def test_value_keys_meet_exactly_when_data_holds(value: Any, required: Any, present: bool) -> None:
+    from anwang.rules.conditions import data_holds, data_key, value_key
+
+    data = {"a": {"b": value}} if present else {"a": {}}
+    meets = data_key(data, "a.b") == value_key(required)
+    assert meets == data_holds(data, {"a.b": required})
