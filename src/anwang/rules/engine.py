@@ -200,8 +200,9 @@ class _Batch:
         self._needs: dict[int, bool] = {}
         self._reads: dict[tuple[Any, ...], Sequence[EventFacts]] = {}
         self._candidates: dict[tuple[Any, ...], list[EventFacts]] = {}
+        self._kinds_index: dict[tuple[int, frozenset[str] | None], list[EventFacts]] = {}
         self._value_index: dict[
-            tuple[int, str], dict[tuple[str, Any] | None, list[EventFacts]]
+            tuple[int, frozenset[str] | None, str], dict[tuple[str, Any] | None, list[EventFacts]]
         ] = {}
 
     def candidates(self, rule: RuleSpec) -> list[EventFacts]:
@@ -216,27 +217,34 @@ class _Batch:
         key = (rule.community_id, kinds, tuple(sorted(required.items())))
         found = self._candidates.get(key)
         if found is None:
-            pool = self.by_community.get(rule.community_id, [])
-            if required:
+            pool = self._of_kinds(rule.community_id, kinds)
+            if required and pool:
                 # Through an index of one required path's values, built once per path.
                 path, value = min(required.items())
-                pool = self._by_value(rule.community_id, path).get(value_key(value), [])
-            found = self._candidates[key] = [
-                event
-                for event in pool
-                if (kinds is None or event.kind in kinds)
-                and (len(required) < 2 or data_holds(event.data, required))
-            ]
+                pool = self._by_value(rule.community_id, kinds, path).get(value_key(value), [])
+                if len(required) > 1:
+                    pool = [event for event in pool if data_holds(event.data, required)]
+            found = self._candidates[key] = pool
+        return found
+
+    def _of_kinds(self, community_id: int, kinds: frozenset[str] | None) -> list[EventFacts]:
+        """The call's events of a community (of ``kinds``, or all), in order."""
+        found = self._kinds_index.get((community_id, kinds))
+        if found is None:
+            events = self.by_community.get(community_id, [])
+            found = self._kinds_index[community_id, kinds] = (
+                events if kinds is None else [event for event in events if event.kind in kinds]
+            )
         return found
 
     def _by_value(
-        self, community_id: int, path: str
+        self, community_id: int, kinds: frozenset[str] | None, path: str
     ) -> dict[tuple[str, Any] | None, list[EventFacts]]:
-        """The call's events of a community by the value at a ``data`` path, in order."""
-        index = self._value_index.get((community_id, path))
+        """Those events by the value at a ``data`` path, in order."""
+        index = self._value_index.get((community_id, kinds, path))
         if index is None:
-            index = self._value_index[community_id, path] = {}
-            for event in self.by_community.get(community_id, []):
+            index = self._value_index[community_id, kinds, path] = {}
+            for event in self._of_kinds(community_id, kinds):
                 index.setdefault(data_key(event.data, path), []).append(event)
         return index
 
