@@ -27,8 +27,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -478,21 +478,27 @@ def _write_grouped(
 
     pendings = list(dict.fromkeys(pending for _firing, pending, _raised, _count in plan))
     alarms: dict[int, Alarm] = {}
+    joined: list[tuple[Alarm, _Pending]] = []
     for pending in pendings:
         if pending.raised_by is not None:
             rule = pending.rule
             alarm = _raise_from(pending.raised_by, rule, responses[rule.community_id])
-            if pending.joins:
-                Alarm.objects.filter(pk=alarm.pk).update(
-                    count=F("count") + pending.joins, last_fired_at=pending.last_fired_at
-                )
         else:
             assert pending.alarm is not None
             alarm = pending.alarm
-            Alarm.objects.filter(pk=alarm.pk).update(
-                count=F("count") + pending.joins, last_fired_at=pending.last_fired_at
-            )
+        if pending.joins:
+            joined.append((alarm, pending))
         alarms[id(pending)] = alarm
+    if joined:
+        # Every alarm the batch joined, in one statement.
+        Alarm.objects.filter(pk__in=[alarm.pk for alarm, _pending in joined]).update(
+            count=F("count")
+            + Case(*(When(pk=alarm.pk, then=Value(p.joins)) for alarm, p in joined)),
+            last_fired_at=Case(
+                *(When(pk=alarm.pk, then=Value(p.last_fired_at)) for alarm, p in joined),
+                output_field=models.DateTimeField(),
+            ),
+        )
     AlarmTrigger.objects.bulk_create(
         [
             AlarmTrigger(
