@@ -135,6 +135,10 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "point_entry",
     "hazard",
     "hazard_step",
+    "asset",
+    "checklist",
+    "plan",
+    "inspection",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -888,6 +892,48 @@ def probe(world: World) -> Probe:
         hazard=hazard, at=device.created_at, status="reported", action="report"
     )
 
+    from anwang.facilities.models import Asset, AssetEvent
+
+    # An extinguisher of A, placed on the map, with a history entry.
+    asset = Asset.objects.create(
+        community=a.community,
+        asset_type="fire_extinguisher",
+        name="翠苑灭火器探针",
+        code="CY-PROBE-1",
+        building=a.building,
+        latitude=30.5005,
+        longitude=114.3005,
+        location_note="翠苑设施位置",
+    )
+    AssetEvent.objects.create(
+        asset=asset, at=device.created_at, kind="created", note="翠苑设施历史"
+    )
+
+    from anwang.inspections.models import Checklist, ChecklistItem, Inspection, InspectionPlan
+
+    # Inspections of A: a checklist, a monthly plan at A's checkpoint, and an inspection of A's
+    # extinguisher opened by A's guard.
+    checklist = Checklist.objects.create(
+        community=a.community, asset_type="fire_extinguisher", name="翠苑灭火器检查表"
+    )
+    ChecklistItem.objects.create(checklist=checklist, order=1, text="翠苑压力表检查项")
+    plan = InspectionPlan.objects.create(
+        community=a.community,
+        name="翠苑月度巡检计划",
+        checklist=checklist,
+        first_start=device.created_at,
+        rrule="FREQ=MONTHLY",
+        checkpoint=checkpoint,
+    )
+    inspection = Inspection.objects.create(
+        community=a.community,
+        plan=plan,
+        asset=asset,
+        checklist=checklist,
+        inspector=world.user("guard"),
+        started_at=device.created_at,
+    )
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -926,6 +972,10 @@ def probe(world: World) -> Probe:
         "point_entry": point_entry.pk,
         "hazard": hazard.pk,
         "hazard_step": hazard_step.pk,
+        "asset": asset.pk,
+        "checklist": checklist.pk,
+        "plan": plan.pk,
+        "inspection": inspection.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -957,6 +1007,12 @@ def probe(world: World) -> Probe:
             "翠苑志愿夜巡",
             "翠苑志愿积分",
             "翠苑隐患探针",
+            "翠苑灭火器探针",
+            "翠苑设施位置",
+            "翠苑设施历史",
+            "翠苑灭火器检查表",
+            "翠苑压力表检查项",
+            "翠苑月度巡检计划",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

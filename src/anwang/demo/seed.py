@@ -17,6 +17,7 @@ from anwang.accounts.models import Membership, User
 from anwang.audit.services import audit_record
 from anwang.core.crypto import blind_index
 from anwang.demo.defence import seed_people_defence
+from anwang.demo.physical import seed_physical_defence
 from anwang.demo.plan import DEFAULT_SEED, CommunityPlan, DemoPlan, build_plan
 from anwang.devices.models import Device
 from anwang.people.choices import BindingStatus, Relation
@@ -294,6 +295,7 @@ def write_plan(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> dict[str, in
         users, grid, resident = _write_accounts(region=region, community=main, password=password)
         totals["users"] = len(users)
         totals.update(seed_people_defence(community=main, users=users, now=timezone.now()))
+        totals.update(seed_physical_defence(community=main, users=users, now=timezone.now()))
         audit_record(
             actor=None,
             action="demo.seed",

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class HazardCategory(models.TextChoices):
@@ -38,7 +39,7 @@ class HazardStatus(models.TextChoices):
     RECTIFIED = "rectified", _("Rectified")
     VERIFIED = "verified", _("Verified")
     CLOSED = "closed", _("Closed")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("hazard status", "Rejected")
 
 
 #: Statuses in which a report still needs work (and may be followed instead of duplicated).
@@ -66,7 +67,7 @@ class StepAction(models.TextChoices):
     VERIFY = "verify", _("Verified")
     SEND_BACK = "send_back", _("Sent back for rework")
     CLOSE = "close", _("Closed")
-    REJECT = "reject", _("Rejected")
+    REJECT = "reject", pgettext_lazy("hazard status", "Rejected")
     COMMENT = "comment", _("Comment")
     FOLLOW = "follow", _("Followed")
     ESCALATE = "escalate", _("Escalated: deadline passed")

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from anwang import __version__
 from anwang.accounts.models import User
-from anwang.accounts.selectors import acts_platform_wide
+from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.core.errors import ServiceError
 from anwang.core.pages import int_param, page_scope, page_user, paginate
 from anwang.core.selectors import communities_permitted
@@ -187,9 +187,22 @@ def _phone_data(request: HttpRequest, run: PatrolRun) -> dict[str, Any]:
             "sw": reverse("patrols:service_worker"),
             # Empty until the hazards app offers its page; the phone then shows no link.
             "hazard_report": hazard_report_url(),
+            # Physical defence meets people defence: where this guard has inspections planned
+            # at a checkpoint, the phone offers them after the check-in.
+            "inspect_at": _inspections_at_checkpoints(scope, run.community_id),
             "cache": OFFLINE_CACHE,
             "assets": [static(name) for name in SERVICE_WORKER_ASSETS],
         },
+    }
+
+
+def _inspections_at_checkpoints(scope: Scope, community_id: int) -> dict[str, str]:
+    """Checkpoint id -> the page of inspections due there, for this guard's plans."""
+    from anwang.inspections.selectors import at_checkpoint_url, checkpoints_with_inspections
+
+    return {
+        str(checkpoint_id): at_checkpoint_url(checkpoint_id)
+        for checkpoint_id in checkpoints_with_inspections(scope, community_id)
     }
 
 

@@ -10,57 +10,22 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from functools import cache
 
-import qrcode
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
-from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
+from anwang.core.labels import CODE_FONT, FONT
+from anwang.core.labels import draw_qr as _draw_qr
+from anwang.core.labels import fit_text as _fit
+from anwang.core.labels import register_cjk_font as _register_font
 from anwang.patrols.models import Checkpoint
 
-FONT = "STSong-Light"
-CODE_FONT = "Courier-Bold"
 COLUMNS = 2
 ROWS = 4
 LABELS_PER_PAGE = COLUMNS * ROWS
 QR_SIZE = 42 * mm
-
-
-@cache
-def _register_font() -> None:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-
-
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    """``text`` shortened with an ellipsis until it fits ``width`` points."""
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return text
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
-
-
-def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    qr.add_data(text)
-    qr.make(fit=True)
-    matrix = qr.get_matrix()
-    cell = size / len(matrix)
-    for row_index, row in enumerate(matrix):
-        for col_index, dark in enumerate(row):
-            if dark:
-                canvas.rect(
-                    x + col_index * cell,
-                    y + size - (row_index + 1) * cell,
-                    cell,
-                    cell,
-                    stroke=0,
-                    fill=1,
-                )
 
 
 def _draw_label(

@@ -246,6 +246,17 @@
           item.appendChild(document.createTextNode(" "));
           item.appendChild(report);
         }
+        // Inspections planned at this checkpoint, offered once it is checked in.
+        var inspectUrl = data.urls.inspect_at && data.urls.inspect_at[String(row.stop.checkpoint)];
+        if (inspectUrl && row.entry) {
+          var inspect = document.createElement("a");
+          inspect.className = "run-inspect";
+          inspect.setAttribute("data-testid", "inspect-here");
+          inspect.href = inspectUrl;
+          inspect.textContent = label("inspect");
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(inspect);
+        }
         list.appendChild(item);
       });
     }
