@@ -218,7 +218,8 @@ class RememberedRules:
 
     def specs(self, rules: QuerySet[Rule]) -> list[RuleSpec]:
         """The specs of these rules, in their order."""
-        stamps = list(rules.values_list("id", "updated_at"))
+        # By id: the default order joins the community for its name, which is not needed here.
+        stamps = list(rules.order_by("pk").values_list("id", "updated_at"))
         changed = [pk for pk, updated_at in stamps if self._stamp(pk) != updated_at]
         if changed:
             for rule in Rule.objects.filter(pk__in=changed):
