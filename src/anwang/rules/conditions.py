@@ -626,6 +626,11 @@ def value_key(value: Any) -> tuple[str, Any] | None:
 
 def data_key(data: Any, path: str) -> tuple[str, Any] | None:
     """The :func:`value_key` of the value at a dotted path of event data."""
+    if type(data) is dict and "." not in path:  # the common case, without splitting the path
+        value = data.get(path, MISSING)
+        if type(value) is str:
+            return ("s", value)
+        return value_key(value)
     return value_key(_dig(data, path))
 
 

@@ -540,3 +540,5 @@ def test_value_keys_meet_exactly_when_data_holds(value: Any, required: Any, pres
     data = {"a": {"b": value}} if present else {"a": {}}
     meets = data_key(data, "a.b") == value_key(required)
     assert meets == data_holds(data, {"a.b": required})
+    flat = {"b": value} if present else {}
+    assert (data_key(flat, "b") == value_key(required)) == data_holds(flat, {"b": required})
