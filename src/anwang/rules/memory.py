@@ -42,7 +42,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 
 from anwang.events.models import DeviceEvent
-from anwang.rules.conditions import data_holds
+from anwang.rules.conditions import data_key, value_key
 from anwang.rules.facts import RuleSpec
 from anwang.rules.history import rule_spec
 from anwang.rules.models import Rule
@@ -74,12 +74,16 @@ class _CachedRead:
     used_at: float
     rows: dict[int, Row] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._keys = tuple((path, value_key(value)) for path, value in self.data_equals.items())
+
     def takes(self, community_id: int, kind: str, data: Any) -> bool:
-        """Whether a new row belongs to this read."""
+        """Whether a new row belongs to this read (its ``data`` compared as the engine
+        compares, see :func:`~anwang.rules.conditions.value_key`)."""
         return (
             community_id == self.community_id
             and (self.kinds is None or kind in self.kinds)
-            and data_holds(data, self.data_equals)
+            and all(data_key(data, path) == key for path, key in self._keys)
         )
 
 
