@@ -73,6 +73,9 @@ SWEEP_SECONDS = 15.0
 TICK_SECONDS = 1.0
 """How often time-driven rules and alarm response times are checked: a P1 alarm left
 unacknowledged escalates within a second of its deadline."""
+PATROL_CHECK_SECONDS = 5.0
+"""How often patrol runs and shifts are checked (a checkpoint is missed 2 minutes after its due
+time, so 5 seconds late is nothing, and batches wait less often behind the check)."""
 HAZARD_CHECK_SECONDS = 30.0
 """How often hazard reports are checked against their deadlines (deadlines are hours apart,
 so a half-minute delay is nothing, and it spares a query every second)."""
@@ -650,17 +653,21 @@ class EventWorker:
             await asyncio.sleep(self.report_seconds)
 
     async def _ticks(self) -> None:
-        """Time-driven rules and response times, and patrols, every second; hazard deadlines
-        every :data:`HAZARD_CHECK_SECONDS`."""
+        """Time-driven rules and response times every second; patrols every
+        :data:`PATROL_CHECK_SECONDS` and hazard deadlines every :data:`HAZARD_CHECK_SECONDS`
+        (they share the database thread with the batches, which wait while they run)."""
         hazards_checked = -HAZARD_CHECK_SECONDS
+        patrols_checked = -PATROL_CHECK_SECONDS
         while True:
             started = time.monotonic()
             timed = await self._check("Timed checks", pipeline_tick)
             if timed and any(timed):
                 log.info("Timed checks: %d alarm(s), %d escalation(s)", *timed)
-            patrol_alarms = await self._check("Patrol checks", patrol_runs_check)
-            if patrol_alarms:
-                log.info("Patrol checks: %d alarm(s)", patrol_alarms)
+            if started - patrols_checked >= PATROL_CHECK_SECONDS:
+                patrols_checked = started
+                patrol_alarms = await self._check("Patrol checks", patrol_runs_check)
+                if patrol_alarms:
+                    log.info("Patrol checks: %d alarm(s)", patrol_alarms)
             if started - hazards_checked >= HAZARD_CHECK_SECONDS:
                 hazards_checked = started
                 hazard_alarms = await self._check("Hazard checks", hazards_overdue_check)

@@ -1,5 +1,5 @@
-"""The worker checks hazard deadlines every half minute, not every tick, and survives a
-failing check."""
+"""The worker checks hazard deadlines every half minute and patrols every 5 seconds, not every
+tick, and survives a failing check."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import pytest
 from anwang.events import worker as worker_module
 
 
-def _run_ticks(monkeypatch: pytest.MonkeyPatch, clock: list[float], check: Any) -> None:
+def _run_ticks(
+    monkeypatch: pytest.MonkeyPatch, clock: list[float], check: Any, patrols: Any = lambda: 0
+) -> None:
     """Run the worker's tick loop once per entry of ``clock`` (the monotonic time of each tick)."""
     times = iter(clock)
     now = [0.0]
@@ -22,7 +24,7 @@ def _run_ticks(monkeypatch: pytest.MonkeyPatch, clock: list[float], check: Any) 
         return now[0]
 
     monkeypatch.setattr(worker_module, "pipeline_tick", lambda: (0, 0))
-    monkeypatch.setattr(worker_module, "patrol_runs_check", lambda: 0)
+    monkeypatch.setattr(worker_module, "patrol_runs_check", patrols)
     monkeypatch.setattr(worker_module, "hazards_overdue_check", check)
     monkeypatch.setattr(worker_module, "_drop_broken_connection", lambda: None)
     monkeypatch.setattr(time, "monotonic", monotonic)
@@ -72,3 +74,14 @@ def test_a_failing_hazard_check_is_counted_and_retried(monkeypatch: pytest.Monke
 
     _run_ticks(monkeypatch, [float(s) for s in range(1, 40)], failing)
     assert len(calls) == 2
+
+
+def test_patrols_are_checked_every_5_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    called: list[int] = []
+
+    def check() -> int:
+        called.append(1)
+        return 0
+
+    _run_ticks(monkeypatch, [float(second) for second in range(1, 12)], lambda: 0, check)
+    assert len(called) == 3  # at 0, 5 and 10 s
