@@ -37,7 +37,14 @@ class ReportForm(forms.Form):
         help_text=_("For example: 3rd floor stairwell, next to the east gate."),
     )
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        # Reports are public through Open311 (never who made them): say so before they write.
+        help_text=_(
+            "The description, photo and place are shown publicly (never your name): do not "
+            "write names or phone numbers."
+        ),
     )
     anonymous = forms.BooleanField(
         label=_("Report anonymously"),
