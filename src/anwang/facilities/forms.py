@@ -4,11 +4,14 @@ rule (type-specific fields, codes, places of the community, stock never negative
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from anwang.core import geo
+from anwang.core.errors import ServiceError
 from anwang.facilities.choices import AssetStatus, AssetType, ExtinguisherType
 from anwang.places.models import Building, Unit, Zone
 
@@ -44,6 +47,12 @@ class AssetForm(forms.Form):
         required=False,
         max_length=200,
         help_text=_("For example: 2nd floor landing, next to the lift."),
+    )
+    point = forms.CharField(
+        label=_("Point on the map"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Click on the map to place the asset, or type its latitude and longitude."),
     )
     latitude = forms.FloatField(label=_("Latitude"), required=False)
     longitude = forms.FloatField(label=_("Longitude"), required=False)
@@ -108,9 +117,36 @@ class AssetForm(forms.Form):
             if name in self.fields:
                 self.fields[name].asset_types = AssetType.EMERGENCY_SUPPLY.value  # type: ignore[attr-defined]
 
+    def clean(self) -> dict[str, Any]:
+        """A point placed on the map gives the latitude and longitude."""
+        cleaned = super().clean() or {}
+        point = cleaned.get("point")
+        if point:
+            try:
+                longitude, latitude = geo.validate_geometry(
+                    point, allowed=("Point",), field="point"
+                )["coordinates"]
+            except ServiceError as error:
+                self.add_error("point", str(error))
+            else:
+                cleaned.update(latitude=latitude, longitude=longitude)
+        return cleaned
+
     def service_values(self) -> dict[str, Any]:
-        """The cleaned data as the services take it (without the photo)."""
-        return {name: value for name, value in self.cleaned_data.items() if name != "photo"}
+        """The cleaned data as the services take it (without the photo and the map point,
+        which gave the latitude and longitude)."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in ("photo", "point")
+        }
+
+
+def point_of(latitude: float | None, longitude: float | None) -> str:
+    """The map point of a position, as the form's ``point`` field shows it."""
+    if latitude is None or longitude is None:
+        return ""
+    return json.dumps({"type": "Point", "coordinates": [longitude, latitude]})
 
 
 class StockForm(forms.Form):

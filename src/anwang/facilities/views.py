@@ -31,7 +31,7 @@ from anwang.core.pages import attach_service_error, int_param, page_scope, page_
 from anwang.core.selectors import communities_permitted, page_community
 from anwang.facilities import selectors, services
 from anwang.facilities.choices import AssetStatus, AssetType
-from anwang.facilities.forms import AssetForm, ListFilterForm, RetireForm, StockForm
+from anwang.facilities.forms import AssetForm, ListFilterForm, RetireForm, StockForm, point_of
 from anwang.facilities.labels import asset_labels_pdf, asset_scan_url
 from anwang.facilities.models import Asset
 from anwang.places.models import Building, Community, Unit, Zone
@@ -135,6 +135,9 @@ def _render_form(
             "form": form,
             "community": community,
             "asset": asset,
+            "context_geojson_url": (
+                f"{reverse('places:map_geojson')}?{urlencode({'community': community.pk})}"
+            ),
             "title": _("Edit %(asset)s") % {"asset": asset} if asset else _("Register an asset"),
             "cancel_url": reverse("facilities:detail", args=[asset.pk])
             if asset
@@ -177,7 +180,12 @@ def asset_create(request: HttpRequest) -> HttpResponse:
 def _initial(asset: Asset) -> dict[str, Any]:
     names = [name for name in services.EDITABLE_FIELDS if name not in ("building", "unit", "zone")]
     initial = {name: getattr(asset, name) for name in names}
-    initial.update(building=asset.building_id, unit=asset.unit_id, zone=asset.zone_id)
+    initial.update(
+        building=asset.building_id,
+        unit=asset.unit_id,
+        zone=asset.zone_id,
+        point=point_of(asset.latitude, asset.longitude),
+    )
     return initial
 
 

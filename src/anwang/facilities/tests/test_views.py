@@ -4,6 +4,7 @@ retirement, labels, the map layer and the phone scan page."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -191,3 +192,24 @@ def test_scan_page_on_a_phone(world: Any) -> None:
     from django.test import Client
 
     assert Client().get(url).status_code == 302
+
+
+def test_a_point_placed_on_the_map_gives_the_position(world: Any) -> None:
+    """The form's map writes a GeoJSON point; it sets the latitude and longitude, the edit
+    form shows it again, and a point that is not one is refused on its field."""
+    client = world.client_for("community_admin")
+    page = client.get("/facilities/new/?type=aed")
+    assert 'data-anwang-map="editor"' in page.content.decode()
+    values = {"asset_type": "aed", "name": "AED", "status": "in_service"}
+    point = {"type": "Point", "coordinates": [LON, LAT]}
+    response = client.post("/facilities/new/", {**values, "point": json.dumps(point)})
+    assert response.status_code == 302, response.content
+    asset = Asset.objects.get()
+    assert (asset.latitude, asset.longitude) == (LAT, LON)
+    edit = client.get(f"/facilities/{asset.pk}/edit/")
+    assert json.loads(edit.context["form"].initial["point"]) == point
+    off_the_earth = json.dumps({"type": "Point", "coordinates": [500, 1]})
+    wrong = client.post("/facilities/new/", {**values, "name": "AED 2", "point": off_the_earth})
+    assert wrong.status_code == 400
+    assert wrong.context["form"].errors["point"]
+    assert Asset.objects.count() == 1
