@@ -110,7 +110,8 @@ def _report_form(
     if not communities:
         raise PermissionDenied
     chosen = current_community(request, scope)
-    wanted = int_param((data or {}).get("community")) if data is not None else None
+    # Posted with the form, or chosen in its list (the page reloads for the buildings).
+    wanted = int_param((data if data is not None else request.GET).get("community"))
     by_id = {c.pk: c for c in communities}
     community = by_id.get(wanted or 0) or (
         chosen if chosen is not None and chosen.pk in by_id else communities[0]

@@ -295,3 +295,22 @@ def test_menu_dashboard_and_my_work_show_hazards(world: Any) -> None:
     assert f'href="{reverse("hazards:mine")}"' in resident_page
     work = world.client_for("guard").get(reverse("core:my_work")).content.decode()
     assert reverse("hazards:detail", args=[hazard.pk]) in work
+
+
+def test_the_report_form_loads_the_buildings_of_the_community_chosen(world: Any) -> None:
+    """Someone of two communities picks the other one: the form shows its buildings; a
+    community they do not belong to is ignored."""
+    from anwang.accounts.models import Membership
+    from anwang.places.models import Building
+
+    guard = world.user("guard")
+    Membership.objects.create(user=guard, role="guard", community=world.b.community)
+    Building.objects.filter(pk=world.b.building.pk).update(name="乙社区3号楼")
+    client = Client()
+    client.force_login(guard)
+    chosen = client.get(reverse("hazards:report"), {"community": world.b.community.pk})
+    assert chosen.status_code == 200
+    assert "乙社区3号楼" in chosen.content.decode()
+    Membership.objects.filter(user=guard, community=world.b.community).delete()
+    other = client.get(reverse("hazards:report"), {"community": world.b.community.pk})
+    assert "乙社区3号楼" not in other.content.decode()

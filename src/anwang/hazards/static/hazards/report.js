@@ -3,6 +3,15 @@
 (function () {
   "use strict";
   function init() {
+    // Another community has other buildings: load the form for it.
+    var community = document.getElementById("id_community");
+    if (community && community.tagName === "SELECT") {
+      community.addEventListener("change", function () {
+        var url = new URL(window.location.href);
+        url.searchParams.set("community", community.value);
+        window.location.href = url.toString();
+      });
+    }
     var button = document.querySelector("[data-locate]");
     if (!button) { return; }
     var status = document.querySelector("[data-locate-status]");
