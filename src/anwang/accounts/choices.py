@@ -56,3 +56,5 @@ class Permission(models.TextChoices):
         _("Edit facilities and supplies, print their labels, plan inspections"),
     )
     INSPECT_FACILITIES = "inspect_facilities", _("Carry out inspections of facilities")
+    VIEW_ROSTERS = "view_rosters", _("See duty rosters and who is on duty")
+    MANAGE_ROSTERS = "manage_rosters", _("Edit duty rosters, their exceptions and swaps")

@@ -111,6 +111,7 @@ def _register_routers() -> None:
     from anwang.patrols.api import router as patrols_router
     from anwang.people.api import router as people_router
     from anwang.places.api import router as places_router
+    from anwang.rosters.api import router as rosters_router
     from anwang.rules.api import router as rules_router
     from anwang.training.api import router as training_router
     from anwang.volunteers.api import router as volunteers_router
@@ -132,6 +133,7 @@ def _register_routers() -> None:
     api.add_router("/", hazards_router)
     api.add_router("/", facilities_router)
     api.add_router("/", inspections_router)
+    api.add_router("/", rosters_router)
 
 
 _register_routers()

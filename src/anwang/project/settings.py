@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "anwang.hazards",
     "anwang.facilities",
     "anwang.inspections",
+    "anwang.rosters",
 ]
 
 MIDDLEWARE = [

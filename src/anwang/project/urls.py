@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("open311/v2/", include("anwang.hazards.open311_urls")),
     path("facilities/", include("anwang.facilities.urls")),
     path("inspections/", include("anwang.inspections.urls")),
+    path("rosters/", include("anwang.rosters.urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
