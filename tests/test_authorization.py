@@ -139,6 +139,7 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "checklist",
     "plan",
     "inspection",
+    "pattern",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -934,6 +935,19 @@ def probe(world: World) -> Probe:
         started_at=device.created_at,
     )
 
+    from anwang.rosters.models import DutyPattern
+
+    # A daily guard duty of A that is on now, so the on-duty and roster answers name someone.
+    duty_pattern = DutyPattern.objects.create(
+        community=a.community,
+        duty_role="guard",
+        person=world.user("guard"),
+        first_start=device.created_at - dt.timedelta(hours=1),
+        duration=dt.timedelta(hours=12),
+        rrule="FREQ=DAILY",
+        note="翠苑值班探针",
+    )
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -976,6 +990,7 @@ def probe(world: World) -> Probe:
         "checklist": checklist.pk,
         "plan": plan.pk,
         "inspection": inspection.pk,
+        "pattern": duty_pattern.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -1013,6 +1028,7 @@ def probe(world: World) -> Probe:
             "翠苑灭火器检查表",
             "翠苑压力表检查项",
             "翠苑月度巡检计划",
+            "翠苑值班探针",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

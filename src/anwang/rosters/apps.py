@@ -8,3 +8,21 @@ class RostersConfig(AppConfig):
     name = "anwang.rosters"
     label = "rosters"
     verbose_name = _("Duty rosters")
+
+    def ready(self) -> None:
+        """Register the menu entries and the dashboard figure of duty rosters."""
+        from anwang.accounts.choices import Permission
+        from anwang.core.dashboard import register_stats
+        from anwang.core.navigation import NavEntry, register_nav
+        from anwang.rosters.selectors import roster_stats
+
+        register_nav(
+            NavEntry(
+                "rosters",
+                _("Duty rosters"),
+                "rosters:now",
+                permission=Permission.VIEW_ROSTERS,
+                order=71,
+            )
+        )
+        register_stats(roster_stats)
