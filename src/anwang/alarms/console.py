@@ -291,19 +291,22 @@ def _panel_context(scope: Scope, alarm: Alarm | None, **extra: Any) -> dict[str,
 
 
 def _dispatch_choices(alarm: Alarm, people: list[User]) -> list[tuple[User, str]]:
-    """The people one may dispatch, each with where they were last seen on patrol: those on a
-    patrol run first, then by their last check-in, newest first, then by name."""
+    """The people one may dispatch, each with their duty and where they were last seen on
+    patrol: those on duty first, then those on a patrol run, then by their last check-in,
+    newest first, then by name."""
     seen = guard_whereabouts(alarm.community_id, [person.pk for person in people])
+    duty = selectors.on_duty_until(alarm.community_id)
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
 
-    def rank(person: User) -> tuple[bool, float]:
+    def rank(person: User) -> tuple[bool, bool, float]:
         where = seen[person.pk]
         last = where.last_check_in_at or oldest
-        return (where.on_route is None, -last.timestamp())
+        return (person.pk not in duty, where.on_route is None, -last.timestamp())
 
     # sorted() keeps the by-name order of equal ranks.
     return [
-        (person, dispatch_label(person, seen[person.pk])) for person in sorted(people, key=rank)
+        (person, dispatch_label(person, seen[person.pk], duty.get(person.pk)))
+        for person in sorted(people, key=rank)
     ]
 
 

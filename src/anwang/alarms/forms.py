@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +42,11 @@ class PersonChoiceField(_UserChoiceField):
     """A person to dispatch, labelled with where the patrols app last saw them."""
 
     whereabouts: Mapping[int, Whereabouts] = {}
+    on_duty_until: Mapping[int, dt.datetime] = {}
 
     def label_from_instance(self, obj: User) -> str:
-        """The person's name, route on patrol and last check-in."""
-        return dispatch_label(obj, self.whereabouts.get(obj.pk))
+        """The person's name, duty, route on patrol and last check-in."""
+        return dispatch_label(obj, self.whereabouts.get(obj.pk), self.on_duty_until.get(obj.pk))
 
 
 class DispatchForm(forms.Form):
@@ -58,6 +60,7 @@ class DispatchForm(forms.Form):
         *args: Any,
         people: QuerySet[User],
         whereabouts: Mapping[int, Whereabouts] | None = None,
+        on_duty_until: Mapping[int, dt.datetime] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -65,12 +68,18 @@ class DispatchForm(forms.Form):
         assert isinstance(field, PersonChoiceField)
         field.queryset = people
         field.whereabouts = whereabouts or {}
+        field.on_duty_until = on_duty_until or {}
 
 
-def dispatch_label(person: User, whereabouts: Whereabouts | None) -> str:
-    """A person to dispatch, with where the patrols app last saw them: the route they are
-    patrolling and their last check-in."""
+def dispatch_label(
+    person: User, whereabouts: Whereabouts | None, on_duty_until: dt.datetime | None = None
+) -> str:
+    """A person to dispatch: whether they are on duty (and until when), and where the patrols
+    app last saw them: the route they are patrolling and their last check-in."""
     parts = [str(person)]
+    if on_duty_until is not None:
+        until = formats.time_format(timezone.localtime(on_duty_until), "H:i")
+        parts.append(gettext("on duty until %(time)s") % {"time": until})
     if whereabouts is not None and whereabouts.on_route:
         parts.append(gettext("on patrol: %(route)s") % {"route": whereabouts.on_route})
     if whereabouts is not None and whereabouts.last_check_in_at is not None:

@@ -589,3 +589,14 @@ def handover_recipients(scope: Scope, community_id: int) -> QuerySet[User]:
     """Whom a handover may be addressed to: the community's alarm handlers but the writer."""
     people = dispatchable_people(scope, community_id)
     return people.exclude(pk=scope.user.pk) if scope.user is not None else people
+
+
+def on_duty_until(community_id: int) -> dict[int, dt.datetime]:
+    """Who is on duty in the community now (any duty role), with the end of their shift, by
+    person id: the people to dispatch first."""
+    from anwang.rosters.selectors import on_duty_now
+
+    until: dict[int, dt.datetime] = {}
+    for duty in on_duty_now(community_id):
+        until[duty.person.pk] = max(duty.end, until.get(duty.person.pk, duty.end))
+    return until

@@ -205,7 +205,11 @@ def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "escalations": selectors.alarm_escalations(alarm),
             "actions": actions,
             "dispatch_form": (
-                DispatchForm(people=people, whereabouts=_whereabouts(alarm, people))
+                DispatchForm(
+                    people=people,
+                    whereabouts=_whereabouts(alarm, people),
+                    on_duty_until=selectors.on_duty_until(alarm.community_id),
+                )
                 if people is not None
                 else None
             ),

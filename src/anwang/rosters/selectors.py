@@ -84,8 +84,11 @@ def _resolve(
             )
         except (ScheduleError, ValueError):
             continue  # a rule saved before a validation change never breaks the roster
+        # Recurrence keeps whole seconds: a first start stored with microseconds (through the
+        # API or a script) must not lose its first shift.
+        first = pattern.first_start.replace(microsecond=0)
         for shift in pattern_shifts:
-            if shift.start < pattern.first_start:
+            if shift.start < first:
                 continue
             # The latest exception wins: a swap may be cancelled by a later "off" and so on.
             matching = [exc for exc in exceptions if _applies(exc, pattern, shift)]

@@ -144,8 +144,9 @@ def test_first_paint_has_a_bounded_query_count(
         device = make_device(world.a, f"s{number}")
         raise_alarm(rule, device, events=(make_event(device).pk,))
     client = client_for("operator")
-    # 22: the first alarm's panel includes where the people to dispatch were last on patrol.
-    with django_assert_max_num_queries(22):
+    # 24: the first alarm's panel includes where the people to dispatch were last on patrol
+    # and who is on duty (the roster's patterns and exceptions).
+    with django_assert_max_num_queries(24):
         response = client.get("/alarms/console/")
     assert response.status_code == 200
     assert response.text.count('class="console-alarm ') == 25
@@ -410,3 +411,29 @@ def test_without_scripts_an_action_returns_to_the_console(world, alarm, client_f
 
 def test_alarm_list_links_to_the_console(world, client_for):
     assert 'href="/alarms/console/"' in client_for("operator").get("/alarms/").text
+
+
+def test_dispatch_lists_who_is_on_duty_first(world, alarm, client_for):
+    """The duty roster says who is on duty now: they come first, with their shift's end, on
+    the console and on the alarm's page."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from anwang.rosters.models import DutyPattern
+
+    guard = world.user("guard")
+    DutyPattern.objects.create(
+        community=world.a.community,
+        duty_role="guard",
+        person=guard,
+        first_start=timezone.now() - dt.timedelta(hours=1),
+        duration=dt.timedelta(hours=8),
+        rrule="FREQ=DAILY",
+    )
+    text = client_for("operator").get(f"/alarms/console/{alarm.pk}/").text
+    options = [line for line in text.splitlines() if "<option value=" in line]
+    first = next(option for option in options if 'value=""' not in option)
+    assert f'value="{guard.pk}"' in first
+    assert "on duty until" in first
+    assert "on duty until" in client_for("operator").get(f"/alarms/{alarm.pk}/").text
