@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anwang.core.errors import ServiceError
@@ -23,3 +25,13 @@ def clean_text(name: str, value: Any, *, limit: int, required: bool = True) -> s
             field=name,
         )
     return text
+
+
+def clean_aware(name: str, value: Any) -> dt.datetime:
+    """A date and time with its time zone (a naive one would be read in the server's zone,
+    which is not what a phone or another system meant)."""
+    if not isinstance(value, dt.datetime):
+        raise ServiceError(_("Enter a date and time."), field=name)
+    if timezone.is_naive(value):
+        raise ServiceError(_("Give the time with its time zone offset."), field=name)
+    return value

@@ -21,10 +21,13 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dateutil.rrule import rrule, rrulestr
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from anwang.core.errors import ServiceError
 
 FREQUENCIES = ("HOURLY", "DAILY", "WEEKLY", "MONTHLY")
 """How often a schedule may repeat: a patrol every few minutes is not a patrol schedule."""
@@ -237,3 +240,20 @@ def planned_order(
     if not randomise:
         return list(stop_ids)
     return sorted(stop_ids, key=lambda stop: _digest(key, "order", schedule_id, shift_key, stop))
+
+
+def clean_rule_field(value: Any) -> str:
+    """:func:`rrule_clean` for a service, its error on the ``rrule`` field."""
+    try:
+        return rrule_clean(str(value or ""))
+    except ScheduleError as error:
+        raise ServiceError(str(error.message), field="rrule") from error
+
+
+def clean_shift_length(value: Any) -> dt.timedelta:
+    """A shift's length for a service: from a minute to :data:`MAX_SHIFT`."""
+    if not isinstance(value, dt.timedelta):
+        raise ServiceError(_("Enter the shift's length."), field="duration")
+    if not dt.timedelta(minutes=1) <= value <= MAX_SHIFT:
+        raise ServiceError(_("A shift lasts from one minute to 24 hours."), field="duration")
+    return value

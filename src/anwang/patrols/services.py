@@ -42,7 +42,7 @@ from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core import geo
 from anwang.core.errors import ConflictError, ServiceError
 from anwang.core.images import clean_photo
-from anwang.core.validation import clean_text
+from anwang.core.validation import clean_aware, clean_text
 from anwang.devices.choices import DeviceKind
 from anwang.devices.models import Device
 from anwang.participation.choices import PointSource
@@ -68,7 +68,7 @@ from anwang.patrols.models import (
     PatrolSchedule,
     RouteStop,
 )
-from anwang.patrols.schedules import Shift
+from anwang.patrols.schedules import Shift, clean_rule_field, clean_shift_length
 from anwang.places.models import Building, Community, Zone
 from anwang.volunteers.models import Team
 
@@ -650,14 +650,6 @@ def _require_guard_of(actor: User | None, scope: Scope | None, run: PatrolRun) -
     raise Http404
 
 
-def _aware(name: str, value: Any) -> dt.datetime:
-    if not isinstance(value, dt.datetime):
-        raise ServiceError(_("Enter a date and time."), field=name)
-    if timezone.is_naive(value):
-        raise ServiceError(_("Give the time with its time zone offset."), field=name)
-    return value
-
-
 def _clean_position(position: Position | None, field: str = "position") -> Position | None:
     if position is None:
         return None
@@ -676,7 +668,7 @@ def _clean_position(position: Position | None, field: str = "position") -> Posit
             _("The accuracy must be between 0 and %(max)d metres.") % {"max": MAX_ACCURACY_M},
             field=field,
         )
-    at = None if position.at is None else _aware(field, position.at)
+    at = None if position.at is None else clean_aware(field, position.at)
     return Position(latitude, longitude, accuracy, at)
 
 
@@ -901,12 +893,12 @@ def _check_in_one(
             field="method",
         )
     code = clean_text("code", item.code, limit=64)
-    scanned_at = _aware("scanned_at", item.scanned_at)
+    scanned_at = clean_aware("scanned_at", item.scanned_at)
     position = _clean_position(item.position)
     now = timezone.now()
     offset: dt.timedelta | None = None
     if sent_at is not None:
-        offset = now - _aware("sent_at", sent_at)
+        offset = now - clean_aware("sent_at", sent_at)
     # A phone whose clock is off says so by the time it sends; its scan times move with it.
     corrected = (
         scanned_at + offset if offset is not None and abs(offset) > CLOCK_TRUSTED else scanned_at
@@ -1269,25 +1261,6 @@ def _schedule_teams(community_id: int, teams: Iterable[Team]) -> list[Team]:
     return chosen
 
 
-def _schedule_rule(value: Any) -> str:
-    from anwang.patrols.schedules import ScheduleError, rrule_clean
-
-    try:
-        return rrule_clean(str(value or ""))
-    except ScheduleError as error:
-        raise ServiceError(str(error.message), field="rrule") from error
-
-
-def _schedule_duration(value: Any) -> dt.timedelta:
-    from anwang.patrols.schedules import MAX_SHIFT
-
-    if not isinstance(value, dt.timedelta):
-        raise ServiceError(_("Enter the shift's length."), field="duration")
-    if not dt.timedelta(minutes=1) <= value <= MAX_SHIFT:
-        raise ServiceError(_("A shift lasts from one minute to 24 hours."), field="duration")
-    return value
-
-
 def _schedule_order(value: Any) -> str:
     if value not in RunOrder.values:
         raise ServiceError(
@@ -1361,9 +1334,9 @@ def patrol_schedule_create(
         community=community,
         route=_schedule_route(community.pk, route),
         name=clean_text("name", name, limit=100),
-        first_start=_aware("first_start", first_start),
-        duration=_schedule_duration(duration),
-        rrule=_schedule_rule(rrule),
+        first_start=clean_aware("first_start", first_start),
+        duration=clean_shift_length(duration),
+        rrule=clean_rule_field(rrule),
         order_mode=_schedule_order(order_mode),
         random_start=bool(random_start),
         is_active=bool(is_active),
@@ -1411,11 +1384,11 @@ def patrol_schedule_update(
     if name is not UNSET:
         schedule.name = clean_text("name", name, limit=100)
     if first_start is not UNSET:
-        schedule.first_start = _aware("first_start", first_start)
+        schedule.first_start = clean_aware("first_start", first_start)
     if duration is not UNSET:
-        schedule.duration = _schedule_duration(duration)
+        schedule.duration = clean_shift_length(duration)
     if rrule is not UNSET:
-        schedule.rrule = _schedule_rule(rrule)
+        schedule.rrule = clean_rule_field(rrule)
     if order_mode is not UNSET:
         schedule.order_mode = _schedule_order(order_mode)
     if random_start is not UNSET:

@@ -22,8 +22,12 @@ from anwang.accounts.models import Membership, User
 from anwang.accounts.selectors import Scope, authorize
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ServiceError
-from anwang.core.validation import clean_text
-from anwang.patrols.schedules import MAX_SHIFT, ScheduleError, first_overlap, rrule_clean
+from anwang.core.validation import clean_aware, clean_text
+from anwang.patrols.schedules import (
+    clean_rule_field,
+    clean_shift_length,
+    first_overlap,
+)
 from anwang.places.models import Community
 from anwang.rosters.choices import DutyRole, ExceptionKind
 from anwang.rosters.models import DutyException, DutyPattern
@@ -89,29 +93,6 @@ def _eligible(community_id: int, duty_role: str, person: Any, field: str) -> Use
     return person
 
 
-def _aware(name: str, value: Any) -> dt.datetime:
-    if not isinstance(value, dt.datetime):
-        raise ServiceError(_("Enter a date and time."), field=name)
-    if timezone.is_naive(value):
-        raise ServiceError(_("Give the time with its time zone offset."), field=name)
-    return value
-
-
-def _duration(value: Any) -> dt.timedelta:
-    if not isinstance(value, dt.timedelta):
-        raise ServiceError(_("Enter the shift's length."), field="duration")
-    if not dt.timedelta(minutes=1) <= value <= MAX_SHIFT:
-        raise ServiceError(_("A shift lasts from one minute to 24 hours."), field="duration")
-    return value
-
-
-def _rule(value: Any) -> str:
-    try:
-        return rrule_clean(str(value or ""))
-    except ScheduleError as error:
-        raise ServiceError(str(error.message), field="rrule") from error
-
-
 def _no_overlap(pattern: DutyPattern) -> None:
     """One person cannot hold two shifts of one pattern at once."""
     zone = timezone.get_current_timezone()
@@ -152,9 +133,9 @@ def duty_pattern_create(
         community=community,
         duty_role=role,
         person=_eligible(community.pk, role, person, "person"),
-        first_start=_aware("first_start", first_start),
-        duration=_duration(duration),
-        rrule=_rule(rrule),
+        first_start=clean_aware("first_start", first_start),
+        duration=clean_shift_length(duration),
+        rrule=clean_rule_field(rrule),
         is_active=bool(is_active),
         note=clean_text("note", note, limit=2000, required=False),
     )
@@ -194,11 +175,11 @@ def duty_pattern_update(
     if duty_role is not UNSET or person is not UNSET:
         _eligible(pattern.community_id, pattern.duty_role, pattern.person, "person")
     if first_start is not UNSET:
-        pattern.first_start = _aware("first_start", first_start)
+        pattern.first_start = clean_aware("first_start", first_start)
     if duration is not UNSET:
-        pattern.duration = _duration(duration)
+        pattern.duration = clean_shift_length(duration)
     if rrule is not UNSET:
-        pattern.rrule = _rule(rrule)
+        pattern.rrule = clean_rule_field(rrule)
     if is_active is not UNSET:
         pattern.is_active = bool(is_active)
     if note is not UNSET:
@@ -257,7 +238,7 @@ def duty_exception_add(
     else:
         if starts_at is None or ends_at is None:
             raise ServiceError(_("Choose one shift or give a time range."), field="starts_at")
-        starts_at, ends_at = _aware("starts_at", starts_at), _aware("ends_at", ends_at)
+        starts_at, ends_at = clean_aware("starts_at", starts_at), clean_aware("ends_at", ends_at)
         if ends_at <= starts_at:
             raise ServiceError(_("The range must end after it starts."), field="ends_at")
     if kind == ExceptionKind.SWAP:
