@@ -31,7 +31,7 @@ from anwang.accounts.selectors import Scope, authorize, service_scope
 from anwang.audit.services import audit_record, diff
 from anwang.core.errors import ConflictError, ServiceError
 from anwang.core.images import clean_photo, thumbnail
-from anwang.core.validation import clean_text
+from anwang.core.validation import clean_aware, clean_text
 from anwang.facilities.choices import AssetEventKind, AssetStatus, AssetType, ExtinguisherType
 from anwang.facilities.models import Asset, AssetEvent
 from anwang.places.models import Building, Community, Unit, Zone
@@ -96,11 +96,7 @@ def _require(
 
 
 def _at(at: dt.datetime | None) -> dt.datetime:
-    if at is None:
-        return timezone.now()
-    if timezone.is_naive(at):
-        raise ServiceError(_("Give a time with its time zone."), field="at")
-    return at
+    return timezone.now() if at is None else clean_aware("at", at)
 
 
 def _date(name: str, value: Any) -> dt.date | None:
