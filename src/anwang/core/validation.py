@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import enum
+from typing import Any, Final
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,3 +36,13 @@ def clean_aware(name: str, value: Any) -> dt.datetime:
     if timezone.is_naive(value):
         raise ServiceError(_("Give the time with its time zone offset."), field=name)
     return value
+
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`: an update argument the caller did not pass (``None`` may
+    be a value to set, so it cannot mean "leave as it is")."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET

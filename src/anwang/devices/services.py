@@ -18,14 +18,13 @@ replacement can be registered under the same Zigbee2MQTT name or camera serial.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import hmac
 import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -38,7 +37,7 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, authorize
 from anwang.audit.services import audit_batch, audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
-from anwang.core.validation import clean_text
+from anwang.core.validation import UNSET, Unset, clean_text
 from anwang.devices import http_auth
 from anwang.devices.choices import CredentialKind, DeviceKind, IngestRejection, Protocol
 from anwang.devices.models import (
@@ -48,15 +47,6 @@ from anwang.devices.models import (
     DeviceReplayMark,
 )
 from anwang.places.models import Building, Community, Zone
-
-
-class Unset(enum.Enum):
-    """The type of :data:`UNSET`: an update argument the caller did not pass."""
-
-    UNSET = "unset"
-
-
-UNSET: Final = Unset.UNSET
 
 DEVICE_FIELDS = (
     "community",

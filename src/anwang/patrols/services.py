@@ -18,7 +18,6 @@ version, so a label that was copied stops working the moment a new one is printe
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import math
 import secrets
 import uuid
@@ -42,7 +41,7 @@ from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core import geo
 from anwang.core.errors import ConflictError, ServiceError
 from anwang.core.images import clean_photo
-from anwang.core.validation import clean_aware, clean_text
+from anwang.core.validation import UNSET, Unset, clean_aware, clean_text
 from anwang.devices.choices import DeviceKind
 from anwang.devices.models import Device
 from anwang.participation.choices import PointSource
@@ -71,15 +70,6 @@ from anwang.patrols.models import (
 from anwang.patrols.schedules import Shift, clean_rule_field, clean_shift_length
 from anwang.places.models import Building, Community, Zone
 from anwang.volunteers.models import Team
-
-
-class Unset(enum.Enum):
-    """The type of :data:`UNSET`: an update argument the caller did not pass."""
-
-    UNSET = "unset"
-
-
-UNSET: Final = Unset.UNSET
 
 CHECKPOINT_FIELDS = (
     "community",

@@ -20,10 +20,9 @@ value, while ``None`` clears an optional one.
 from __future__ import annotations
 
 import decimal
-import enum
 import re
 from collections.abc import Collection, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
@@ -43,19 +42,12 @@ from anwang.accounts.selectors import (
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core import geo
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.validation import UNSET, Unset
 from anwang.places.choices import BuildingUse, ZoneKind
 from anwang.places.models import Building, Community, Grid, Household, Region, Unit, Zone
 
 M = TypeVar("M", bound=models.Model)
 
-
-class Unset(enum.Enum):
-    """The type of :data:`UNSET`: an update argument the caller did not pass."""
-
-    UNSET = "unset"
-
-
-UNSET: Final = Unset.UNSET
 
 REGION_FIELDS = ("name", "code")
 COMMUNITY_FIELDS = (

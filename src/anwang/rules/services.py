@@ -16,11 +16,10 @@ come back, while a disabled one stays as its community left it.
 
 from __future__ import annotations
 
-import enum
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -32,19 +31,11 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, authorize
 from anwang.audit.services import audit_batch, audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
+from anwang.core.validation import UNSET, Unset
 from anwang.places.models import Community
 from anwang.rules.choices import GroupBy, Priority, RuleKind
 from anwang.rules.models import Rule
 from anwang.rules.pack import PACK, PACK_BY_CODE
-
-
-class Unset(enum.Enum):
-    """The type of :data:`UNSET`: an update argument the caller did not pass."""
-
-    UNSET = "unset"
-
-
-UNSET: Final = Unset.UNSET
 
 RULE_FIELDS = (
     "community",

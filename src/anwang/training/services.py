@@ -13,10 +13,9 @@ transaction. Without ``actor`` and ``scope`` the call is the system itself.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -28,7 +27,7 @@ from anwang.accounts.models import Membership, User
 from anwang.accounts.selectors import Scope, authorize, scope_for
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
-from anwang.core.validation import clean_text
+from anwang.core.validation import UNSET, Unset, clean_text
 from anwang.participation.choices import PointSource
 from anwang.participation.services import points_award
 from anwang.places.models import Community, Zone
@@ -50,15 +49,6 @@ from anwang.training.models import (
     DrillFinding,
     TrainingSession,
 )
-
-
-class Unset(enum.Enum):
-    """The type of :data:`UNSET`: an update argument the caller did not pass."""
-
-    UNSET = "unset"
-
-
-UNSET: Final = Unset.UNSET
 
 COURSE_FIELDS = (
     "community",

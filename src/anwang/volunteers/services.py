@@ -13,11 +13,10 @@ and person. Every change is audited in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
-from typing import Any, Final
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -32,7 +31,7 @@ from anwang.accounts.selectors import Scope, acts_platform_wide, authorize, serv
 from anwang.accounts.services import membership_grant, membership_revoke
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
-from anwang.core.validation import clean_text
+from anwang.core.validation import UNSET, Unset, clean_text
 from anwang.participation.choices import PointSource
 from anwang.participation.services import points_award
 from anwang.places.models import Community, Zone
@@ -45,15 +44,6 @@ from anwang.volunteers.choices import (
     Weekday,
 )
 from anwang.volunteers.models import ZERO_HOURS, ServiceHours, Shift, Signup, Team, Volunteer
-
-
-class Unset(enum.Enum):
-    """The type of :data:`UNSET`: an update argument the caller did not pass."""
-
-    UNSET = "unset"
-
-
-UNSET: Final = Unset.UNSET
 
 VOLUNTEER_FIELDS = (
     "community",
