@@ -29,6 +29,7 @@ from anwang.rosters.schemas import (
     DutyPatternOut,
     DutyPatternPatch,
     OnDutyOut,
+    ShiftSwapIn,
 )
 
 router = Router(tags=["rosters"])
@@ -227,4 +228,74 @@ def exception_add(request: HttpRequest, payload: DutyExceptionIn) -> Status[Duty
         replacement=replacement,
         reason=payload.reason,
     )
-    return Status(201, exception)
+    return Status(201, selectors.exception_get(scope, exception.pk))
+
+
+@router.get(
+    "/rosters/exceptions", response=list[DutyExceptionOut], summary="List exceptions and swaps"
+)
+def exception_list(
+    request: HttpRequest, community_id: int, since: datetime | None = None
+) -> list[DutyException]:
+    """The community's exceptions whose shifts start, or whose range ends, at or after
+    ``since`` (an aware time; by default a week ago): upcoming and recent, in order of when
+    they apply."""
+    if since is not None and timezone.is_naive(since):
+        raise ServiceError(_("Give the time with its time zone offset."), field="since")
+    return selectors.exceptions_visible(request_scope(request), community_id, since=since)
+
+
+@router.get(
+    "/rosters/exceptions/{duty_exception_id}",
+    response=DutyExceptionOut,
+    summary="Get an exception or swap",
+)
+def exception_get(request: HttpRequest, duty_exception_id: int) -> DutyException:
+    """One exception or swap."""
+    return selectors.exception_get(request_scope(request), duty_exception_id)
+
+
+@router.delete(
+    "/rosters/exceptions/{duty_exception_id}",
+    response={204: None},
+    summary="Undo an exception or swap",
+)
+def exception_remove(request: HttpRequest, duty_exception_id: int) -> Status[None]:
+    """Remove an exception: its shifts are as the pattern (and any other exception) has them
+    again. The audit log keeps what it was."""
+    scope = request_scope(request)
+    exception = selectors.exception_get(scope, duty_exception_id)
+    services.duty_exception_remove(actor=request_actor(request), scope=scope, exception=exception)
+    return Status(204, None)
+
+
+@router.post(
+    "/rosters/swaps", response={201: list[DutyExceptionOut]}, summary="Swap two people's shifts"
+)
+def shifts_swap(request: HttpRequest, payload: ShiftSwapIn) -> Status[list[DutyException]]:
+    """Two people swap one shift each: the other pattern's person takes the first shift and
+    the first pattern's person the other; both swaps are checked and saved together."""
+    scope = request_scope(request)
+    actor = request_actor(request)
+    community = selectors.community_get(scope, payload.community_id)
+    services.authorize_manage(actor=actor, scope=scope, community=community)
+    patterns = []
+    for field, pattern_id in (
+        ("pattern", payload.pattern_id),
+        ("other_pattern", payload.other_pattern_id),
+    ):
+        pattern = selectors.pattern_get(scope, pattern_id)
+        if pattern.community_id != community.pk:
+            raise ServiceError(_("Choose a duty pattern of this community."), field=field)
+        patterns.append(pattern)
+    first, second = services.duty_shifts_swap(
+        actor=actor,
+        scope=scope,
+        community=community,
+        pattern=patterns[0],
+        shift_key=payload.shift_key,
+        other_pattern=patterns[1],
+        other_shift_key=payload.other_shift_key,
+        reason=payload.reason,
+    )
+    return Status(201, [selectors.exception_get(scope, made.pk) for made in (first, second)])

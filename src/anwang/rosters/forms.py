@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from anwang.accounts.models import User
@@ -16,6 +17,22 @@ from anwang.rosters.choices import DutyRole, ExceptionKind
 from anwang.rosters.models import DutyPattern
 
 _LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class PatternChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A duty pattern, labelled with its start time and rule: a person may hold two patterns
+    in one role (days and nights), and the start tells them apart."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        """Role · person · start time · rule."""
+        return f"{obj} · {timezone.localtime(obj.first_start):%H:%M} · {obj.rrule}"
+
+
+def _active_patterns(field: forms.Field, community: Community) -> None:
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = DutyPattern.objects.filter(community=community, is_active=True).select_related(
+        "person"
+    )
 
 
 class PatternForm(forms.Form):
@@ -63,9 +80,26 @@ class PatternForm(forms.Form):
 
 
 class ExceptionForm(forms.Form):
-    """Cancel or swap one shift (by key) or the shifts starting in a range, of one pattern."""
+    """Cancel or swap one shift (by key) or the shifts starting in a range: of one pattern, or
+    of all of a person's patterns in a duty role (leave, a day off)."""
 
-    pattern = forms.ModelChoiceField(label=_("Duty pattern"), queryset=DutyPattern.objects.none())
+    pattern = PatternChoiceField(
+        label=_("Duty pattern"),
+        required=False,
+        queryset=DutyPattern.objects.none(),
+        empty_label=_("— none: a person in a duty role, below —"),
+    )
+    person = forms.ModelChoiceField(
+        label=_("Or a person"),
+        required=False,
+        queryset=User.objects.none(),
+        help_text=_("Without a pattern: all of this person's patterns in the duty role."),
+    )
+    duty_role = forms.ChoiceField(
+        label=_("in the duty role"),
+        required=False,
+        choices=[("", "—"), *DutyRole.choices],
+    )
     kind = forms.ChoiceField(label=_("What happens"), choices=ExceptionKind.choices)
     shift_key = forms.CharField(
         label=_("Shift"),
@@ -85,15 +119,52 @@ class ExceptionForm(forms.Form):
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        pattern_field = self.fields["pattern"]
-        assert isinstance(pattern_field, forms.ModelChoiceField)
-        pattern_field.queryset = DutyPattern.objects.filter(
-            community=community, is_active=True
-        ).select_related("person")
-        replacement_field = self.fields["replacement"]
-        assert isinstance(replacement_field, forms.ModelChoiceField)
-        replacement_field.queryset = selectors.people_choices(community.pk)
+        _active_patterns(self.fields["pattern"], community)
+        for name in ("person", "replacement"):
+            people = self.fields[name]
+            assert isinstance(people, forms.ModelChoiceField)
+            people.queryset = selectors.people_choices(community.pk)
+
+    def clean(self) -> dict[str, Any]:
+        """One pattern, or a person with a duty role; not both."""
+        data = super().clean() or {}
+        if data.get("pattern") is not None and data.get("person") is not None:
+            raise forms.ValidationError(
+                _("Choose a duty pattern or a person in a duty role, not both.")
+            )
+        return data
 
     def values(self) -> dict[str, Any]:
         """The cleaned data as :func:`anwang.rosters.services.duty_exception_add` takes it."""
+        data = dict(self.cleaned_data)
+        data["duty_role"] = data.get("duty_role") or ""
+        return data
+
+
+class SwapForm(forms.Form):
+    """Two people swap one shift each."""
+
+    pattern = PatternChoiceField(label=_("Duty pattern"), queryset=DutyPattern.objects.none())
+    shift_key = forms.CharField(
+        label=_("Shift"),
+        max_length=20,
+        help_text=_("By its local start as YYYYMMDDTHHMM."),
+    )
+    other_pattern = PatternChoiceField(
+        label=_("Swapped with the pattern"), queryset=DutyPattern.objects.none()
+    )
+    other_shift_key = forms.CharField(
+        label=_("and its shift"),
+        max_length=20,
+        help_text=_("By its local start as YYYYMMDDTHHMM."),
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("pattern", "other_pattern"):
+            _active_patterns(self.fields[name], community)
+
+    def values(self) -> dict[str, Any]:
+        """The cleaned data as :func:`anwang.rosters.services.duty_shifts_swap` takes it."""
         return dict(self.cleaned_data)

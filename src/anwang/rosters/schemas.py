@@ -76,19 +76,62 @@ class DutyExceptionIn(Schema):
 
 
 class DutyExceptionOut(Schema):
-    """A recorded exception."""
+    """A recorded exception: whose shifts (one by key, or those starting in a range), what
+    happens to them, and who made the change."""
 
     id: int
     community: int = Field(alias="community_id")
     kind: ExceptionKind
     pattern: int | None = Field(alias="pattern_id")
     person: int | None = Field(alias="person_id")
+    person_name: str = Field(description="Whose shifts these are.")
     duty_role: DutyRole
     shift_key: str
+    shift_start: datetime | None = Field(
+        description="The start of the shift the key names (null for a range)."
+    )
     starts_at: datetime | None
     ends_at: datetime | None
     replacement: int | None = Field(alias="replacement_id")
+    replacement_name: str = Field(description="Who takes the shifts of a swap, else empty.")
     reason: str
+    created_by: int | None = Field(alias="created_by_id")
+    created_by_name: str = Field(description="Who made the change; empty for the system.")
+    created_at: datetime
+
+    @staticmethod
+    def resolve_person_name(obj: Any) -> str:
+        """The display name of the person whose shifts these are."""
+        return str(obj.person) if obj.person_id else ""
+
+    @staticmethod
+    def resolve_replacement_name(obj: Any) -> str:
+        """The replacement's display name."""
+        return str(obj.replacement) if obj.replacement_id else ""
+
+    @staticmethod
+    def resolve_created_by_name(obj: Any) -> str:
+        """The display name of who made the change."""
+        return str(obj.created_by) if obj.created_by_id else ""
+
+    @staticmethod
+    def resolve_shift_start(obj: Any) -> datetime | None:
+        """The start the shift key names."""
+        from anwang.rosters.selectors import shift_key_start
+
+        return shift_key_start(obj.shift_key) if obj.shift_key else None
+
+
+class ShiftSwapIn(Schema):
+    """Two people swap one shift each: the other pattern's person takes the first shift, the
+    first pattern's person takes the other."""
+
+    community_id: int = Field(alias="community")
+    pattern_id: int = Field(alias="pattern")
+    shift_key: str = Field(description="The first shift's key, its local start YYYYMMDDTHHMM.")
+    other_pattern_id: int = Field(alias="other_pattern")
+    other_shift_key: str = Field(description="The other shift's key.")
+    reason: str = ""
 
 
 class OnDutyOut(Schema):

@@ -10,7 +10,8 @@ role that may hold it (:data:`ELIGIBLE_ROLES`).
 from __future__ import annotations
 
 import datetime as dt
-import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -22,13 +23,14 @@ from anwang.accounts.models import Membership, User
 from anwang.accounts.selectors import Scope, authorize
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ServiceError
-from anwang.core.validation import clean_aware, clean_text
+from anwang.core.validation import UNSET, Unset, clean_aware, clean_text
 from anwang.patrols.schedules import (
     clean_rule_field,
     clean_shift_length,
     first_overlap,
 )
 from anwang.places.models import Community
+from anwang.rosters import selectors
 from anwang.rosters.choices import DutyRole, ExceptionKind
 from anwang.rosters.models import DutyException, DutyPattern
 
@@ -41,15 +43,6 @@ ELIGIBLE_ROLES: dict[str, frozenset[Role]] = {
 """Community roles whose holders may take each duty role."""
 
 _PATTERN_FIELDS = ("duty_role", "person", "first_start", "duration", "rrule", "is_active", "note")
-
-
-class Unset(enum.Enum):
-    """The type of :data:`UNSET`: an update argument the caller did not pass."""
-
-    UNSET = "unset"
-
-
-UNSET = Unset.UNSET
 
 
 def _require_manage(actor: User | None, scope: Scope | None, community_id: int) -> None:
@@ -204,6 +197,160 @@ def duty_pattern_deactivate(
     return duty_pattern_update(actor=actor, scope=scope, pattern=pattern, is_active=False)
 
 
+_EXCEPTION_FIELDS = (
+    "kind",
+    "pattern",
+    "person",
+    "duty_role",
+    "shift_key",
+    "starts_at",
+    "ends_at",
+    "replacement",
+    "reason",
+)
+
+
+def _when(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _exception_build(
+    *,
+    actor: User | None,
+    community: Community,
+    kind: str,
+    pattern: DutyPattern | None,
+    person: User | None,
+    duty_role: str,
+    shift_key: str,
+    starts_at: dt.datetime | None,
+    ends_at: dt.datetime | None,
+    replacement: User | None,
+    reason: str,
+) -> DutyException:
+    """The exception checked field by field, not saved (the roster checks come after)."""
+    if kind not in ExceptionKind.values:
+        raise ServiceError(_("Choose cancelled or swapped."), field="kind")
+    if pattern is not None:
+        if pattern.community_id != community.pk:
+            raise ServiceError(_("Choose a duty pattern of this community."), field="pattern")
+        person, duty_role = pattern.person, pattern.duty_role
+    elif person is None:
+        raise ServiceError(_("Choose a duty pattern or a person."), field="pattern")
+    duty_role = _duty_role(duty_role)
+    shift_key = clean_text("shift_key", shift_key, limit=20, required=False)
+    if shift_key:
+        if selectors.shift_key_start(shift_key) is None:
+            raise ServiceError(
+                _("Give the shift as its local start, YYYYMMDDTHHMM (e.g. 20260302T2000)."),
+                field="shift_key",
+            )
+        starts_at = ends_at = None
+    else:
+        if starts_at is None or ends_at is None:
+            raise ServiceError(_("Choose one shift or give a time range."), field="starts_at")
+        starts_at, ends_at = clean_aware("starts_at", starts_at), clean_aware("ends_at", ends_at)
+        if ends_at <= starts_at:
+            raise ServiceError(_("The range must end after it starts."), field="ends_at")
+    if kind == ExceptionKind.SWAP:
+        if replacement is None:
+            raise ServiceError(_("Choose who takes the shift."), field="replacement")
+        _eligible(community.pk, duty_role, replacement, "replacement")
+        if person is not None and replacement.pk == person.pk:
+            raise ServiceError(_("The replacement must be someone else."), field="replacement")
+    else:
+        replacement = None
+    return DutyException(
+        community=community,
+        pattern=pattern,
+        person=person,
+        duty_role=duty_role,
+        shift_key=shift_key,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        kind=kind,
+        replacement=replacement,
+        reason=clean_text("reason", reason, limit=200, required=False),
+        created_by=actor,
+    )
+
+
+def _covers_no_shift(exception: DutyException) -> ServiceError:
+    role = DutyRole(exception.duty_role).label
+    if exception.shift_key:
+        start = selectors.shift_key_start(exception.shift_key)
+        assert start is not None
+        if exception.pattern_id is not None:
+            message = _("This duty pattern has no shift starting %(start)s.")
+        else:
+            message = _("%(name)s has no shift as %(role)s starting %(start)s.")
+        values = {"start": _when(start), "name": exception.person, "role": role}
+        return ServiceError(message % values, field="shift_key")
+    if exception.pattern_id is not None:
+        return ServiceError(_("No shift of this pattern starts in that range."), field="starts_at")
+    return ServiceError(
+        _("No shift of %(name)s as %(role)s starts in that range.")
+        % {"name": exception.person, "role": role},
+        field="starts_at",
+    )
+
+
+def _exception_check(exception: DutyException, pending: list[DutyException]) -> None:
+    """Refuse an exception that covers no shift, and a swap whose replacement would then hold
+    two overlapping shifts of the community (any duty roles), the roster read as it stands
+    with the ``pending`` exceptions (this one among them) applied."""
+    covered = selectors.exception_shifts(exception)
+    if not covered:
+        raise _covers_no_shift(exception)
+    if exception.kind != ExceptionKind.SWAP:
+        return
+    replacement = exception.replacement
+    assert replacement is not None
+    since = min(shift.start for _pattern, shift in covered)
+    until = max(shift.end for _pattern, shift in covered)
+    taken = {(pattern.pk, shift.key) for pattern, shift in covered}
+    theirs = [
+        duty
+        for duty in selectors.duties_between(
+            since=since,
+            until=until,
+            community_id=exception.community_id,
+            extra_exceptions=pending,
+        )
+        if duty.person.pk == replacement.pk and (duty.pattern.pk, duty.shift_key) not in taken
+    ]
+    for _pattern, shift in covered:
+        for duty in theirs:
+            if duty.start < shift.end and shift.start < duty.end:
+                raise ServiceError(
+                    _(
+                        "%(name)s is already on duty as %(role)s from %(start)s to %(end)s, "
+                        "which overlaps the shift from %(shift_start)s to %(shift_end)s."
+                    )
+                    % {
+                        "name": replacement,
+                        "role": DutyRole(duty.duty_role).label,
+                        "start": _when(duty.start),
+                        "end": _when(duty.end),
+                        "shift_start": _when(shift.start),
+                        "shift_end": _when(shift.end),
+                    },
+                    field="replacement",
+                )
+
+
+def _exception_save(actor: User | None, exception: DutyException) -> None:
+    """Save in the caller's transaction, with its audit entry."""
+    exception.save()
+    audit_record(
+        actor=actor,
+        action=f"duty_exception.{exception.kind}",
+        obj=exception,
+        community_id=exception.community_id,
+        changes=diff({}, snapshot(exception, _EXCEPTION_FIELDS)),
+    )
+
+
 def duty_exception_add(
     *,
     actor: User | None,
@@ -221,59 +368,128 @@ def duty_exception_add(
 ) -> DutyException:
     """Cancel shifts (``off``) or hand them to another person (``swap``): the shifts of one
     pattern, or of a person in a duty role; one shift by its key, or those starting in a
-    time range."""
+    time range. It must cover at least one shift, and a replacement must be free (not on
+    duty in the community, in any role) for every shift they take."""
     _require_manage(actor, scope, community.pk)
-    if kind not in ExceptionKind.values:
-        raise ServiceError(_("Choose cancelled or swapped."), field="kind")
-    if pattern is not None:
-        if pattern.community_id != community.pk:
-            raise ServiceError(_("Choose a duty pattern of this community."), field="pattern")
-        person, duty_role = pattern.person, pattern.duty_role
-    elif person is None:
-        raise ServiceError(_("Choose a duty pattern or a person."), field="pattern")
-    duty_role = _duty_role(duty_role)
-    shift_key = clean_text("shift_key", shift_key, limit=20, required=False)
-    if shift_key:
-        starts_at = ends_at = None
-    else:
-        if starts_at is None or ends_at is None:
-            raise ServiceError(_("Choose one shift or give a time range."), field="starts_at")
-        starts_at, ends_at = clean_aware("starts_at", starts_at), clean_aware("ends_at", ends_at)
-        if ends_at <= starts_at:
-            raise ServiceError(_("The range must end after it starts."), field="ends_at")
-    if kind == ExceptionKind.SWAP:
-        if replacement is None:
-            raise ServiceError(_("Choose who takes the shift."), field="replacement")
-        _eligible(community.pk, duty_role, replacement, "replacement")
-        if person is not None and replacement.pk == person.pk:
-            raise ServiceError(_("The replacement must be someone else."), field="replacement")
-    else:
-        replacement = None
-    exception = DutyException(
+    exception = _exception_build(
+        actor=actor,
         community=community,
+        kind=kind,
         pattern=pattern,
         person=person,
         duty_role=duty_role,
         shift_key=shift_key,
         starts_at=starts_at,
         ends_at=ends_at,
-        kind=kind,
         replacement=replacement,
-        reason=clean_text("reason", reason, limit=200, required=False),
-        created_by=actor,
+        reason=reason,
     )
+    _exception_check(exception, [exception])
     with transaction.atomic():
-        exception.save()
+        _exception_save(actor, exception)
+    return exception
+
+
+_FIRST_HALF = {"replacement": "other_pattern", "starts_at": "shift_key"}
+_SECOND_HALF = {
+    "replacement": "pattern",
+    "pattern": "other_pattern",
+    "shift_key": "other_shift_key",
+    "starts_at": "other_shift_key",
+}
+"""How errors of each half of a swap name the swap's fields: the replacement of one half is
+the person of the other half's pattern."""
+
+
+@contextmanager
+def _fields_renamed(names: dict[str, str]) -> Iterator[None]:
+    """Errors raised inside name the caller's fields instead of the exception's."""
+    try:
+        yield
+    except ServiceError as error:
+        error.field = names.get(error.field or "", error.field)
+        raise
+
+
+def _swap_half(
+    actor: User | None,
+    community: Community,
+    pattern: DutyPattern,
+    shift_key: str,
+    taker: User,
+    reason: str,
+    names: dict[str, str],
+) -> DutyException:
+    """One of the two exceptions of a swap: ``taker`` takes the pattern's shift."""
+    with _fields_renamed(names):
+        if not str(shift_key or "").strip():
+            raise ServiceError(_("Choose the shift by its key."), field="shift_key")
+        return _exception_build(
+            actor=actor,
+            community=community,
+            kind=ExceptionKind.SWAP,
+            pattern=pattern,
+            person=None,
+            duty_role="",
+            shift_key=shift_key,
+            starts_at=None,
+            ends_at=None,
+            replacement=taker,
+            reason=reason,
+        )
+
+
+def duty_shifts_swap(
+    *,
+    actor: User | None,
+    scope: Scope | None = None,
+    community: Community,
+    pattern: DutyPattern,
+    shift_key: str,
+    other_pattern: DutyPattern,
+    other_shift_key: str,
+    reason: str = "",
+) -> tuple[DutyException, DutyException]:
+    """Two people swap shifts: the other pattern's person takes the first shift and the
+    first pattern's person takes the other shift. Two swap exceptions, both checked against
+    the roster as it stands with both applied, saved together or not at all."""
+    _require_manage(actor, scope, community.pk)
+    for field, chosen in (("pattern", pattern), ("other_pattern", other_pattern)):
+        if chosen.community_id != community.pk:
+            raise ServiceError(_("Choose a duty pattern of this community."), field=field)
+    if pattern.person_id == other_pattern.person_id:
+        raise ServiceError(
+            _("Choose shifts of two different people to swap."), field="other_pattern"
+        )
+    first = _swap_half(
+        actor, community, pattern, shift_key, other_pattern.person, reason, _FIRST_HALF
+    )
+    second = _swap_half(
+        actor, community, other_pattern, other_shift_key, pattern.person, reason, _SECOND_HALF
+    )
+    both = [first, second]
+    with _fields_renamed(_FIRST_HALF):
+        _exception_check(first, both)
+    with _fields_renamed(_SECOND_HALF):
+        _exception_check(second, both)
+    with transaction.atomic():
+        _exception_save(actor, first)
+        _exception_save(actor, second)
+    return first, second
+
+
+def duty_exception_remove(
+    *, actor: User | None, scope: Scope | None = None, exception: DutyException
+) -> None:
+    """Undo an exception: its shifts go back to how the pattern (and any other exception)
+    has them. The audit entry keeps what it was."""
+    _require_manage(actor, scope, exception.community_id)
+    with transaction.atomic():
         audit_record(
             actor=actor,
-            action=f"duty_exception.{kind}",
+            action="duty_exception.remove",
             obj=exception,
-            community_id=community.pk,
-            changes={
-                "pattern": exception.pattern_id,
-                "person": exception.person_id,
-                "shift_key": shift_key,
-                "replacement": exception.replacement_id,
-            },
+            community_id=exception.community_id,
+            changes=diff(snapshot(exception, _EXCEPTION_FIELDS), {}),
         )
-    return exception
+        exception.delete()

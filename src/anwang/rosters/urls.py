@@ -16,7 +16,14 @@ urlpatterns: list[URLPattern] = [
         views.pattern_deactivate,
         name="pattern_deactivate",
     ),
+    path("exceptions/", views.exception_list, name="exception_list"),
     path("exceptions/new/", views.exception_add, name="exception_add"),
+    path(
+        "exceptions/<int:duty_exception_id>/remove/",
+        views.exception_remove,
+        name="exception_remove",
+    ),
+    path("swaps/new/", views.shifts_swap, name="shifts_swap"),
     path("mine/", views.my_duties, name="my_duties"),
     path("mine.ics", views.my_duties_ics, name="my_duties_ics"),
 ]

@@ -1,5 +1,7 @@
-"""Pages of duty rosters: who is on duty now, the week's roster, the patterns with their form
-(and a preview of the next shifts), exceptions and swaps, and "my duties" with its calendar.
+"""Pages of duty rosters: who is on duty now, the week's roster (cancelled shifts struck
+through, swaps with the replacement), the patterns with their form (and a preview of the next
+shifts), exceptions and swaps (a list with undo, a form for a pattern or a person in a duty
+role, and two people swapping shifts), and "my duties" with its calendar.
 
 Views read through :mod:`anwang.rosters.selectors` and write through
 :mod:`anwang.rosters.services`; they hold no rules.
@@ -14,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,7 +30,7 @@ from anwang.patrols.schedules import ScheduleError, Shift, rrule_clean, shifts
 from anwang.places.models import Community
 from anwang.rosters import selectors, services
 from anwang.rosters.choices import DutyRole
-from anwang.rosters.forms import ExceptionForm, PatternForm
+from anwang.rosters.forms import ExceptionForm, PatternForm, SwapForm
 from anwang.rosters.models import DutyPattern
 
 PREVIEW_COUNT = 10
@@ -60,9 +63,15 @@ def now(request: HttpRequest) -> HttpResponse:
     """Who is on duty now in the current community, per duty role, with the shift's end."""
     scope = page_scope(request)
     community = _community(request, scope)
-    duties = selectors.on_duty_now(community.pk)
+    # Cancelled shifts of this moment are shown struck through, so a gap has its reason.
+    duties = selectors.on_duty_now(community.pk, include_cancelled=True)
     by_role = [
-        (role.label, [duty for duty in duties if duty.duty_role == role.value]) for role in DutyRole
+        (
+            role.label,
+            [duty for duty in duties if duty.duty_role == role.value],
+            any(duty.duty_role == role.value and not duty.cancelled for duty in duties),
+        )
+        for role in DutyRole
     ]
     return render(
         request,
@@ -87,7 +96,9 @@ def week(request: HttpRequest) -> HttpResponse:
     zone = timezone.get_current_timezone()
     since = dt.datetime.combine(first, dt.time(), tzinfo=zone)
     until = dt.datetime.combine(first + dt.timedelta(days=7), dt.time(), tzinfo=zone)
-    duties = selectors.duties_between(since=since, until=until, community_id=community.pk)
+    duties = selectors.duties_between(
+        since=since, until=until, community_id=community.pk, include_cancelled=True
+    )
     days = [
         (
             day,
@@ -229,8 +240,35 @@ def pattern_deactivate(request: HttpRequest, pattern_id: int) -> HttpResponse:
 
 
 @login_required
+def exception_list(request: HttpRequest) -> HttpResponse:
+    """The community's exceptions and swaps, upcoming and of the last week, with undo."""
+    scope = page_scope(request)
+    community = _community(request, scope)
+    exceptions = selectors.exceptions_visible(scope, community.pk)
+    rows = [(exception, selectors.exception_start(exception)) for exception in exceptions]
+    return render(
+        request,
+        "rosters/exception_list.html",
+        {
+            "community": community,
+            "rows": rows,
+            "now": timezone.now(),
+            "may_manage": selectors.may_manage(scope, community.pk),
+        },
+    )
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    """Where to go after a change: back to the page it was made from, if it is ours."""
+    target = request.POST.get("next", "")
+    allowed = (reverse("rosters:week"), reverse("rosters:now"), reverse("rosters:exception_list"))
+    return target if target.split("?", 1)[0] in allowed else reverse(default)
+
+
+@login_required
 def exception_add(request: HttpRequest) -> HttpResponse:
-    """Cancel or swap one shift, or the shifts starting in a range, of a duty pattern."""
+    """Cancel or swap one shift, or the shifts starting in a range, of a duty pattern or of a
+    person in a duty role."""
     scope = page_scope(request)
     community = _manage_community(request, scope)
     initial = {"pattern": request.GET.get("pattern"), "shift_key": request.GET.get("shift", "")}
@@ -248,9 +286,57 @@ def exception_add(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "rosters/exception_form.html",
-        {"form": form, "community": community},
+        {
+            "form": form,
+            "community": community,
+            "title": _("Cancel or swap shifts"),
+            "testid": "exception-form",
+        },
         status=status,
     )
+
+
+@login_required
+def shifts_swap(request: HttpRequest) -> HttpResponse:
+    """Two people swap one shift each, in one change."""
+    scope = page_scope(request)
+    community = _manage_community(request, scope)
+    initial = {"pattern": request.GET.get("pattern"), "shift_key": request.GET.get("shift", "")}
+    form = SwapForm(request.POST or None, community=community, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.duty_shifts_swap(
+                actor=page_user(request), scope=scope, community=community, **form.values()
+            )
+            messages.success(request, _("The two shifts were swapped."))
+            return redirect("rosters:week")
+        except ServiceError as error:
+            attach_service_error(form, error)
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render(
+        request,
+        "rosters/exception_form.html",
+        {
+            "form": form,
+            "community": community,
+            "title": _("Swap two people's shifts"),
+            "testid": "swap-form",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def exception_remove(request: HttpRequest, duty_exception_id: int) -> HttpResponse:
+    """Undo an exception or swap: its shifts are as the pattern has them again."""
+    scope = page_scope(request)
+    exception = selectors.exception_get(scope, duty_exception_id)
+    if not selectors.may_manage(scope, exception.community_id):
+        raise PermissionDenied
+    services.duty_exception_remove(actor=page_user(request), scope=scope, exception=exception)
+    messages.success(request, _("The change was undone."))
+    return redirect(_back(request, "rosters:exception_list"))
 
 
 @login_required

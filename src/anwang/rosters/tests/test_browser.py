@@ -44,3 +44,41 @@ def test_pattern_form_and_on_duty_now_on_a_phone(
     assert guard.locator("a[href$='mine.ics']").count() == 1
     assert fits_the_phone(guard)
     assert guard.js_errors == []
+
+
+def test_week_shows_a_cancelled_shift_and_the_admin_undoes_it_on_a_phone(
+    live_server: Any, chromium: Any, live_world: Any
+) -> None:
+    from anwang.rosters import services
+    from anwang.rosters.models import DutyException
+
+    start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=1)
+    pattern = services.duty_pattern_create(
+        actor=None,
+        community=live_world.a.community,
+        duty_role="guard",
+        person=live_world.user("guard"),
+        first_start=start,
+        duration=dt.timedelta(hours=12),
+        rrule="FREQ=DAILY",
+    )
+    exception = services.duty_exception_add(
+        actor=live_world.user("community_admin"),
+        community=live_world.a.community,
+        kind="off",
+        pattern=pattern,
+        shift_key=timezone.localtime(start).strftime("%Y%m%dT%H%M"),
+        reason="病假",
+    )
+    admin = page_as(chromium, live_server, live_world.user("community_admin"))
+    visit(admin, f"{live_server.url}/rosters/week/")
+    assert admin.locator("[data-testid=week] del[data-testid=cancelled]").count() == 1
+    assert fits_the_phone(admin)
+    visit(admin, f"{live_server.url}/rosters/exceptions/")
+    assert "病假" in admin.locator("[data-testid=exceptions]").inner_text()
+    assert fits_the_phone(admin)
+    with admin.expect_navigation():
+        admin.locator(f"[data-testid=undo-{exception.pk}]").click()
+    assert not DutyException.objects.exists()
+    assert admin.locator("[data-testid=exceptions]").count() == 0
+    assert admin.js_errors == []
