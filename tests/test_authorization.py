@@ -40,6 +40,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.utils import timezone
 from ninja.utils import normalize_path
 
 from anwang.project.api import api
@@ -140,6 +141,13 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "plan",
     "inspection",
     "pattern",
+    "duty_exception",
+    "responsibility",
+    "emergency_plan",
+    "plan_version",
+    "incident",
+    "incident_task",
+    "action_item",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -948,6 +956,100 @@ def probe(world: World) -> Probe:
         note="翠苑值班探针",
     )
 
+    from anwang.rosters.models import DutyException
+
+    # Tomorrow's shift of that duty is cancelled: today's stays on, and the list has a row.
+    duty_exception = DutyException.objects.create(
+        community=a.community,
+        pattern=duty_pattern,
+        person=duty_pattern.person,
+        duty_role=duty_pattern.duty_role,
+        shift_key=timezone.localtime(duty_pattern.first_start + dt.timedelta(days=1)).strftime(
+            "%Y%m%dT%H%M"
+        ),
+        kind="off",
+        reason="翠苑调班探针",
+        created_by=admin_a,
+    )
+
+    from anwang.responsibilities.models import Responsibility
+
+    # A's zone answered for by A's grid worker, with the guard on duty standing in.
+    responsibility = Responsibility.objects.create(
+        community=a.community,
+        area_kind="zone",
+        zone=a.zone,
+        responsible_person=world.user("grid_worker"),
+        deputy_role="guard",
+        note="翠苑责任探针",
+    )
+
+    from anwang.plans.models import EmergencyPlan, PlanContact, PlanStep, PlanVersion
+
+    # A fire plan of A: version 1 approved, version 2 a draft (the target, so that a write
+    # that got through would succeed: edit, approve, discard).
+    emergency_plan = EmergencyPlan.objects.create(
+        community=a.community, incident_type="fire", title="翠苑火灾应急预案"
+    )
+    approved_version = PlanVersion.objects.create(
+        plan=emergency_plan,
+        number=1,
+        status="approved",
+        summary="翠苑预案范围",
+        assembly_note="翠苑集合点",
+        approved_at=device.created_at,
+    )
+    plan_version = PlanVersion.objects.create(
+        plan=emergency_plan, number=2, status="draft", based_on=approved_version
+    )
+    for version in (approved_version, plan_version):
+        PlanStep.objects.create(
+            version=version, position=1, title="翠苑预案步骤", duty_role="guard", target_minutes=5
+        )
+        PlanContact.objects.create(
+            version=version, position=1, name="翠苑预案联系人", phone="13600001111"
+        )
+        version.evacuation_zones.add(a.zone)
+
+    from anwang.incidents.models import (
+        ActionItem,
+        AfterActionReview,
+        Incident,
+        IncidentLogEntry,
+        IncidentTask,
+    )
+
+    # An open fire incident of A linked to its alarm, with a guard's task, a timeline line, a
+    # review and an action item (made directly: the probe needs every kind of object at once).
+    incident = Incident.objects.create(
+        community=a.community,
+        incident_type="fire",
+        title="翠苑火情探针",
+        description="翠苑事件描述",
+        zone=a.zone,
+        plan_version=approved_version,
+        declared_at=device.created_at,
+        declared_by=world.user("operator"),
+    )
+    incident.alarms.add(alarm, through_defaults={"linked_at": device.created_at})
+    incident_task = IncidentTask.objects.create(
+        incident=incident,
+        position=1,
+        title="翠苑疏散任务",
+        duty_role="guard",
+        assignee=world.user("guard"),
+        due_at=device.created_at + dt.timedelta(minutes=10),
+    )
+    IncidentLogEntry.objects.create(
+        incident=incident, at=device.created_at, kind="note", text="翠苑时间线记录"
+    )
+    review = AfterActionReview.objects.create(
+        incident=incident, what_worked="翠苑复盘记录", written_at=device.created_at
+    )
+    action_item = ActionItem.objects.create(
+        review=review, description="翠苑整改事项", owner=world.user("guard")
+    )
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -991,6 +1093,13 @@ def probe(world: World) -> Probe:
         "plan": plan.pk,
         "inspection": inspection.pk,
         "pattern": duty_pattern.pk,
+        "duty_exception": duty_exception.pk,
+        "responsibility": responsibility.pk,
+        "emergency_plan": emergency_plan.pk,
+        "plan_version": plan_version.pk,
+        "incident": incident.pk,
+        "incident_task": incident_task.pk,
+        "action_item": action_item.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -1029,6 +1138,19 @@ def probe(world: World) -> Probe:
             "翠苑压力表检查项",
             "翠苑月度巡检计划",
             "翠苑值班探针",
+            "翠苑调班探针",
+            "翠苑责任探针",
+            "翠苑火灾应急预案",
+            "翠苑预案范围",
+            "翠苑集合点",
+            "翠苑预案步骤",
+            "翠苑预案联系人",
+            "翠苑火情探针",
+            "翠苑事件描述",
+            "翠苑疏散任务",
+            "翠苑时间线记录",
+            "翠苑复盘记录",
+            "翠苑整改事项",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

@@ -58,3 +58,16 @@ class Permission(models.TextChoices):
     INSPECT_FACILITIES = "inspect_facilities", _("Carry out inspections of facilities")
     VIEW_ROSTERS = "view_rosters", _("See duty rosters and who is on duty")
     MANAGE_ROSTERS = "manage_rosters", _("Edit duty rosters, their exceptions and swaps")
+    VIEW_RESPONSIBILITIES = (
+        "view_responsibilities",
+        _("See who answers for each zone, building and asset category"),
+    )
+    MANAGE_RESPONSIBILITIES = "manage_responsibilities", _("Edit the responsibility matrix")
+    VIEW_PLANS = "view_plans", _("Read emergency plans and print them")
+    MANAGE_PLANS = "manage_plans", _("Write and revise drafts of emergency plans")
+    APPROVE_PLANS = "approve_plans", _("Approve emergency plans, putting them in force")
+    VIEW_INCIDENTS = "view_incidents", _("Follow incidents and drills")
+    MANAGE_INCIDENTS = (
+        "manage_incidents",
+        _("Declare incidents and drills, run them, close them and write their reviews"),
+    )

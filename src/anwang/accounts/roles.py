@@ -24,6 +24,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.INSPECT_FACILITIES,
             P.VIEW_VOLUNTEERS,
             P.VIEW_TRAINING,
+            P.VIEW_RESPONSIBILITIES,
+            P.MANAGE_RESPONSIBILITIES,
+            P.VIEW_PLANS,
+            P.MANAGE_PLANS,
+            P.VIEW_INCIDENTS,
         }
     ),
     Role.COMMUNITY_ADMIN: frozenset(
@@ -55,6 +60,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_VOLUNTEERS,
             P.VIEW_TRAINING,
             P.MANAGE_TRAINING,
+            P.VIEW_RESPONSIBILITIES,
+            P.MANAGE_RESPONSIBILITIES,
+            P.VIEW_PLANS,
+            P.MANAGE_PLANS,
+            P.APPROVE_PLANS,
+            P.VIEW_INCIDENTS,
+            P.MANAGE_INCIDENTS,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -70,6 +82,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_HAZARDS,
             P.VIEW_ROSTERS,
             P.VIEW_FACILITIES,
+            P.VIEW_RESPONSIBILITIES,
+            P.VIEW_PLANS,
+            P.VIEW_INCIDENTS,
+            P.MANAGE_INCIDENTS,
         }
     ),
     Role.GUARD: frozenset(
@@ -85,6 +101,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_ROSTERS,
             P.VIEW_FACILITIES,
             P.INSPECT_FACILITIES,
+            P.VIEW_RESPONSIBILITIES,
+            P.VIEW_PLANS,
+            P.VIEW_INCIDENTS,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -100,6 +119,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_FACILITIES,
             P.INSPECT_FACILITIES,
             P.MANAGE_HAZARDS,
+            P.VIEW_RESPONSIBILITIES,
+            P.VIEW_PLANS,
+            P.VIEW_INCIDENTS,
         }
     ),
     Role.VOLUNTEER: frozenset({P.VIEW_PLACES, P.VIEW_PATROLS, P.RUN_PATROLS}),

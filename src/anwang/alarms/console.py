@@ -38,7 +38,12 @@ from anwang.alarms import selectors
 from anwang.alarms.choices import OPEN_STATES, AlarmState
 from anwang.alarms.forms import dispatch_label
 from anwang.alarms.models import Alarm
-from anwang.alarms.views import _allowed_actions, _page_community, _run_action
+from anwang.alarms.views import (
+    _allowed_actions,
+    _incident_context,
+    _page_community,
+    _run_action,
+)
 from anwang.core.errors import ServiceError
 from anwang.core.live import live_health, live_last_id
 from anwang.core.pages import int_param, is_htmx, page_scope
@@ -286,6 +291,7 @@ def _panel_context(scope: Scope, alarm: Alarm | None, **extra: Any) -> dict[str,
         "events": selectors.alarm_events(alarm, limit=PANEL_EVENTS),
         "photos": list(selectors.alarm_photos(alarm)),
         "snapshot": event_selectors.alarm_snapshot(scope, alarm),
+        **_incident_context(scope, alarm),
         **extra,
     }
 

@@ -245,6 +245,13 @@ class ResponseTimeOut(Schema):
     on_scene_seconds: int
     raise_priority: bool
     is_default: bool = Field(description="Not set by the community: the built-in default.")
+    by_next_shift: bool = Field(
+        False,
+        description=(
+            "Due at the operators' next shift change in the duty roster (the built-in P4); "
+            "the seconds stand when the roster has no operator."
+        ),
+    )
 
 
 class ResponseTimeIn(Schema):

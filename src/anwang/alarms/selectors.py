@@ -53,16 +53,44 @@ class ResponseTimeValue:
     on_scene_seconds: int
     raise_priority: bool = False
     is_default: bool = True
+    by_next_shift: bool = False
+    """Due at the operators' next shift change (see :func:`next_shift_change`) rather than a
+    number of seconds after the raise; the seconds stand when the roster names nobody."""
 
 
 DEFAULT_RESPONSE_TIMES: dict[int, ResponseTimeValue] = {
     Priority.P1: ResponseTimeValue(Priority.P1, 15, 5 * 60),
     Priority.P2: ResponseTimeValue(Priority.P2, 60, 10 * 60),
     Priority.P3: ResponseTimeValue(Priority.P3, 5 * 60, 30 * 60),
-    # "By the next shift": there are no duty rosters yet, so half a day stands for a shift.
-    Priority.P4: ResponseTimeValue(Priority.P4, 12 * 3600, 12 * 3600),
+    # "By the next shift"; half a day when the community keeps no operators' roster.
+    Priority.P4: ResponseTimeValue(Priority.P4, 12 * 3600, 12 * 3600, by_next_shift=True),
 }
 """Response times of a community that has not set its own (issue 4)."""
+
+SHIFT_CHANGE_GRACE = dt.timedelta(hours=1)
+"""An alarm due "by the next shift" raised less than this before a shift change is left to
+the shift after it: the outgoing operators hand it over rather than race the clock."""
+
+
+def next_shift_change(community_id: int, after: dt.datetime) -> dt.datetime | None:
+    """When an alarm raised at ``after`` is due "by the next shift": the end of the operator
+    shift on duty then, or of the next one when that end is within :data:`SHIFT_CHANGE_GRACE`;
+    None when the roster has no operator shift ending in the next two days."""
+    from anwang.rosters.choices import DutyRole
+    from anwang.rosters.selectors import duties_between
+
+    earliest = after + SHIFT_CHANGE_GRACE
+    ends = sorted(
+        duty.end
+        for duty in duties_between(
+            community_id=community_id,
+            since=after,
+            until=after + dt.timedelta(days=2),
+            duty_role=DutyRole.OPERATOR,
+        )
+        if duty.end >= earliest
+    )
+    return ends[0] if ends else None
 
 
 def _visible(scope: Scope, queryset: QuerySet[Alarm]) -> QuerySet[Alarm]:

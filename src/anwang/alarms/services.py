@@ -213,11 +213,16 @@ def _state_label(alarm: Alarm) -> str:
 # --------------------------------------------------------------------------- raising
 
 
-def _due(raised_at: dt.datetime, response: selectors.ResponseTimeValue) -> dict[str, Any]:
-    return {
-        "acknowledge_due_at": raised_at + dt.timedelta(seconds=response.acknowledge_seconds),
-        "on_scene_due_at": raised_at + dt.timedelta(seconds=response.on_scene_seconds),
-    }
+def _due(
+    raised_at: dt.datetime, response: selectors.ResponseTimeValue, community_id: int
+) -> dict[str, Any]:
+    acknowledge = raised_at + dt.timedelta(seconds=response.acknowledge_seconds)
+    on_scene = raised_at + dt.timedelta(seconds=response.on_scene_seconds)
+    if response.by_next_shift:
+        shift_change = selectors.next_shift_change(community_id, raised_at)
+        if shift_change is not None:
+            acknowledge = on_scene = shift_change
+    return {"acknowledge_due_at": acknowledge, "on_scene_due_at": on_scene}
 
 
 def _default_language_title(template: str, values: Mapping[str, Any]) -> str:
@@ -586,7 +591,7 @@ def _raise_from(
         why=jsonable(dict(firing.why)),
         raised_at=firing.at,
         last_fired_at=firing.at,
-        **_due(firing.at, responses[priority]),
+        **_due(firing.at, responses[priority], rule.community_id),
     )
 
 
@@ -655,7 +660,7 @@ def alarm_raise_manual(
             why={"manual": True},
             raised_at=now,
             last_fired_at=now,
-            **_due(now, response),
+            **_due(now, response, community.pk),
         )
         _step(alarm, StepAction.RAISED, actor=actor, at=now, note=note).save()
         audit_record(
@@ -706,7 +711,7 @@ def alarm_raise_system(
                 why={"system": True, **dict(data or {})},
                 raised_at=now,
                 last_fired_at=now,
-                **_due(now, response),
+                **_due(now, response, community.pk),
             )
             _step(alarm, StepAction.RAISED, actor=None, at=now, note=note).save()
             audit_record(
@@ -1038,15 +1043,24 @@ def response_time_set(
 # --------------------------------------------------------------------------- escalation
 
 
-def _recipients(community_ids: set[int]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
-    """Whom a missed response time is escalated to, by community: its community admins (the
-    on-duty leader joins them when duty rosters exist), and the street office's supervisors,
-    who are added for P1 alarms."""
+def _recipients(
+    community_ids: set[int], *, now: dt.datetime
+) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Whom a missed response time is escalated to, by community: its community admins and
+    whoever is on duty as leader (:attr:`DutyRole.ON_DUTY_LEADER`) at ``now``, and the street
+    office's supervisors, who are added for P1 alarms."""
+    from anwang.rosters.choices import DutyRole
+    from anwang.rosters.selectors import on_duty_in
+
     admins: dict[int, list[int]] = {cid: [] for cid in community_ids}
     for user_id, community_id in Membership.objects.filter(
         community_id__in=community_ids, role=Role.COMMUNITY_ADMIN, user__is_active=True
     ).values_list("user_id", "community_id"):
         admins[community_id].append(user_id)
+    for duty in on_duty_in(community_ids, now, DutyRole.ON_DUTY_LEADER):
+        told = admins[duty.pattern.community_id]
+        if duty.person.is_active and duty.person.pk not in told:
+            told.append(duty.person.pk)
     regions = dict(Community.objects.filter(pk__in=community_ids).values_list("pk", "region_id"))
     by_region: dict[int, list[int]] = {}
     for user_id, region_id in Membership.objects.filter(
@@ -1055,6 +1069,39 @@ def _recipients(community_ids: set[int]) -> tuple[dict[int, list[int]], dict[int
         by_region.setdefault(region_id, []).append(user_id)
     supervisors = {cid: by_region.get(region_id, []) for cid, region_id in regions.items()}
     return admins, supervisors
+
+
+def _answering_for(alarms: list[Alarm], *, now: dt.datetime) -> dict[int, list[int]]:
+    """By alarm: the people the responsibility matrix names for its place at ``now`` (the
+    alarm's zone, else its device's, and the device's building)."""
+    from anwang.devices.models import Device
+    from anwang.responsibilities.selectors import responsible_people
+
+    device_ids = {alarm.device_id for alarm in alarms if alarm.device_id is not None}
+    places = {
+        pk: (zone_id, building_id)
+        for pk, zone_id, building_id in Device.objects.filter(pk__in=device_ids).values_list(
+            "pk", "zone_id", "building_id"
+        )
+    }
+    found: dict[tuple[int, int | None, int | None], list[int]] = {}
+    by_alarm: dict[int, list[int]] = {}
+    for alarm in alarms:
+        device_zone, building_id = places.get(alarm.device_id or 0, (None, None))
+        key = (alarm.community_id, alarm.zone_id or device_zone, building_id)
+        if key not in found:
+            found[key] = (
+                [
+                    person.pk
+                    for person in responsible_people(
+                        community_id=key[0], zone_id=key[1], building_id=key[2], at=now
+                    )
+                ]
+                if key[1] is not None or key[2] is not None
+                else []
+            )
+        by_alarm[alarm.pk] = found[key]
+    return by_alarm
 
 
 def alarm_sla_check(*, now: dt.datetime) -> list[Escalation]:
@@ -1084,16 +1131,18 @@ def alarm_sla_check(*, now: dt.datetime) -> list[Escalation]:
         return []
     communities = {alarm.community_id for alarm, _sla in due}
     responses = selectors.response_times_by_community(communities)
-    admins, supervisors = _recipients(communities)
+    admins, supervisors = _recipients(communities, now=now)
+    answering = _answering_for([alarm for alarm, _sla in due], now=now)
 
     escalations: list[Escalation] = []
     for alarm, sla in due:
         before = alarm.priority
         raise_it = responses[alarm.community_id][before].raise_priority
         new_priority = max(int(Priority.P1), before - 1) if raise_it else before
-        people = admins[alarm.community_id]
+        people = [*admins[alarm.community_id], *answering[alarm.pk]]
         if new_priority == Priority.P1:
             people = [*people, *supervisors[alarm.community_id]]
+        people = list(dict.fromkeys(people))  # one person, one notice
         try:
             with transaction.atomic():
                 escalation = Escalation.objects.create(

@@ -45,6 +45,7 @@ from anwang.core.selectors import page_community
 from anwang.core.tables import CONTENT_TYPES
 from anwang.events import selectors as event_selectors
 from anwang.events.models import CameraSnapshot
+from anwang.incidents import selectors as incident_selectors
 from anwang.patrols.selectors import Whereabouts, guard_whereabouts
 from anwang.places.models import Community, Zone
 from anwang.rules.choices import Priority
@@ -204,6 +205,7 @@ def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "snapshot": event_selectors.alarm_snapshot(scope, alarm),
             "escalations": selectors.alarm_escalations(alarm),
             "actions": actions,
+            **_incident_context(scope, alarm),
             "dispatch_form": (
                 DispatchForm(
                     people=people,
@@ -219,6 +221,21 @@ def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "photo_form": PhotoForm(),
         },
     )
+
+
+def _incident_context(scope: Scope, alarm: Alarm) -> dict[str, Any]:
+    """The open incident the alarm is linked to (when the person may see it), or whether the
+    person may declare one from it with one click."""
+    incident = incident_selectors.alarm_open_incident(alarm)
+    return {
+        "open_incident": (
+            incident
+            if incident is not None and incident_selectors.may_view(scope, incident)
+            else None
+        ),
+        "may_declare_incident": incident is None
+        and incident_selectors.may_manage(scope, alarm.community_id),
+    }
 
 
 def _whereabouts(alarm: Alarm, people: Iterable[User]) -> dict[int, Whereabouts]:
@@ -376,6 +393,8 @@ def response_times(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 for value, form in rows:
+                    if value.is_default and not form.has_changed():
+                        continue  # a default left alone stays the default (P4's next shift)
                     services.response_time_set(
                         actor=page_user(request),
                         scope=scope,

@@ -59,6 +59,7 @@ from anwang.events.services import (
     worker_status_report,
 )
 from anwang.hazards.services import hazards_overdue_check
+from anwang.incidents.services import incident_tasks_check
 from anwang.patrols.services import patrol_runs_check
 from anwang.rules.memory import remember_between_batches
 
@@ -79,6 +80,9 @@ time, so 5 seconds late is nothing, and batches wait less often behind the check
 HAZARD_CHECK_SECONDS = 30.0
 """How often hazard reports are checked against their deadlines (deadlines are hours apart,
 so a half-minute delay is nothing, and it spares a query every second)."""
+INCIDENT_CHECK_SECONDS = 10.0
+"""How often open incidents' tasks are checked for shift changes and lateness (tasks are due
+minutes apart; one query when no incident is open)."""
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
 """Waits before storing a batch again after the database failed (then the last, repeated)."""
 RECONNECT_MIN_SECONDS = 1
@@ -657,6 +661,7 @@ class EventWorker:
         :data:`PATROL_CHECK_SECONDS` and hazard deadlines every :data:`HAZARD_CHECK_SECONDS`
         (they share the database thread with the batches, which wait while they run)."""
         hazards_checked = -HAZARD_CHECK_SECONDS
+        incidents_checked = -INCIDENT_CHECK_SECONDS
         patrols_checked = -PATROL_CHECK_SECONDS
         while True:
             started = time.monotonic()
@@ -673,6 +678,9 @@ class EventWorker:
                 hazard_alarms = await self._check("Hazard checks", hazards_overdue_check)
                 if hazard_alarms:
                     log.info("Hazard deadlines: %d alarm(s)", hazard_alarms)
+            if started - incidents_checked >= INCIDENT_CHECK_SECONDS:
+                incidents_checked = started
+                await self._check("Incident task checks", incident_tasks_check)
             await asyncio.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))
 
     async def _check(self, name: str, check: Callable[[], T]) -> T | None:

@@ -241,8 +241,10 @@ def hazard_assign(request: HttpRequest, hazard_id: int, payload: AssignIn) -> Ha
     """Make a member of the community responsible, by a deadline (default: the severity's)."""
     scope = request_scope(request)
     hazard = selectors.hazard_get(scope, hazard_id)
-    assignee = User.objects.filter(pk=payload.assignee_id).first()
-    if assignee is None:
+    assignee = None
+    if payload.assignee_id is not None:
+        assignee = User.objects.filter(pk=payload.assignee_id).first()
+    if payload.assignee_id is not None and assignee is None:
         raise services.HazardInputError(
             _("Choose a member of this community as the responsible person."),
             field="assignee",

@@ -186,7 +186,13 @@ class TriageIn(Schema):
 class AssignIn(Schema):
     """The responsible person (a member of the community) and optionally a deadline."""
 
-    assignee_id: int
+    assignee_id: int | None = Field(
+        None,
+        description=(
+            "Default: whoever the responsibility matrix names for the report's building or "
+            "zone now (400 when nobody does)."
+        ),
+    )
     deadline: datetime | None = Field(None, description="Default: the severity's deadline.")
     note: str = ""
 

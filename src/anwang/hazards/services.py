@@ -377,22 +377,51 @@ def hazard_triage(
     return hazard
 
 
+def hazard_default_assignee(hazard: Hazard, *, at: dt.datetime | None = None) -> User | None:
+    """Who a report goes to when no one is chosen: the first person the responsibility
+    matrix names for its building, else its zone, at ``at`` (default now); ``None`` when
+    nobody answers there. Assign forms may offer it as the pre-filled choice."""
+    from anwang.responsibilities.selectors import responsible_people
+
+    if hazard.building_id is None and hazard.zone_id is None:
+        return None
+    people = responsible_people(
+        community_id=hazard.community_id,
+        zone_id=hazard.zone_id,
+        building_id=hazard.building_id,
+        at=at or timezone.now(),
+    )
+    return people[0] if people else None
+
+
 @transaction.atomic
 def hazard_assign(
     *,
     actor: User | None,
     scope: Scope | None = None,
     hazard: Hazard,
-    assignee: User,
+    assignee: User | None = None,
     deadline: dt.datetime | None = None,
     note: str = "",
     at: dt.datetime | None = None,
 ) -> Hazard:
     """Make a member of the community responsible for rectifying a triaged report, by a
-    deadline (by default the severity's, counted from now); reassigning is allowed."""
+    deadline (by default the severity's, counted from now); reassigning is allowed. Without
+    ``assignee`` the report goes to whoever the responsibility matrix names for its place
+    (:func:`hazard_default_assignee`)."""
     _require_manage(actor, scope, hazard)
     at = _at(at)
     text = _text("note", note, limit=NOTE_MAX)
+    if assignee is None:
+        assignee = hazard_default_assignee(hazard, at=at)
+        if assignee is None:
+            raise HazardInputError(
+                _(
+                    "Nobody answers for this place in the responsibility matrix; choose the "
+                    "responsible person."
+                ),
+                field="assignee",
+            )
     if not _is_member(assignee, None, hazard.community_id) or not assignee.is_active:
         raise HazardInputError(
             _("Choose a member of this community as the responsible person."), field="assignee"

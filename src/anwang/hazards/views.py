@@ -378,8 +378,13 @@ def _action_forms(
         available["triage"] = lambda: TriageForm(initial={"severity": hazard.severity or None})
     if manage and status in (HazardStatus.TRIAGED, HazardStatus.ASSIGNED):
         people = selectors.assignable_members(scope, hazard.community_id)
+        # Pre-filled with whoever the responsibility matrix names for the place.
         available["assign"] = lambda: AssignForm(
-            people=people, initial={"assignee": hazard.assignee_id}
+            people=people,
+            initial={
+                "assignee": hazard.assignee_id
+                or getattr(services.hazard_default_assignee(hazard), "pk", None)
+            },
         )
     if status == HazardStatus.ASSIGNED and (manage or hazard.assignee_id == user.pk):
         available["rectify"] = RectifyForm

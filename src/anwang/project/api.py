@@ -106,11 +106,14 @@ def _register_routers() -> None:
     from anwang.events.api import router as events_router
     from anwang.facilities.api import router as facilities_router
     from anwang.hazards.api import router as hazards_router
+    from anwang.incidents.api import router as incidents_router
     from anwang.inspections.api import router as inspections_router
     from anwang.participation.api import router as participation_router
     from anwang.patrols.api import router as patrols_router
     from anwang.people.api import router as people_router
     from anwang.places.api import router as places_router
+    from anwang.plans.api import router as plans_router
+    from anwang.responsibilities.api import router as responsibilities_router
     from anwang.rosters.api import router as rosters_router
     from anwang.rules.api import router as rules_router
     from anwang.training.api import router as training_router
@@ -134,6 +137,9 @@ def _register_routers() -> None:
     api.add_router("/", facilities_router)
     api.add_router("/", inspections_router)
     api.add_router("/", rosters_router)
+    api.add_router("/", responsibilities_router)
+    api.add_router("/", plans_router)
+    api.add_router("/", incidents_router)
 
 
 _register_routers()

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "anwang.facilities",
     "anwang.inspections",
     "anwang.rosters",
+    "anwang.responsibilities",
+    "anwang.plans",
+    "anwang.incidents",
 ]
 
 MIDDLEWARE = [

@@ -183,12 +183,15 @@ def test_response_times(world):
         "on_scene_seconds": 300,
         "raise_priority": False,
         "is_default": True,
+        "by_next_shift": False,
     }
+    assert values[3]["by_next_shift"] is True
     body = [{"priority": 4, "acknowledge_seconds": 3600, "on_scene_seconds": 7200}]
     response = admin.put(url, body, content_type="application/json")
     assert response.status_code == 200, response.content
     assert response.json()[3]["acknowledge_seconds"] == 3600
     assert response.json()[3]["is_default"] is False
+    assert response.json()[3]["by_next_shift"] is False
     operator = client(world)
     assert operator.get(url).status_code == 200
     assert operator.put(url, body, content_type="application/json").status_code == 403

@@ -437,3 +437,22 @@ def test_dispatch_lists_who_is_on_duty_first(world, alarm, client_for):
     assert f'value="{guard.pk}"' in first
     assert "on duty until" in first
     assert "on duty until" in client_for("operator").get(f"/alarms/{alarm.pk}/").text
+
+
+def test_the_panel_declares_an_incident_in_a_new_tab_or_links_the_open_one(
+    world, alarm, client_for
+):
+    operator = client_for("operator")
+    panel = operator.get(f"/alarms/console/{alarm.pk}/").text
+    assert 'data-testid="declare-incident"' in panel
+    assert 'target="_blank"' in panel  # the console stays live behind the command view
+    # A guard sees the alarm but may not declare incidents.
+    assert (
+        'data-testid="declare-incident"'
+        not in client_for("guard").get(f"/alarms/console/{alarm.pk}/").text
+    )
+    response = operator.post(f"/incidents/from-alarm/{alarm.pk}/")
+    assert response.status_code == 302
+    panel = operator.get(f"/alarms/console/{alarm.pk}/").text
+    assert 'data-testid="declare-incident"' not in panel
+    assert 'data-testid="alarm-incident"' in panel

@@ -146,10 +146,43 @@ def test_community_response_times_set_the_due_times(world, rule, device):
     assert alarm.on_scene_due_at == T0 + dt.timedelta(seconds=120)
 
 
-def test_p4_is_due_within_half_a_day(world, device):
+def test_p4_is_due_within_half_a_day_without_an_operators_roster(world, device):
     rule = make_rule(world.a, "battery", priority=4, title_template="Battery low: {device}")
     alarm = raise_one(rule, device)
     assert alarm.acknowledge_due_at == T0 + dt.timedelta(hours=12)
+
+
+def test_p4_is_due_by_the_operators_next_shift_change(world, device):
+    from anwang.rosters.models import DutyPattern
+
+    # Operators change at 08:00 and 20:00 local time (UTC+8).
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    day = T0.astimezone(shanghai).replace(hour=8, minute=0, second=0, microsecond=0)
+    for hour in (0, 12):
+        DutyPattern.objects.create(
+            community=world.a.community,
+            duty_role="operator",
+            person=world.user("operator"),
+            first_start=day - dt.timedelta(days=2) + dt.timedelta(hours=hour),
+            duration=dt.timedelta(hours=12),
+            rrule="FREQ=DAILY",
+        )
+    rule = make_rule(world.a, "battery", priority=4, title_template="Battery low: {device}")
+    at = day + dt.timedelta(hours=3)  # 11:00: due at 20:00
+    alarm = raise_one(rule, device, at=at)
+    assert alarm.acknowledge_due_at == day + dt.timedelta(hours=12)
+    assert alarm.on_scene_due_at == day + dt.timedelta(hours=12)
+    # Raised at 19:30, half an hour before the change: left to the night shift (08:00).
+    late = make_rule(world.a, "battery late", priority=4, title_template="Battery: {device}")
+    alarm = raise_one(late, device, at=day + dt.timedelta(hours=11, minutes=30))
+    assert alarm.acknowledge_due_at == day + dt.timedelta(hours=24)
+    # A community's own P4 times replace the shift change.
+    ResponseTime.objects.create(
+        community=world.a.community, priority=4, acknowledge_seconds=600, on_scene_seconds=3600
+    )
+    third = make_rule(world.a, "battery own", priority=4, title_template="B: {device}")
+    alarm = raise_one(third, device, at=at)
+    assert alarm.acknowledge_due_at == at + dt.timedelta(seconds=600)
 
 
 def test_title_is_stored_in_the_default_language_and_shown_in_the_readers(world, device, settings):

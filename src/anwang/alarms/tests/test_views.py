@@ -139,10 +139,12 @@ def test_response_times_page(world, client_for):
     assert admin.post("/alarms/response-times/", data).status_code == 302
     assert ResponseTime.objects.get(priority=1).acknowledge_seconds == 20
     assert ResponseTime.objects.get(priority=3).raise_priority
-    data["p2-on_scene_seconds"] = "10"  # before acknowledging: refused, nothing changes
+    # P2 was left at its default: it stays the default rather than becoming fixed times.
+    assert not ResponseTime.objects.filter(priority=2).exists()
+    data["p3-on_scene_seconds"] = "10"  # before acknowledging: refused, nothing changes
     response = admin.post("/alarms/response-times/", data)
     assert "cannot be due before acknowledging" in response.text
-    assert ResponseTime.objects.get(priority=2).on_scene_seconds == 600
+    assert ResponseTime.objects.get(priority=3).on_scene_seconds == 1800
     assert client_for("operator").get("/alarms/response-times/").status_code == 403
 
 
