@@ -148,6 +148,8 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "incident",
     "incident_task",
     "action_item",
+    "notification",
+    "channel_config",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -1050,6 +1052,27 @@ def probe(world: World) -> Probe:
         review=review, description="翠苑整改事项", owner=world.user("guard")
     )
 
+    from anwang.notifications.models import ChannelConfig
+    from anwang.notifications.services import notify
+
+    # A group robot of A (its secret must never show) and a message to A's guard in the inbox.
+    channel_config = ChannelConfig.objects.create(
+        community=a.community,
+        channel="wecom",
+        name="翠苑值班群机器人",
+        settings={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"},
+        secret="翠苑机器人密钥",
+    )
+    notification = notify(
+        recipients=[world.user("guard")],
+        kind="hazard.assigned",
+        title="翠苑通知探针",
+        body="翠苑通知正文",
+        community=a.community,
+        needs_confirmation=True,
+        channels=["inbox"],
+    )
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -1100,6 +1123,8 @@ def probe(world: World) -> Probe:
         "incident": incident.pk,
         "incident_task": incident_task.pk,
         "action_item": action_item.pk,
+        "notification": notification.pk,
+        "channel_config": channel_config.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -1151,6 +1176,10 @@ def probe(world: World) -> Probe:
             "翠苑时间线记录",
             "翠苑复盘记录",
             "翠苑整改事项",
+            "翠苑值班群机器人",
+            "翠苑机器人密钥",
+            "翠苑通知探针",
+            "翠苑通知正文",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

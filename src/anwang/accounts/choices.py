@@ -67,6 +67,10 @@ class Permission(models.TextChoices):
     MANAGE_PLANS = "manage_plans", _("Write and revise drafts of emergency plans")
     APPROVE_PLANS = "approve_plans", _("Approve emergency plans, putting them in force")
     VIEW_INCIDENTS = "view_incidents", _("Follow incidents and drills")
+    MANAGE_CHANNELS = (
+        "manage_channels",
+        _("Set up notification channels and read their delivery reports"),
+    )
     MANAGE_INCIDENTS = (
         "manage_incidents",
         _("Declare incidents and drills, run them, close them and write their reviews"),

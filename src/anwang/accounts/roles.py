@@ -65,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_PLANS,
             P.MANAGE_PLANS,
             P.APPROVE_PLANS,
+            P.MANAGE_CHANNELS,
             P.VIEW_INCIDENTS,
             P.MANAGE_INCIDENTS,
         }

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from anwang.core.navigation import navigation_for
 
@@ -30,4 +31,12 @@ def anwang(request: HttpRequest) -> dict[str, Any]:
         or request.COOKIES.get("anwang_large_text") == "1",
         "map_tile_url": settings.ANWANG_MAP_TILE_URL,
         "map_tile_crs": settings.ANWANG_MAP_TILE_CRS,
+        # Counted only if the page shows it (one indexed count, never cached).
+        "unread_messages": SimpleLazyObject(lambda: _unread_messages(user)),
     }
+
+
+def _unread_messages(user: Any) -> int:
+    from anwang.notifications.selectors import unread_count
+
+    return unread_count(user)

@@ -60,6 +60,7 @@ from anwang.events.services import (
 )
 from anwang.hazards.services import hazards_overdue_check
 from anwang.incidents.services import incident_tasks_check
+from anwang.notifications.sending import SEND_SECONDS, SenderThread
 from anwang.patrols.services import patrol_runs_check
 from anwang.rules.memory import remember_between_batches
 
@@ -426,8 +427,13 @@ class EventWorker:
         report_seconds: float = REPORT_SECONDS,
         sweep_seconds: float = SWEEP_SECONDS,
         tick_seconds: float = TICK_SECONDS,
+        send_seconds: float = SEND_SECONDS,
     ) -> None:
         self.client_id = client_id
+        # The notification sender runs in a thread of its own (0: not at all), so channels'
+        # network I/O never delays ingestion on the database thread.
+        self.send_seconds = send_seconds
+        self.sender: SenderThread | None = None
         self.batch_size = batch_size
         self.batch_seconds = batch_ms / 1000
         self.report_seconds = report_seconds
@@ -509,6 +515,9 @@ class EventWorker:
             log.info(
                 "Worker %s: no MQTT broker; taking HTTP and in-process input only", self.client_id
             )
+        if self.send_seconds > 0 and not self.stopping:
+            self.sender = SenderThread(interval=self.send_seconds)
+            self.sender.start()
         chores = [
             asyncio.create_task(self._housekeeping(), name="worker-housekeeping"),
             asyncio.create_task(self._ticks(), name="worker-ticks"),
@@ -522,6 +531,9 @@ class EventWorker:
                     await chore
             if self.link is not None:
                 await asyncio.to_thread(self.link.stop)
+            if self.sender is not None:
+                await asyncio.to_thread(self.sender.stop)
+                self.sender = None
             with contextlib.suppress(Exception):
                 await self._in_db(self._report, True)
             await self._in_db(_drop_broken_connection)

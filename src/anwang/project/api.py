@@ -108,6 +108,7 @@ def _register_routers() -> None:
     from anwang.hazards.api import router as hazards_router
     from anwang.incidents.api import router as incidents_router
     from anwang.inspections.api import router as inspections_router
+    from anwang.notifications.api import router as notifications_router
     from anwang.participation.api import router as participation_router
     from anwang.patrols.api import router as patrols_router
     from anwang.people.api import router as people_router
@@ -140,6 +141,7 @@ def _register_routers() -> None:
     api.add_router("/", responsibilities_router)
     api.add_router("/", plans_router)
     api.add_router("/", incidents_router)
+    api.add_router("/", notifications_router)
 
 
 _register_routers()

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "anwang.responsibilities",
     "anwang.plans",
     "anwang.incidents",
+    "anwang.notifications",
 ]
 
 MIDDLEWARE = [

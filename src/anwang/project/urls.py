@@ -28,6 +28,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("responsibilities/", include("anwang.responsibilities.urls")),
     path("plans/", include("anwang.plans.urls")),
     path("incidents/", include("anwang.incidents.urls")),
+    path("notifications/", include("anwang.notifications.urls")),
+    path("push/", include("anwang.notifications.push_urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
