@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -394,4 +395,13 @@ class ShiftHandover(models.Model):
         labels = dict(AlarmState.choices)
         return [
             {**row, "state_label": labels.get(row.get("state"), row.get("state"))} for row in rows
+        ]
+
+    def handed_over_tasks(self) -> list[dict[str, Any]]:
+        """The unfinished incident tasks of the snapshot (none in handovers written before
+        incidents existed), with their due times as datetimes."""
+        rows = (self.snapshot or {}).get("tasks") or []
+        return [
+            {**row, "due": dt.datetime.fromisoformat(row["due_at"]) if row.get("due_at") else None}
+            for row in rows
         ]

@@ -278,6 +278,19 @@ class HandedOverAlarmOut(Schema):
     assignee_name: str
 
 
+class HandedOverTaskOut(Schema):
+    """An unfinished incident task as it stood when the shift was handed over."""
+
+    id: int
+    incident: int
+    incident_title: str
+    is_drill: bool
+    title: str
+    due_at: datetime | None
+    assignee: int | None
+    assignee_name: str
+
+
 class HandoverOut(Schema):
     """A shift handover and what was handed over."""
 
@@ -293,6 +306,9 @@ class HandoverOut(Schema):
     acknowledged_at: datetime | None
     acknowledged_by: int | None = Field(alias="acknowledged_by_id")
     alarms: list[HandedOverAlarmOut] = Field(description="The open alarms when it was written.")
+    tasks: list[HandedOverTaskOut] = Field(
+        description="The unfinished tasks of open incidents and drills when it was written."
+    )
 
     @staticmethod
     def resolve_from_user_name(obj: Any) -> str | None:
@@ -303,6 +319,11 @@ class HandoverOut(Schema):
     def resolve_alarms(obj: Any) -> list[dict[str, Any]]:
         """The snapshot's open alarms."""
         return list((obj.snapshot or {}).get("alarms") or [])
+
+    @staticmethod
+    def resolve_tasks(obj: Any) -> list[dict[str, Any]]:
+        """The snapshot's unfinished incident tasks."""
+        return list((obj.snapshot or {}).get("tasks") or [])
 
 
 class HandoverIn(Schema):

@@ -29,6 +29,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -208,6 +209,36 @@ def _publish(alarm: Alarm, change: str) -> None:
 
 def _state_label(alarm: Alarm) -> str:
     return str(AlarmState(alarm.state).label)
+
+
+def _notify(
+    alarm: Alarm,
+    *,
+    kind: str,
+    title: str,
+    recipient_ids: Sequence[int],
+    at: dt.datetime,
+    priority: int | None = None,
+) -> None:
+    """Tell people about an alarm through the notification outbox, in the caller's
+    transaction: a P1 alarm ignores their quiet hours."""
+    from anwang.notifications.services import notify
+
+    if not recipient_ids:
+        return
+    priority = alarm.priority if priority is None else priority
+    notify(
+        recipients=User.objects.filter(pk__in=recipient_ids, is_active=True),
+        kind=kind,
+        title=title,
+        body=alarm.title,
+        url=reverse("alarms:alarm_detail", args=[alarm.pk]),
+        community=alarm.community,
+        priority=priority,
+        urgent=priority == Priority.P1,
+        source=alarm,
+        now=at,
+    )
 
 
 # --------------------------------------------------------------------------- raising
@@ -785,6 +816,12 @@ def alarm_dispatch(
         locked.dispatched_at = now
         locked.assignee = assignee
         locked.accepted_at = None
+        with translation.override(settings.LANGUAGE_CODE):
+            title = _("P%(priority)d alarm for you: %(alarm)s") % {
+                "priority": locked.priority,
+                "alarm": locked.title,
+            }
+        _notify(locked, kind="alarm.dispatched", title=title, recipient_ids=[assignee.pk], at=now)
         return StepAction.DISPATCHED, note, {"assignee": assignee.pk, "name": str(assignee)}
 
     return _change(
@@ -1156,6 +1193,20 @@ def alarm_sla_check(*, now: dt.datetime) -> list[Escalation]:
                 Alarm.objects.filter(pk=alarm.pk).update(
                     escalations=F("escalations") + 1, priority=new_priority
                 )
+                with translation.override(settings.LANGUAGE_CODE):
+                    title = _("%(sla)s time missed, P%(priority)d: %(alarm)s") % {
+                        "sla": SlaKind(sla).label,
+                        "priority": new_priority,
+                        "alarm": alarm.title,
+                    }
+                _notify(
+                    alarm,
+                    kind="alarm.escalated",
+                    title=title,
+                    recipient_ids=people,
+                    at=now,
+                    priority=new_priority,
+                )
                 AlarmStep.objects.create(
                     alarm=alarm,
                     action=StepAction.ESCALATED,
@@ -1185,7 +1236,20 @@ HANDOVER_NOTE_MAX = 5000
 
 def _handover_snapshot(community_id: int) -> dict[str, Any]:
     """What passes to the next shift: the community's open alarms as they stand now, most
-    urgent first. Incident tasks will join under their own key when incidents exist."""
+    urgent first, and the unfinished tasks of its open incidents and drills, soonest due
+    first."""
+    from anwang.incidents.choices import IncidentState, TaskStatus
+    from anwang.incidents.models import IncidentTask
+
+    tasks = (
+        IncidentTask.objects.filter(
+            incident__community_id=community_id,
+            incident__state=IncidentState.OPEN,
+            status=TaskStatus.OPEN,
+        )
+        .select_related("incident", "assignee")
+        .order_by(F("due_at").asc(nulls_last=True), "incident_id", "position")
+    )
     alarms = (
         Alarm.objects.filter(community_id=community_id, state__in=OPEN_STATES)
         .select_related("assignee")
@@ -1203,7 +1267,20 @@ def _handover_snapshot(community_id: int) -> dict[str, Any]:
                 "assignee_name": str(alarm.assignee) if alarm.assignee_id else "",
             }
             for alarm in alarms
-        ]
+        ],
+        "tasks": [
+            {
+                "id": task.pk,
+                "incident": task.incident_id,
+                "incident_title": task.incident.title,
+                "is_drill": task.incident.is_drill,
+                "title": task.title,
+                "due_at": task.due_at.isoformat() if task.due_at else None,
+                "assignee": task.assignee_id,
+                "assignee_name": str(task.assignee) if task.assignee_id else "",
+            }
+            for task in tasks
+        ],
     }
 
 

@@ -20,12 +20,14 @@ import logging
 import math
 from typing import Any, Final
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
@@ -445,7 +447,38 @@ def hazard_assign(
     hazard.save()
     _step(hazard, StepAction.ASSIGN, actor=actor, at=at, note=text)
     _audit(actor, "assign", hazard, before)
+    _notify_assignee(hazard, at)
     return hazard
+
+
+def _notify_assignee(hazard: Hazard, at: dt.datetime) -> None:
+    """Tell the responsible person through the notification outbox (same transaction)."""
+    from anwang.notifications.services import notify
+
+    if hazard.assignee is None:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Hazard to rectify by %(deadline)s: %(category)s") % {
+            "deadline": formats.date_format(
+                timezone.localtime(hazard.deadline), "SHORT_DATETIME_FORMAT"
+            )
+            if hazard.deadline
+            else "—",
+            "category": hazard.get_category_display(),
+        }
+    notify(
+        recipients=[hazard.assignee],
+        kind="hazard.assigned",
+        title=title,
+        body=hazard.description[:500],
+        url=reverse("hazards:detail", args=[hazard.pk]),
+        community=hazard.community,
+        priority={HazardSeverity.CRITICAL.value: 1, HazardSeverity.HIGH.value: 2}.get(
+            hazard.severity, 3
+        ),
+        source=hazard,
+        now=at,
+    )
 
 
 @transaction.atomic

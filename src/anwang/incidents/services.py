@@ -23,11 +23,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from anwang.accounts.choices import Permission, Role
@@ -229,6 +231,53 @@ def _audit(
         community_id=community_id,
         changes=diff(before or {}, after or {}),
     )
+
+
+def _tell(
+    incident: Incident,
+    people: Sequence[User],
+    *,
+    kind: str,
+    title: str,
+    at: dt.datetime,
+    task: IncidentTask | None = None,
+) -> None:
+    """Notify people through the outbox (in the caller's transaction) and say so on the
+    timeline. A real incident ignores quiet hours; a drill does not wake anyone."""
+    from anwang.notifications.services import notify
+
+    people = [person for person in dict.fromkeys(people) if person.is_active]
+    if not people:
+        return
+    notify(
+        recipients=people,
+        kind=kind,
+        title=title,
+        body=incident.title,
+        url=reverse("incidents:detail", args=[incident.pk]),
+        community=incident.community,
+        priority=1 if not incident.is_drill else 3,
+        urgent=not incident.is_drill,
+        source=task or incident,
+        now=at,
+    )
+    _log(
+        incident,
+        LogKind.MESSAGE_SENT,
+        at=at,
+        actor=None,
+        text=_("Notified %(people)s: %(title)s")
+        % {"people": ", ".join(_person_name(person) for person in people), "title": title},
+        task=task,
+    )
+
+
+def _tell_assigned(incident: Incident, task: IncidentTask, at: dt.datetime) -> None:
+    if task.assignee is None:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Your task: %(task)s") % {"task": task.title}
+    _tell(incident, [task.assignee], kind="incident.task", title=title, at=at, task=task)
 
 
 def _person_name(person: User | None) -> str:
@@ -442,6 +491,7 @@ def incident_declare(
                 text=_assigned_text(task, how),
                 task=task,
             )
+            _tell_assigned(incident, task, at)
         for person in people:
             _participant(incident, person, role_note="", actor=actor, at=at)
     return incident
@@ -637,6 +687,7 @@ def task_reassign(
             text=_assigned_text(task, _("by hand")),
             task=task,
         )
+        _tell_assigned(task.incident, task, at)
         _audit(
             actor,
             "incident_task.reassign",
@@ -717,6 +768,7 @@ def task_add(
                 text=_assigned_text(task, how),
                 task=task,
             )
+            _tell_assigned(incident, task, at)
         _audit(
             actor, "incident_task.add", task, incident.community_id, {}, snapshot(task, TASK_FIELDS)
         )
@@ -1251,6 +1303,7 @@ def incident_tasks_check(*, now: dt.datetime | None = None) -> int:
                         },
                         task=task,
                     )
+                    _tell_assigned(incident, task, at)
                     _audit(
                         None,
                         "incident_task.shift_change",
@@ -1280,6 +1333,14 @@ def incident_tasks_check(*, now: dt.datetime | None = None) -> int:
                         or _("nobody"),
                     },
                     task=task,
+                )
+                with translation.override(settings.LANGUAGE_CODE):
+                    late_title = _("Late task: %(task)s (%(person)s)") % {
+                        "task": task.title,
+                        "person": _person_name(task.assignee),
+                    }
+                _tell(
+                    incident, targets, kind="incident.task_late", title=late_title, at=at, task=task
                 )
                 _audit(
                     None,

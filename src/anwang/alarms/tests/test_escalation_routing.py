@@ -99,6 +99,22 @@ def test_during_the_guards_shift_the_guard_is_told_first(world, matrix, stairwel
     assert sorted(step.data["recipients"]) == step.data["recipients"]
 
 
+def test_recipients_are_told_through_the_outbox_and_the_guard_sent_too(world, matrix, stairwell):
+    from anwang.notifications.models import Delivery
+
+    later = T0 + dt.timedelta(hours=4)
+    alarm = p2_alarm(world, stairwell, later)
+    (escalation,) = services.alarm_sla_check(now=later + dt.timedelta(seconds=60))
+    told = Delivery.objects.filter(notification__kind="alarm.escalated", channel="inbox")
+    assert {delivery.recipient for delivery in told} == set(escalation.recipients.all())
+    notification = told[0].notification
+    assert notification.url == f"/alarms/{alarm.pk}/"
+    assert (notification.priority, notification.urgent) == (2, False)  # P2: quiet hours hold
+    services.alarm_dispatch(actor=world.user("operator"), alarm=alarm, assignee=world.user("guard"))
+    sent = Delivery.objects.get(notification__kind="alarm.dispatched", channel="inbox")
+    assert sent.recipient == world.user("guard")
+
+
 def test_the_alarms_own_zone_counts_without_a_device(world, matrix):
     rule = make_rule(world.a, "manual", priority=2, title_template="Manual")
     later = T0 + dt.timedelta(hours=4)

@@ -60,6 +60,46 @@ def test_create_snapshots_the_open_alarms(world, handover):
     assert entry.community_id == world.a.community.pk
 
 
+def test_unfinished_incident_tasks_pass_on_with_the_alarms(world, settings):
+    from anwang.incidents.choices import TaskStatus
+    from anwang.incidents.models import Incident, IncidentTask
+
+    settings.LANGUAGE_CODE = "en"
+    now = timezone.now()
+
+    def incident(side: Any, title: str, **extra: Any) -> Incident:
+        return Incident.objects.create(
+            community=side.community, incident_type="fire", title=title, declared_at=now, **extra
+        )
+
+    fire = incident(world.a, "Fire in building 1")
+    drill = incident(world.a, "Evacuation drill", is_drill=True)
+    closed = incident(world.a, "Old fire", state="closed", closed_at=now)
+    elsewhere = incident(world.b, "Fire elsewhere")
+    guard = world.user("guard")
+    IncidentTask.objects.create(
+        incident=fire, position=1, title="Evacuate", assignee=guard, due_at=now
+    )
+    IncidentTask.objects.create(incident=drill, position=1, title="Headcount")
+    IncidentTask.objects.create(incident=fire, position=2, title="Call 119", status=TaskStatus.DONE)
+    IncidentTask.objects.create(incident=closed, position=1, title="Never done")
+    IncidentTask.objects.create(incident=elsewhere, position=1, title="Not ours")
+    handover = services.handover_create(
+        actor=world.user("operator"), community=world.a.community, note="Fire still open."
+    )
+    rows = handover.snapshot["tasks"]
+    assert [(row["title"], row["is_drill"]) for row in rows] == [
+        ("Evacuate", False),
+        ("Headcount", True),
+    ]
+    assert rows[0]["assignee"] == guard.pk
+    assert handover.handed_over_tasks()[0]["due"] is not None
+    page = world.client_for("operator").get("/alarms/handover/log/").text
+    assert 'data-testid="handover-tasks"' in page
+    assert "Evacuate" in page
+    assert f"/incidents/{fire.pk}/" in page
+
+
 def test_create_needs_a_note_and_the_handle_permission(world):
     with pytest.raises(ServiceError, match="required"):
         services.handover_create(

@@ -126,3 +126,13 @@ def test_the_api_and_the_page_use_the_matrix_when_nobody_is_named(world, matrix,
     )
     assert response.status_code == 200, response.content
     assert response.json()["assignee"]["id"] == default.pk
+
+
+def test_the_responsible_person_is_told_through_the_outbox(world, matrix):
+    from anwang.notifications.models import Delivery
+
+    hazard = triaged(world, building=world.a.building)
+    services.hazard_assign(actor=world.user("community_admin"), hazard=hazard, at=moment(3, 9))
+    told = Delivery.objects.get(notification__kind="hazard.assigned", channel="inbox")
+    assert told.recipient == world.user("guard")
+    assert told.notification.url == f"/hazards/{hazard.pk}/"

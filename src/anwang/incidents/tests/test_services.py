@@ -88,8 +88,21 @@ def test_declaring_turns_the_approved_steps_into_tasks_for_whoever_is_on_duty(wo
         world.user("community_admin"),
     ]
     assert [task.due_at for task in tasks] == [at(10, 2), at(10, 10), at(10, 15)]
-    assert kinds(incident) == [LogKind.DECLARED] + [LogKind.TASK_ASSIGNED] * 3
+    # Each assignee is told through the notification outbox, and the timeline says so.
+    told = [LogKind.TASK_ASSIGNED, LogKind.MESSAGE_SENT]
+    assert kinds(incident) == [LogKind.DECLARED, *told, *told, *told]
     assert "version 1" in incident.log.get(kind=LogKind.DECLARED).text
+    from anwang.notifications.models import Delivery
+
+    deliveries = Delivery.objects.filter(
+        notification__kind="incident.task", notification__source_type="incidents.incidenttask"
+    )
+    assert {delivery.recipient for delivery in deliveries.filter(channel="inbox")} == {
+        world.user("operator"),
+        world.user("guard"),
+        world.user("community_admin"),
+    }
+    assert all(delivery.notification.urgent for delivery in deliveries)
     assert AuditEvent.objects.filter(action="incident.declare", object_id=str(incident.pk)).exists()
 
 
