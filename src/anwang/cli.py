@@ -375,7 +375,10 @@ class WebServer:
         """The listening socket every web process accepts on."""
         host, port = self.config.host, self.config.port
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not the default 0: asyncio switches Nagle's algorithm off
+        # (TCP_NODELAY) only on connections of sockets that say they are TCP, and with it on, a
+        # keep-alive response waits for the client's delayed ACK (about 40 ms on Linux).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
