@@ -150,6 +150,10 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "action_item",
     "notification",
     "channel_config",
+    "alert",
+    "task",  # a door-knock visit after a safety alert
+    "incoming",  # a CAP alert received from upstream
+    "feed",  # an upstream CAP feed
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -277,6 +281,7 @@ class Call:
     url: str
     json_body: Any = None
     form: dict[str, Any] | None = None
+    raw: tuple[str, bytes] | None = None  # (content type, body): an XML document, say
     body_refs: set[str] = field(default_factory=set)
     query_refs: set[str] = field(default_factory=set)
 
@@ -361,6 +366,16 @@ class RequestBuilder:
         elif "application/json" in content:
             schema = content["application/json"].get("schema", {})
             call.json_body = self.example("body", schema, call.body_refs)
+        elif (
+            content
+            and self.resolve(next(iter(content.values())).get("schema", {})).get("type") == "string"
+        ):
+            # A document in the body (CAP XML): its example text, sent as that type.
+            content_type, media = next(iter(content.items()))
+            call.raw = (
+                content_type,
+                str(self.example("body", media.get("schema", {}), set())).encode(),
+            )
         elif content:
             schema = next(iter(content.values())).get("schema", {})
             form = self.example("form", schema, call.body_refs)
@@ -510,6 +525,15 @@ def send(
                 call.url,
                 encode_multipart(BOUNDARY, call.form),
                 content_type=MULTIPART_CONTENT,
+                headers=headers,
+                secure=secure,
+            )
+        elif call.raw is not None:
+            response = client.generic(
+                call.method,
+                call.url,
+                call.raw[1],
+                content_type=call.raw[0],
                 headers=headers,
                 secure=secure,
             )
@@ -1073,6 +1097,46 @@ def probe(world: World) -> Probe:
         channels=["inbox"],
     )
 
+    from anwang.alerts.cap_in import feed_create, incoming_ingest
+    from anwang.alerts.models import DoorKnockTask
+    from anwang.alerts.services import alert_create, alert_publish
+    from anwang.alerts.tests.cap_support import chinese_cap
+
+    # A safety alert sent to the neighbour's household only (not public, and not to the
+    # resident of A), a door-knock visit for A's grid worker, an alert received from upstream
+    # and an upstream feed.
+    safety_alert = alert_create(
+        actor=admin_a,
+        community=a.community,
+        event="台风",
+        category="Met",
+        severity="Severe",
+        urgency="Expected",
+        certainty="Likely",
+        headline="翠苑台风探针",
+        description="翠苑预警正文",
+        whole_community=False,
+        household_ids=[household.pk],
+        confirmation="safe",
+    )
+    safety_alert = alert_publish(actor=admin_a, alert=safety_alert)
+    door_knock = DoorKnockTask.objects.create(
+        alert=safety_alert,
+        household=household,
+        assignee=world.user("grid_worker"),
+        created_at=safety_alert.created_at,
+    )
+    incoming, _created = incoming_ingest(
+        community=a.community,
+        xml=chinese_cap("翠苑-PROBE").replace("暴雨橙色预警".encode(), "翠苑上游预警探针".encode()),
+    )
+    cap_feed = feed_create(
+        actor=admin_a,
+        community=a.community,
+        name="翠苑气象台订阅",
+        url="http://127.0.0.1:9/cap.xml",
+    )
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -1125,6 +1189,10 @@ def probe(world: World) -> Probe:
         "action_item": action_item.pk,
         "notification": notification.pk,
         "channel_config": channel_config.pk,
+        "alert": safety_alert.pk,
+        "task": door_knock.pk,
+        "incoming": incoming.pk,
+        "feed": cap_feed.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -1180,6 +1248,10 @@ def probe(world: World) -> Probe:
             "翠苑机器人密钥",
             "翠苑通知探针",
             "翠苑通知正文",
+            "翠苑台风探针",
+            "翠苑预警正文",
+            "翠苑上游预警探针",
+            "翠苑气象台订阅",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

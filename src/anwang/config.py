@@ -105,6 +105,12 @@ class AnwangSettings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Address people use to reach this server; used in emailed links.",
     )
+    cap_sender: str = Field(
+        default="",
+        description="The `<sender>` of the CAP documents of our safety alerts, unique to this "
+        "installation (an address such as `alerts@community.example.cn`). Empty: "
+        "`anwang@<host of public_url>`.",
+    )
 
     mqtt_url: str = Field(
         default="",

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from anwang.accounts import services
-from anwang.accounts.models import ApiToken, LoginFailure, Membership, User
+from anwang.accounts.models import ApiToken, LoginFailure, Membership, PhoneCode, User
 from anwang.audit.services import audit_record, diff
 from anwang.core.errors import ServiceError
 
@@ -280,3 +280,31 @@ class LoginFailureAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for address in {address for _username, address in pairs if address}:
             services.login_failures_clear(actor=actor, client_address=address)
         self.message_user(request, _("The selected accounts and addresses are unlocked."))
+
+
+@admin.register(PhoneCode)
+class PhoneCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Codes texted for sign-up and password reset (read-only; never the code itself)."""
+
+    list_display = ("phone_masked", "purpose", "sent", "created_at", "attempts", "used_at")
+    list_filter = ("purpose", "sent")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "phone_masked",
+        "purpose",
+        "sent",
+        "client_address",
+        "created_at",
+        "expires_at",
+        "attempts",
+        "used_at",
+    )
+    exclude = ("phone_index", "code_digest")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Codes are made by the sign-up and reset pages only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Read-only."""
+        return False

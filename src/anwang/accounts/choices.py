@@ -75,3 +75,21 @@ class Permission(models.TextChoices):
         "manage_incidents",
         _("Declare incidents and drills, run them, close them and write their reviews"),
     )
+    VIEW_ALERTS = (
+        "view_alerts",
+        _("Read safety alerts, whom they reached and who has not confirmed"),
+    )
+    PUBLISH_ALERTS = (
+        "publish_alerts",
+        _(
+            "Write, send and cancel safety alerts, relay upstream CAP alerts, set up CAP feeds"
+            " and send door-knock visits"
+        ),
+    )
+
+
+class PhoneCodePurpose(models.TextChoices):
+    """What a texted verification code is for; also names its SMS template ``code.<purpose>``."""
+
+    SIGN_UP = "sign_up", _("sign-up")
+    PASSWORD_RESET = "password_reset", _("password reset")

@@ -104,6 +104,23 @@ class SignupForm(forms.Form):
         help_text=_("Used only to reset a forgotten password."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    phone = forms.CharField(
+        label=_("Mobile number (optional)"),
+        max_length=20,
+        required=False,
+        help_text=_(
+            "We text you a code to check it is yours. Safety alerts can then reach you by SMS."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    phone_code = forms.CharField(
+        label=_("Code from the text message"),
+        max_length=12,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": r"[0-9 ]*"}
+        ),
+    )
     password1 = forms.CharField(
         label=_("Password"),
         strip=False,
@@ -116,12 +133,81 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    def __init__(self, *args: Any, sms: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not sms:  # no gateway texts codes: sign-up is by user name and email only
+            del self.fields["phone"]
+            del self.fields["phone_code"]
+
     def clean(self) -> dict[str, Any]:
-        """Both passwords must match; everything else is checked by the service."""
+        """Both passwords must match, a mobile number needs its code; everything else is
+        checked by the service."""
         cleaned = super().clean() or {}
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("The two passwords differ."))
+        if cleaned.get("phone") and not cleaned.get("phone_code"):
+            self.add_error("phone_code", _("Enter the code we texted to this number."))
+        return cleaned
+
+
+class PhoneCodeRequestForm(forms.Form):
+    """The mobile number to text a code to."""
+
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "tel", "inputmode": "tel", "autofocus": True}
+        ),
+    )
+
+
+class PasswordResetByCodeForm(forms.Form):
+    """A new password, proved by the code texted to the account's mobile number."""
+
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    code = forms.CharField(
+        label=_("Code from the text message"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": r"[0-9 ]*",
+                "autofocus": True,
+            }
+        ),
+    )
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=150,
+        required=False,
+        help_text=_("Needed only when several accounts use the same number."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        help_text=_("At least 10 characters; not only digits and not a common password."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        """Both passwords must match; the code and the password rules are the service's."""
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", _("The two passwords differ."))
         return cleaned
 
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from anwang.accounts.choices import Role
+from anwang.accounts.choices import PhoneCodePurpose, Role
 from anwang.core.crypto import EncryptedCharField
 from anwang.core.models import TimeStampedModel
 
@@ -127,3 +127,32 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.client_address}"
+
+
+class PhoneCode(models.Model):
+    """A six-digit code texted to a mobile number to prove it is the person's (sign-up,
+    password reset). The number is kept only as a blind index and masked; the code only as a
+    keyed digest. Rows also count the sends for the throttle."""
+
+    phone_index = models.CharField(max_length=64, editable=False)
+    phone_masked = models.CharField(_("mobile number"), max_length=20)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=PhoneCodePurpose.choices)
+    # Empty when no text went out (a reset for a number no account uses): it never matches.
+    code_digest = models.CharField(max_length=64, blank=True, editable=False)
+    sent = models.BooleanField(_("sent"), default=False)
+    client_address = models.CharField(_("network address"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("asked at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("texted code")
+        verbose_name_plural = _("texted codes")
+        indexes = [
+            models.Index(fields=["phone_index", "created_at"], name="phonecode_phone_at"),
+            models.Index(fields=["client_address", "created_at"], name="phonecode_address_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_masked} · {self.get_purpose_display()}"

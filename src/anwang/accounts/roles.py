@@ -29,6 +29,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_PLANS,
             P.MANAGE_PLANS,
             P.VIEW_INCIDENTS,
+            P.VIEW_ALERTS,
+            P.PUBLISH_ALERTS,
         }
     ),
     Role.COMMUNITY_ADMIN: frozenset(
@@ -68,6 +70,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_CHANNELS,
             P.VIEW_INCIDENTS,
             P.MANAGE_INCIDENTS,
+            P.VIEW_ALERTS,
+            P.PUBLISH_ALERTS,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -87,6 +91,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_PLANS,
             P.VIEW_INCIDENTS,
             P.MANAGE_INCIDENTS,
+            P.VIEW_ALERTS,
+            P.PUBLISH_ALERTS,
         }
     ),
     Role.GUARD: frozenset(
@@ -123,6 +129,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_RESPONSIBILITIES,
             P.VIEW_PLANS,
             P.VIEW_INCIDENTS,
+            P.VIEW_ALERTS,
         }
     ),
     Role.VOLUNTEER: frozenset({P.VIEW_PLACES, P.VIEW_PATROLS, P.RUN_PATROLS}),

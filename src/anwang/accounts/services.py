@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import math
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -18,18 +19,34 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from anwang.accounts.choices import Permission, Role
-from anwang.accounts.models import ApiToken, LoginFailure, Membership, User
+from anwang.accounts.choices import Permission, PhoneCodePurpose, Role
+from anwang.accounts.models import (
+    ApiToken,
+    LoginFailure,
+    Membership,
+    PhoneCode,
+    User,
+)
 from anwang.accounts.roles import COMMUNITY_STAFF_ROLES
 from anwang.accounts.selectors import scope_for, scope_reset
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.context import current_meta
+from anwang.core.crypto import blind_index
 from anwang.core.errors import ConflictError, ServiceError, ThrottledError
+from anwang.notifications.channels import sms
+from anwang.notifications.channels.base import ChannelSettings
+from anwang.notifications.channels.http import ChannelError
+from anwang.notifications.choices import Channel
+from anwang.notifications.models import ChannelConfig, NotificationPreference
+from anwang.notifications.sending import personal_channel_config
+from anwang.notifications.services import MOBILE_RE, preference_set
 
 TOKEN_PREFIX = "aw_"  # noqa: S105 - a public prefix that makes leaked tokens recognisable
 TOTP_ISSUER = "Anwang"
@@ -625,9 +642,18 @@ def _signup_throttle() -> None:
         )
 
 
-def user_signup(*, username: str, password: str, display_name: str, email: str) -> User:
+def user_signup(
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    email: str,
+    phone: str = "",
+    phone_code: str = "",
+) -> User:
     """A resident makes their own account; it has no role until a household binding is
-    approved."""
+    approved. A mobile number, if given, must be proved with the code texted to it
+    (:func:`phone_code_send`) and is saved as the number for SMS and calls."""
     _signup_throttle()
     email = email.strip()
     if not display_name.strip():
@@ -645,14 +671,30 @@ def user_signup(*, username: str, password: str, display_name: str, email: str) 
             ),
             field="email",
         )
-    # Anonymous actor: the audit entry carries the client address of the sign-up.
-    return user_create(
-        actor=None,
-        username=username,
-        password=password,
-        display_name=display_name,
-        email=email,
-    )
+    verified: PhoneCode | None = None
+    if phone.strip():
+        if sms_settings(purpose=PhoneCodePurpose.SIGN_UP) is None:
+            raise ServiceError(
+                _("Sign-up with a mobile number is not offered here."), field="phone"
+            )
+        # Checked before the account is made so that a wrong code counts even though the
+        # sign-up fails; used only in the transaction that makes the account, so that a taken
+        # user name does not waste a good code.
+        verified = phone_code_check(phone=phone, purpose=PhoneCodePurpose.SIGN_UP, code=phone_code)
+    with transaction.atomic():
+        if verified is not None:
+            _phone_code_use(verified)
+        # Anonymous actor: the audit entry carries the client address of the sign-up.
+        user = user_create(
+            actor=None,
+            username=username,
+            password=password,
+            display_name=display_name,
+            email=email,
+        )
+        if verified is not None:
+            preference_set(user=user, phone=phone_normalise(phone))
+    return user
 
 
 def user_password_set(
@@ -702,3 +744,285 @@ def user_preferences_update(
             user.save(update_fields=fields)
             audit_record(actor=actor, action="user.preferences", obj=user, changes=changes)
     return user
+
+
+# --- Codes texted to a mobile number --------------------------------------------------------
+
+PHONE_CODE_DIGITS = 6
+PHONE_CODE_TTL = dt.timedelta(minutes=10)
+PHONE_CODE_MAX_ATTEMPTS = 5
+# One code a minute and five an hour per number (a texted code costs money and can be used to
+# pester someone), five an hour per client address (to stop enumerating numbers).
+PHONE_CODE_RESEND = dt.timedelta(seconds=60)
+PHONE_CODES_PER_HOUR = 5
+# Rows older than this are of no use to the throttle or a check; the audit log keeps the history.
+PHONE_CODE_KEEP = dt.timedelta(days=1)
+
+
+def phone_normalise(phone: str) -> str:
+    """A mainland mobile number as 11 digits (spaces, dashes and ``+86`` dropped), or a
+    :class:`ServiceError` on ``phone``."""
+    number = re.sub(r"[\s-]", "", phone or "").removeprefix("+86")
+    if not MOBILE_RE.match(number):
+        raise ServiceError(_("Enter a mainland mobile number (11 digits)."), field="phone")
+    return number
+
+
+def phone_mask(number: str) -> str:
+    """A number as shown back to people and in the audit log: ``138****8000``."""
+    return f"{number[:3]}****{number[-4:]}"
+
+
+def _sms_config_settings(config: ChannelConfig, purpose: str) -> ChannelSettings | None:
+    channel = ChannelSettings(
+        config_id=config.pk, settings=dict(config.settings), secret=config.secret
+    )
+    try:
+        # The same lookup send_code makes: a code never goes out in another template.
+        sms.template_for(channel, f"code.{purpose}", "code", use_default=False)
+    except ChannelError:
+        return None
+    return channel
+
+
+def sms_settings(*, purpose: str, community_id: int | None = None) -> ChannelSettings | None:
+    """The SMS gateway that texts codes for ``purpose``: the community's, else the platform's
+    (as for every personal channel); ``None`` when there is none or it has no code template."""
+    config = personal_channel_config(Channel.SMS, community_id)
+    return None if config is None else _sms_config_settings(config, purpose)
+
+
+def phone_codes_offered(*, purpose: str) -> bool:
+    """Whether any SMS gateway (a community's or the platform's) can text codes for
+    ``purpose``: pages offer a mobile number only then."""
+    configs = ChannelConfig.objects.filter(channel=Channel.SMS, is_enabled=True).order_by("pk")
+    return any(_sms_config_settings(config, purpose) is not None for config in configs)
+
+
+def _code_digest(phone_index: str, purpose: str, code: str) -> str:
+    # Keyed: a copy of the database alone cannot try the million codes against the digest.
+    return salted_hmac("anwang.accounts.phone_code", f"{phone_index}:{purpose}:{code}").hexdigest()
+
+
+def _users_with_phone(number: str) -> list[User]:
+    """Active accounts whose notification preferences give this mobile number."""
+    ids = list(
+        NotificationPreference.objects.filter(
+            user__is_active=True, phone_index=blind_index(number)
+        ).values_list("user_id", flat=True)
+    )
+    return list(User.objects.filter(pk__in=ids).order_by("pk")) if ids else []
+
+
+def _phone_code_throttle(*, phone_index: str, client_address: str, now: dt.datetime) -> None:
+    recent = PhoneCode.objects.filter(created_at__gt=now - dt.timedelta(hours=1))
+    for_number = recent.filter(phone_index=phone_index)
+    last = for_number.order_by("-created_at").values_list("created_at", flat=True).first()
+    if last is not None and now - last < PHONE_CODE_RESEND:
+        seconds = max(1, math.ceil((last + PHONE_CODE_RESEND - now).total_seconds()))
+        raise ThrottledError(
+            ngettext(
+                "A code was just sent to this number. Wait %(seconds)d second before asking "
+                "for another.",
+                "A code was just sent to this number. Wait %(seconds)d seconds before asking "
+                "for another.",
+                seconds,
+            )
+            % {"seconds": seconds},
+            field="phone",
+            code="throttled",
+        )
+    if for_number.count() >= PHONE_CODES_PER_HOUR:
+        raise ThrottledError(
+            _("Too many codes were sent to this number in the last hour. Try again later."),
+            field="phone",
+            code="throttled",
+        )
+    # An unknown address must not throttle every other unknown address.
+    if client_address and recent.filter(client_address=client_address).count() >= (
+        PHONE_CODES_PER_HOUR
+    ):
+        raise ThrottledError(
+            _("Too many codes were asked for from this network address. Try again later."),
+            field="phone",
+            code="throttled",
+        )
+
+
+def _first_community_of(user: User) -> int | None:
+    return (
+        Membership.objects.filter(user=user, community__isnull=False)
+        .order_by("pk")
+        .values_list("community_id", flat=True)
+        .first()
+    )
+
+
+def phone_code_send(
+    *, phone: str, purpose: str, client_address: str, now: dt.datetime | None = None
+) -> PhoneCode:
+    """Text a six-digit code, valid ten minutes, to a mobile number; throttled per number and
+    per client address.
+
+    For a password reset the code goes out only when an active account uses the number, yet
+    the answer (and what is stored, throttled and checked later) is the same either way, so
+    that nobody learns which numbers have accounts. A sign-up code that could not be sent is a
+    :class:`ServiceError`.
+    """
+    purpose = PhoneCodePurpose(purpose)
+    number = phone_normalise(phone)
+    now = now or timezone.now()
+    index = blind_index(number)
+    _phone_code_throttle(phone_index=index, client_address=client_address, now=now)
+    channel: ChannelSettings | None
+    if purpose == PhoneCodePurpose.SIGN_UP:
+        channel = sms_settings(purpose=purpose)
+        if channel is None:
+            raise ServiceError(_("Codes by text message are not set up here."), field="phone")
+        reason = ""
+    else:
+        users = _users_with_phone(number)
+        channel = (
+            sms_settings(purpose=purpose, community_id=_first_community_of(users[0]))
+            if users
+            else None
+        )
+        reason = "" if channel else ("no SMS gateway" if users else "no account")
+    code = f"{secrets.randbelow(10**PHONE_CODE_DIGITS):0{PHONE_CODE_DIGITS}d}"
+    with transaction.atomic():
+        PhoneCode.objects.filter(created_at__lt=now - PHONE_CODE_KEEP).delete()
+        row = PhoneCode.objects.create(
+            phone_index=index,
+            phone_masked=phone_mask(number),
+            purpose=purpose,
+            code_digest="",
+            client_address=client_address[:64],
+            created_at=now,
+            expires_at=now + PHONE_CODE_TTL,
+        )
+    # Outside any transaction: the gateway may take seconds to answer.
+    if channel is not None:
+        outcome = sms.send_code(number, code, purpose.value, channel)
+        if outcome.status == "failed":
+            reason = outcome.error[:200] or "failed"
+    with transaction.atomic():
+        if channel is not None and not reason:
+            row.sent = True
+            row.code_digest = _code_digest(index, purpose, code)
+            row.save(update_fields=["sent", "code_digest"])
+        audit_record(
+            actor=None,
+            action="phone_code.send",
+            obj=row,
+            changes={"purpose": purpose.value, "sent": row.sent, "reason": reason},
+        )
+    if purpose == PhoneCodePurpose.SIGN_UP and not row.sent:
+        raise ServiceError(
+            _("The text message could not be sent. Check the number, or try again in a minute."),
+            field="phone",
+        )
+    return row
+
+
+def _code_expired() -> ServiceError:
+    return ServiceError(
+        _("This code has expired or was already used. Ask for a new one."),
+        field="code",
+        code="expired",
+    )
+
+
+def _code_dead() -> ServiceError:
+    return ServiceError(
+        _("Too many wrong codes. Ask for a new one."), field="code", code="too_many_attempts"
+    )
+
+
+def phone_code_check(
+    *, phone: str, purpose: str, code: str, now: dt.datetime | None = None
+) -> PhoneCode:
+    """The newest code texted to the number for ``purpose``, if ``code`` is it and it is still
+    good; a wrong code counts, and after five the code is dead. The code is not used up here:
+    the caller does that with the change it proves (:func:`_phone_code_use`)."""
+    number = phone_normalise(phone)
+    code = "".join(code.split())
+    if not re.fullmatch(rf"\d{{{PHONE_CODE_DIGITS}}}", code):
+        raise ServiceError(_("Enter the six-digit code from the text message."), field="code")
+    now = now or timezone.now()
+    index = blind_index(number)
+    row = (
+        PhoneCode.objects.filter(phone_index=index, purpose=purpose)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise _code_expired()
+    if row.attempts >= PHONE_CODE_MAX_ATTEMPTS:
+        raise _code_dead()
+    expected = _code_digest(index, purpose, code)
+    # A code that was never sent has no digest and matches nothing, with the same answers.
+    if row.code_digest and hmac.compare_digest(row.code_digest, expected):
+        return row
+    counted = PhoneCode.objects.filter(pk=row.pk, attempts__lt=PHONE_CODE_MAX_ATTEMPTS).update(
+        attempts=F("attempts") + 1
+    )
+    left = PHONE_CODE_MAX_ATTEMPTS - row.attempts - 1
+    if not counted or left <= 0:
+        raise _code_dead()
+    raise ServiceError(
+        ngettext(
+            "That code is wrong. You have %(left)d more try.",
+            "That code is wrong. You have %(left)d more tries.",
+            left,
+        )
+        % {"left": left},
+        field="code",
+        code="wrong",
+    )
+
+
+def _phone_code_use(row: PhoneCode, *, actor: User | None = None) -> None:
+    """Use up a checked code, once (a second request with the same code loses the race)."""
+    now = timezone.now()
+    used = PhoneCode.objects.filter(
+        pk=row.pk, used_at__isnull=True, attempts__lt=PHONE_CODE_MAX_ATTEMPTS
+    ).update(used_at=now)
+    if not used:
+        raise _code_expired()
+    row.used_at = now
+    audit_record(actor=actor, action="phone_code.use", obj=row, changes={"purpose": row.purpose})
+
+
+def user_password_reset_by_code(
+    *, phone: str, code: str, password: str, username: str = "", now: dt.datetime | None = None
+) -> User:
+    """Set a new password for the account that uses a mobile number, proved by the code texted
+    to it; like the emailed reset, the person's sessions end and their failed logins are
+    forgotten. ``username`` picks the account when several use the number."""
+    row = phone_code_check(phone=phone, purpose=PhoneCodePurpose.PASSWORD_RESET, code=code, now=now)
+    # Only someone holding a good code gets this far, so naming accounts reveals nothing.
+    users = _users_with_phone(phone_normalise(phone))
+    wanted = username.strip().casefold()
+    if wanted:
+        users = [user for user in users if user.username.casefold() == wanted]
+    if not users:
+        raise ServiceError(
+            _("No account with this user name uses this number.")
+            if wanted
+            else _("No account uses this number any more."),
+            field="username" if wanted else "phone",
+        )
+    if len(users) > 1:
+        raise ServiceError(
+            _(
+                "Several accounts use this number. Enter the user name of the one whose "
+                "password you want to reset."
+            ),
+            field="username",
+        )
+    user = users[0]
+    with transaction.atomic():
+        _phone_code_use(row, actor=user)
+        # Validates first: a refused password rolls back the use, and the code still works.
+        # The new password hash ends every session (Django checks it on each request).
+        return user_password_set(actor=user, user=user, password=password, via_reset=True)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/code/", views.login_code, name="login_code"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
+    path("signup/code/", views.signup_code, name="signup_code"),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/", views.token_create, name="token_create"),
     path("profile/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
@@ -22,6 +23,12 @@ urlpatterns = [
         "password/reset/sent/",
         views.PasswordResetDoneView.as_view(),
         name="password_reset_done",
+    ),
+    path("password/reset/sms/", views.password_reset_sms, name="password_reset_sms"),
+    path(
+        "password/reset/sms/code/",
+        views.password_reset_sms_confirm,
+        name="password_reset_sms_confirm",
     ),
     path(
         "password/reset/<uidb64>/<token>/",

@@ -27,12 +27,14 @@ from django.views.decorators.http import require_POST
 from qrcode.image.svg import SvgPathImage
 
 from anwang.accounts import selectors, services
-from anwang.accounts.choices import Permission
+from anwang.accounts.choices import Permission, PhoneCodePurpose
 from anwang.accounts.forms import (
     ApiTokenForm,
     LoginForm,
     PasswordChangeForm,
+    PasswordResetByCodeForm,
     PasswordResetForm,
+    PhoneCodeRequestForm,
     ProfileForm,
     SetPasswordForm,
     SignupForm,
@@ -45,7 +47,7 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, scope_for
 from anwang.core.errors import ServiceError
 from anwang.core.net import client_address
-from anwang.core.pages import attach_service_error, page_user
+from anwang.core.pages import attach_service_error, is_htmx, page_user
 from anwang.core.selectors import current_community
 from anwang.places.models import Community
 
@@ -155,13 +157,37 @@ class LogoutView(auth_views.LogoutView):
 # --- Sign up --------------------------------------------------------------------------------
 
 
+def _send_code(request: HttpRequest, purpose: PhoneCodePurpose) -> tuple[bool, str]:
+    """Text a code to the number in the POST; whether it went out and what to tell the
+    person."""
+    try:
+        row = services.phone_code_send(
+            phone=request.POST.get("phone", ""),
+            purpose=purpose,
+            client_address=client_address(request),
+        )
+    except ServiceError as error:
+        return False, str(error.message)
+    return True, _("We texted a code to %(phone)s. It is valid for 10 minutes.") % {
+        "phone": row.phone_masked
+    }
+
+
 @never_cache
-@sensitive_post_parameters("password1", "password2")
+@sensitive_post_parameters("password1", "password2", "phone_code")
 def signup(request: HttpRequest) -> HttpResponse:
     """A resident makes an account, is logged in and goes on to ask for their household."""
     if request.user.is_authenticated:
         return redirect("core:home")
-    form = SignupForm(request.POST or None)
+    sms = services.sms_settings(purpose=PhoneCodePurpose.SIGN_UP) is not None
+    if sms and request.method == "POST" and "send_code" in request.POST:
+        # The "send code" button without JavaScript: the page comes back as typed, unchecked.
+        ok, message = _send_code(request, PhoneCodePurpose.SIGN_UP)
+        kept = ("username", "display_name", "email", "phone")
+        form = SignupForm(initial={name: request.POST.get(name, "") for name in kept}, sms=True)
+        context = {"form": form, "sms": sms, "code_ok": ok, "code_message": message}
+        return render(request, "accounts/signup.html", context, status=200 if ok else 400)
+    form = SignupForm(request.POST or None, sms=sms)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_signup(
@@ -169,9 +195,11 @@ def signup(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password1"],
                 display_name=form.cleaned_data["display_name"],
                 email=form.cleaned_data["email"],
+                phone=form.cleaned_data.get("phone", ""),
+                phone_code=form.cleaned_data.get("phone_code", ""),
             )
         except ServiceError as error:
-            attach_service_error(form, error, {"password": "password1"})
+            attach_service_error(form, error, {"password": "password1", "code": "phone_code"})
         else:
             messages.success(
                 request,
@@ -183,7 +211,20 @@ def signup(request: HttpRequest) -> HttpResponse:
                 settings.AUTHENTICATION_BACKENDS[0],
                 reverse("people:binding_request"),
             )
-    return render(request, "accounts/signup.html", {"form": form})
+    return render(request, "accounts/signup.html", {"form": form, "sms": sms})
+
+
+@never_cache
+@require_POST
+def signup_code(request: HttpRequest) -> HttpResponse:
+    """The sign-up page's "send code" button (htmx): text a code and say so in place."""
+    if not is_htmx(request):
+        return redirect("accounts:signup")
+    ok, message = _send_code(request, PhoneCodePurpose.SIGN_UP)
+    # Always 200: htmx swaps only successful answers, and the error is the fragment's text.
+    return render(
+        request, "accounts/_phone_code_status.html", {"code_ok": ok, "code_message": message}
+    )
 
 
 # --- Profile and API tokens -----------------------------------------------------------------
@@ -395,6 +436,12 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """Offer the reset by texted code when a gateway can send one."""
+        context = super().get_context_data(**kwargs)
+        context["sms_reset"] = services.phone_codes_offered(purpose=PhoneCodePurpose.PASSWORD_RESET)
+        return context
+
     def form_valid(self, form: Any) -> HttpResponse:
         """Send the email with links built from ``ANWANG_PUBLIC_URL``, not the request's host
         header, which a client could forge to steal the link."""
@@ -433,6 +480,74 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     """The new password is set."""
 
     template_name = "accounts/password_reset_complete.html"
+
+
+RESET_PHONE_KEY = "anwang_reset_phone"
+"""Session key of the number a reset code was texted to, to fill in the code page."""
+
+
+def _require_sms_reset() -> None:
+    if not services.phone_codes_offered(purpose=PhoneCodePurpose.PASSWORD_RESET):
+        raise Http404
+
+
+@never_cache
+def password_reset_sms(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset code by text message. The answer is the same whether or not an account
+    uses the number."""
+    _require_sms_reset()
+    form = PhoneCodeRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            row = services.phone_code_send(
+                phone=form.cleaned_data["phone"],
+                purpose=PhoneCodePurpose.PASSWORD_RESET,
+                client_address=client_address(request),
+            )
+        except ServiceError as error:
+            attach_service_error(form, error)
+        else:
+            request.session[RESET_PHONE_KEY] = services.phone_normalise(form.cleaned_data["phone"])
+            messages.info(
+                request,
+                _("If an account uses %(phone)s, we texted it a code. It is valid for 10 minutes.")
+                % {"phone": row.phone_masked},
+            )
+            return redirect("accounts:password_reset_sms_confirm")
+    return render(
+        request,
+        "accounts/password_reset_sms.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@sensitive_post_parameters("code", "new_password1", "new_password2")
+def password_reset_sms_confirm(request: HttpRequest) -> HttpResponse:
+    """Enter the texted code and a new password (twice)."""
+    _require_sms_reset()
+    phone = str(request.session.get(RESET_PHONE_KEY) or "")
+    form = PasswordResetByCodeForm(request.POST or None, initial={"phone": phone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_password_reset_by_code(
+                phone=form.cleaned_data["phone"],
+                code=form.cleaned_data["code"],
+                password=form.cleaned_data["new_password1"],
+                username=form.cleaned_data["username"],
+            )
+        except ServiceError as error:
+            attach_service_error(form, error, {"password": "new_password1"})
+        else:
+            request.session.pop(RESET_PHONE_KEY, None)
+            return redirect("accounts:password_reset_complete")
+    return render(
+        request,
+        "accounts/password_reset_sms_confirm.html",
+        {"form": form, "phone": phone},
+        status=400 if form.errors else 200,
+    )
 
 
 @method_decorator(login_required, name="dispatch")

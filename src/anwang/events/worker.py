@@ -47,6 +47,8 @@ from django.db import connection as db_connection
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
+from anwang.alerts.cap_in import feeds_due_fetch
+from anwang.alerts.services import alerts_due_check
 from anwang.core.live import live_prune
 from anwang.events.adapters.base import InboundMessage
 from anwang.events.services import (
@@ -60,7 +62,7 @@ from anwang.events.services import (
 )
 from anwang.hazards.services import hazards_overdue_check
 from anwang.incidents.services import incident_tasks_check
-from anwang.notifications.sending import SEND_SECONDS, SenderThread
+from anwang.notifications.sending import SEND_SECONDS, SenderThread, SendReport, send_due
 from anwang.patrols.services import patrol_runs_check
 from anwang.rules.memory import remember_between_batches
 
@@ -89,6 +91,17 @@ RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
 RECONNECT_MIN_SECONDS = 1
 RECONNECT_MAX_SECONDS = 30
 KEEPALIVE_SECONDS = 30
+
+
+def _fetch_feeds_and_send() -> SendReport:
+    """The sender thread's pass: fetch the upstream CAP feeds that are due (network I/O, so
+    here and not on the database thread of the batches), then send due notifications. A
+    failing feed never stops the sending."""
+    try:
+        feeds_due_fetch()
+    except Exception as error:  # the next pass tries again
+        log.warning("Fetching CAP feeds failed: %s", error)
+    return send_due()
 
 
 @dataclass(frozen=True)
@@ -516,7 +529,7 @@ class EventWorker:
                 "Worker %s: no MQTT broker; taking HTTP and in-process input only", self.client_id
             )
         if self.send_seconds > 0 and not self.stopping:
-            self.sender = SenderThread(interval=self.send_seconds)
+            self.sender = SenderThread(interval=self.send_seconds, send=_fetch_feeds_and_send)
             self.sender.start()
         chores = [
             asyncio.create_task(self._housekeeping(), name="worker-housekeeping"),
@@ -693,6 +706,9 @@ class EventWorker:
             if started - incidents_checked >= INCIDENT_CHECK_SECONDS:
                 incidents_checked = started
                 await self._check("Incident task checks", incident_tasks_check)
+                published = await self._check("Safety alert schedule", alerts_due_check)
+                if published and any(published):
+                    log.info("Safety alerts: %d sent, %d expired", *published)
             await asyncio.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))
 
     async def _check(self, name: str, check: Callable[[], T]) -> T | None:

@@ -111,6 +111,16 @@ class Delivery(models.Model):
         related_name="deliveries",
         verbose_name=_("recipient"),
     )
+    # A resident without an account, reached by SMS or a call on the phone number the
+    # community registered for them (safety alerts); the number is read when sending.
+    resident = models.ForeignKey(
+        "people.Resident",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resident"),
+    )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     config = models.ForeignKey(
         ChannelConfig,
@@ -157,6 +167,9 @@ class NotificationPreference(models.Model):
     )
     channels = models.JSONField(_("channels"), default=list, blank=True)
     phone = EncryptedCharField(_("mobile number for SMS and calls"), blank=True)
+    # Blind index of the number, so an account is found by its number (password reset by
+    # SMS) without decrypting every one.
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     wechat_openid = models.CharField(_("WeChat OpenID"), max_length=64, blank=True)
     quiet_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
     quiet_end = models.TimeField(_("quiet hours until"), null=True, blank=True)

@@ -107,9 +107,20 @@ def _claim(now: dt.datetime, limit: int) -> list[Delivery]:
             Delivery.objects.filter(pk__in=claimed).update(next_attempt_at=now + LEASE)
     return list(
         Delivery.objects.filter(pk__in=claimed)
-        .select_related("notification", "recipient", "config")
+        .select_related("notification", "recipient", "resident", "config")
         .order_by("next_attempt_at", "pk")
     )
+
+
+def personal_channel_config(channel: str, community_id: int | None) -> ChannelConfig | None:
+    """The setting a personal channel (SMS, calls, email, WeChat, push) uses for a message of
+    a community: the community's enabled one, else the platform-wide one."""
+    candidates = ChannelConfig.objects.filter(channel=channel, is_enabled=True)
+    return (
+        candidates.filter(community_id=community_id).order_by("pk").first()
+        if community_id
+        else None
+    ) or candidates.filter(community__isnull=True).order_by("pk").first()
 
 
 def _settings_for(delivery: Delivery) -> ChannelSettings | str:
@@ -118,13 +129,7 @@ def _settings_for(delivery: Delivery) -> ChannelSettings | str:
         return ChannelSettings(config_id=None)
     config = delivery.config
     if config is None and delivery.channel in _PERSONAL:
-        community_id = delivery.notification.community_id
-        candidates = ChannelConfig.objects.filter(channel=delivery.channel, is_enabled=True)
-        config = (
-            candidates.filter(community_id=community_id).order_by("pk").first()
-            if community_id
-            else None
-        ) or candidates.filter(community__isnull=True).order_by("pk").first()
+        config = personal_channel_config(delivery.channel, delivery.notification.community_id)
     if config is None:
         return "channel not set up"
     if not config.is_enabled:
@@ -141,6 +146,8 @@ def _address_for(delivery: Delivery) -> str | None:
     if delivery.channel not in _PERSONAL or delivery.channel == Channel.INBOX:
         return ""
     if user is None:
+        if delivery.resident is not None and delivery.channel in (Channel.SMS, Channel.VOICE):
+            return delivery.resident.phone or None
         return None
     if delivery.channel == Channel.EMAIL:
         return user.email or None
@@ -165,6 +172,7 @@ def _absolute(url: str) -> str:
 def _message(delivery: Delivery, address: str) -> OutgoingMessage:
     notification = delivery.notification
     recipient = delivery.recipient
+    resident = delivery.resident
     return OutgoingMessage(
         delivery_id=delivery.pk,
         notification_id=notification.pk,
@@ -179,7 +187,7 @@ def _message(delivery: Delivery, address: str) -> OutgoingMessage:
         community_id=notification.community_id,
         address=address,
         recipient_id=recipient.pk if recipient else None,
-        recipient_name=str(recipient) if recipient else "",
+        recipient_name=str(recipient) if recipient else (resident.name if resident else ""),
         language=(getattr(recipient, "language", "") or "zh-hans") if recipient else "zh-hans",
     )
 

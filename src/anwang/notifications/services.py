@@ -29,6 +29,7 @@ from anwang.accounts.models import User
 from anwang.accounts.roles import STAFF_ROLES
 from anwang.accounts.selectors import Scope, acts_platform_wide, service_scope
 from anwang.audit.services import audit_record, diff, snapshot
+from anwang.core.crypto import blind_index
 from anwang.core.errors import ServiceError
 from anwang.core.validation import UNSET, Unset, clean_text
 from anwang.notifications.choices import PERSONAL_CHANNELS, Channel, DeliveryStatus
@@ -38,6 +39,8 @@ from anwang.notifications.models import (
     Notification,
     NotificationPreference,
 )
+from anwang.notifications.signals import message_confirmed
+from anwang.people.models import Resident
 from anwang.places.models import Community
 
 DEFAULT_CHANNELS: tuple[str, ...] = (Channel.INBOX.value, Channel.WEB_PUSH.value)
@@ -132,12 +135,16 @@ def notify(
     source: models.Model | None = None,
     data: Mapping[str, Any] | None = None,
     channels: Iterable[str] | None = None,
+    residents_by_phone: Iterable[Resident] = (),
     actor: User | None = None,
     now: dt.datetime | None = None,
 ) -> Notification:
     """Queue one message to people (on the channels each chose) and to the community's group
     robots and webhooks that carry this kind and priority. Call it inside the transaction of
-    the change that caused the message; it only writes rows."""
+    the change that caused the message; it only writes rows.
+
+    ``residents_by_phone`` are residents without an account: they get the message by SMS and
+    by call where ``channels`` names those channels, on their registered phone number."""
     now = now or timezone.now()
     narrowed = None if channels is None else {str(c) for c in channels}
     notification = Notification.objects.create(
@@ -188,6 +195,20 @@ def notify(
                     channel=channel,
                     created_at=now,
                     next_attempt_at=quiet_end or now,
+                )
+            )
+    phone_channels = [
+        c for c in (Channel.SMS.value, Channel.VOICE.value) if narrowed and c in narrowed
+    ]
+    for resident in residents_by_phone:
+        for channel in phone_channels:
+            deliveries.append(
+                Delivery(
+                    notification=notification,
+                    resident=resident,
+                    channel=channel,
+                    created_at=now,
+                    next_attempt_at=now,
                 )
             )
     for config in _group_configs(community, kind, priority):
@@ -245,6 +266,7 @@ def confirm(*, user: User, notification: Notification, now: dt.datetime | None =
             obj=notification,
             community_id=notification.community_id,
         )
+        message_confirmed.send(sender=Notification, notification=notification, user=user, now=now)
 
 
 # Preferences -------------------------------------------------------------------------------
@@ -283,6 +305,7 @@ def preference_set(
         if number and not MOBILE_RE.match(number):
             raise ServiceError(_("Enter a mainland mobile number (11 digits)."), field="phone")
         preference.phone = number
+        preference.phone_index = blind_index(number) if number else ""
     if not isinstance(wechat_openid, Unset):
         preference.wechat_openid = clean_text(
             "wechat_openid", wechat_openid, limit=64, required=False

@@ -99,6 +99,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from anwang.accounts.api import router as accounts_router
     from anwang.alarms.api import router as alarms_router
+    from anwang.alerts.api import router as alerts_router
+    from anwang.alerts.cap_api import router as alerts_cap_router
     from anwang.audit.api import router as audit_router
     from anwang.core.api import router as core_router
     from anwang.devices.api import router as devices_router
@@ -142,6 +144,8 @@ def _register_routers() -> None:
     api.add_router("/", plans_router)
     api.add_router("/", incidents_router)
     api.add_router("/", notifications_router)
+    api.add_router("/", alerts_router)
+    api.add_router("/", alerts_cap_router)
 
 
 _register_routers()

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "anwang.plans",
     "anwang.incidents",
     "anwang.notifications",
+    "anwang.alerts",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,7 @@ ANWANG_MAP_TILE_URL = CONFIG.map_tile_url
 ANWANG_SIGNUPS_PER_HOUR = CONFIG.signups_per_hour
 ANWANG_MAP_TILE_CRS = CONFIG.map_tile_crs
 ANWANG_PUBLIC_URL = CONFIG.public_url.rstrip("/")
+ANWANG_CAP_SENDER = CONFIG.cap_sender.strip()
 ANWANG_INGEST_MAX_BYTES = CONFIG.ingest_max_bytes
 
 LANGUAGE_CODE = CONFIG.language

@@ -295,7 +295,7 @@ def test_worker_runs_the_sender_in_its_own_thread_and_stops_it(
     started: list[sending.SenderThread] = []
 
     class RecordingSender(sending.SenderThread):
-        def __init__(self, *, interval: float) -> None:
+        def __init__(self, *, interval: float, send: object = None) -> None:
             super().__init__(interval=interval, send=self._record)
             started.append(self)
 
