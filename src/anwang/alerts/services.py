@@ -20,6 +20,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from anwang.accounts.choices import Permission
 from anwang.accounts.models import User
@@ -90,13 +91,18 @@ def _choice(name: str, value: Any, choices: Any, *, blank: bool = False) -> str:
     return text
 
 
+CONFIRM_LABELS: dict[str, str] = {
+    Confirmation.SAFE: gettext_noop("I am safe"),
+    Confirmation.SEEN: gettext_noop("I have seen it"),
+}
+"""The confirm button of what an alert asks, untranslated: the message keeps this source text
+so the inbox shows it in each reader's language."""
+
+
 def confirm_label(confirmation: str) -> str:
-    """The text of the confirm button for what an alert asks."""
-    if confirmation == Confirmation.SAFE:
-        return _("I am safe")
-    if confirmation == Confirmation.SEEN:
-        return _("I have seen it")
-    return ""
+    """The text of the confirm button for what an alert asks, in the current language."""
+    label = CONFIRM_LABELS.get(confirmation)
+    return _(label) if label else ""
 
 
 def _clean_targeting(
@@ -460,7 +466,7 @@ def _send(alert: SafetyAlert, *, actor: User | None, now: dt.datetime) -> None:
             "identifier": alert.identifier,
             "severity": alert.severity,
             "urgency": alert.urgency,
-            "confirm_label": confirm_label(alert.confirmation),
+            "confirm_label": CONFIRM_LABELS.get(alert.confirmation, ""),
         },
         channels=alert.channels,
         actor=actor,

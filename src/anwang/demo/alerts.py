@@ -168,12 +168,12 @@ def seed_alerts(
 
 
 def _follow_typhoon(alert: SafetyAlert, users: dict[str, User], sent: dt.datetime) -> None:
-    """The grid worker was sent to the vulnerable households first and has visited some;
-    the other households are still to confirm (most residents have no account and were told
-    on their phones, so the visits are how they confirm)."""
-    vulnerable = list(
-        follow_up(alert).filter(vulnerable=True).values_list("household_id", flat=True)[:12]
-    )
+    """The grid worker was sent to the vulnerable households first and has visited some; the
+    other households are still to confirm (most residents have no account and were told on
+    their phones, so the visits are how they confirm). The demo resident's own household is
+    left for them to confirm."""
+    waiting = follow_up(alert).filter(vulnerable=True).exclude(users=users["resident"])
+    vulnerable = list(waiting.values_list("household_id", flat=True)[:12])
     tasks, _ = door_knocks_create(
         actor=users["admin"],
         alert=alert,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext
 from ninja import Field, Schema
 
 from anwang.notifications.models import ChannelConfig, Delivery
@@ -42,7 +43,9 @@ class InboxItemOut(Schema):
             "priority": notification.priority,
             "urgent": notification.urgent,
             "needs_confirmation": notification.needs_confirmation,
-            "confirm_label": str(notification.data.get("confirm_label", "")),
+            # Stored as source text where the sender could (alerts), so it reads in the
+            # caller's language; other labels come back as they were written.
+            "confirm_label": _translated(str(notification.data.get("confirm_label", ""))),
             "created_at": notification.created_at,
             "read_at": delivery.read_at,
             "confirmed_at": delivery.confirmed_at,
@@ -160,3 +163,8 @@ class DeliveryOut(Schema):
     delivered_at: dt.datetime | None
     read_at: dt.datetime | None
     confirmed_at: dt.datetime | None
+
+
+def _translated(text: str) -> str:
+    # gettext("") answers the catalogue's header, not "".
+    return gettext(text) if text else ""

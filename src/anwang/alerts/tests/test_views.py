@@ -442,3 +442,20 @@ def test_visitor_records_visits(alert_world: AlertWorld) -> None:
         client_of(alert_world.volunteer).get(reverse("alerts:knock", args=[task.pk])).status_code
         == 404
     )
+
+
+def test_inbox_confirm_button_reads_in_each_readers_language(alert_world, settings):
+    """The message keeps the button's source text, so a Chinese and an English reader each
+    see it in their own language whatever language it was sent in."""
+    from django.test import Client
+
+    from anwang.alerts.tests.support import sent_alert
+
+    settings.LANGUAGE_CODE = "en"
+    sent_alert(alert_world)
+    client = Client()
+    client.force_login(alert_world.tenant)
+    chinese = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    english = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "我平安" in chinese
+    assert "I am safe" in english
