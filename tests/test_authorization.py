@@ -49,6 +49,10 @@ API_PREFIX = "/api/v1/"
 
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/health"): "liveness and database status for load balancers and monitors",
+    ("GET", "/api/v1/access/passes/public-key"): (
+        "the public key gate devices check visitor passes with offline; public by nature "
+        "(it verifies passes, it cannot make them)"
+    ),
 }
 """Routes that answer without credentials by design, each with the reason."""
 
@@ -56,6 +60,10 @@ DEVICE_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/ingest/{adapter}"): (
         "devices send their events with their own credentials (device token, HMAC signature, "
         "HTTP Basic or Digest over TLS), checked by the handler, never a person's"
+    ),
+    ("POST", "/api/v1/access/devices/pass-check"): (
+        "a gate's door controller checks a visitor pass online with the device's own "
+        "credentials, like ingestion; only a device that drives an access point may"
     ),
 }
 """Routes without user authentication that authenticate devices instead, each with the reason.
@@ -154,6 +162,11 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "task",  # a door-knock visit after a safety alert
     "incoming",  # a CAP alert received from upstream
     "feed",  # an upstream CAP feed
+    "access_point",
+    "access_credential",  # a resident's card, QR code, plate or face reference
+    "consent",
+    "watch_entry",
+    "visitor_pass",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -1137,6 +1150,36 @@ def probe(world: World) -> Probe:
         url="http://127.0.0.1:9/cap.xml",
     )
 
+    from anwang.access import passes as access_passes
+    from anwang.access import services as access_services
+
+    # The neighbour's card and face consent, a gate, a barred person and the neighbour's
+    # visitor: none of them the resident of A's own.
+    access_point = access_services.access_point_create(
+        actor=admin_a, community=a.community, name="翠苑北门门禁", kind="gate"
+    )
+    access_credential = access_services.credential_create(
+        actor=admin_a, resident=resident, kind="card", value="3954678211", label="翠苑门禁卡"
+    )
+    consent = access_services.consent_record(
+        actor=admin_a, resident=resident, kind="face", how="翠苑书面同意书"
+    )
+    watch_entry = access_services.watch_add(
+        actor=admin_a,
+        community=a.community,
+        kind="person",
+        description="翠苑闯入者",
+        reason="翠苑门禁探针",
+    )
+    visitor_pass = access_passes.pass_create(
+        actor=neighbour,
+        household=household,
+        visitor_name="翠苑访客",
+        visitor_phone="13600003333",
+        valid_from=timezone.now(),
+        valid_until=timezone.now() + dt.timedelta(hours=4),
+    )
+
     staff_targets = {
         "region": a.region.pk,
         "community": a.community.pk,
@@ -1193,6 +1236,11 @@ def probe(world: World) -> Probe:
         "task": door_knock.pk,
         "incoming": incoming.pk,
         "feed": cap_feed.pk,
+        "access_point": access_point.pk,
+        "access_credential": access_credential.pk,
+        "consent": consent.pk,
+        "watch_entry": watch_entry.pk,
+        "visitor_pass": visitor_pass.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,
@@ -1252,6 +1300,13 @@ def probe(world: World) -> Probe:
             "翠苑预警正文",
             "翠苑上游预警探针",
             "翠苑气象台订阅",
+            "翠苑北门门禁",
+            "翠苑门禁卡",
+            "3954678211",
+            "翠苑书面同意书",
+            "翠苑闯入者",
+            "翠苑门禁探针",
+            "翠苑访客",
             a.resident.name,
             a.contact.name,
             *neighbour_text,

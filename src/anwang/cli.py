@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from anwang.events.worker import EventWorker
 
 SETTINGS_MODULE = "anwang.project.settings"
-SECRET_SETTINGS = frozenset({"secret_key", "encryption_keys", "index_key"})
+SECRET_SETTINGS = frozenset({"secret_key", "encryption_keys", "index_key", "pass_signing_key"})
 URL_SETTINGS = frozenset({"database_url", "email_url", "mqtt_url"})
 
 

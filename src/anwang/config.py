@@ -105,6 +105,12 @@ class AnwangSettings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Address people use to reach this server; used in emailed links.",
     )
+    pass_signing_key: str = Field(
+        default="",
+        description="Ed25519 private key (PEM) that signs visitor passes; gate devices verify "
+        "passes offline with its public key (`/api/v1/access/passes/public-key`). Empty: one is "
+        "generated once into `<home>/pass-signing.key`.",
+    )
     cap_sender: str = Field(
         default="",
         description="The `<sender>` of the CAP documents of our safety alerts, unique to this "

@@ -86,6 +86,18 @@ class Permission(models.TextChoices):
             " and send door-knock visits"
         ),
     )
+    VIEW_ACCESS = (
+        "view_access",
+        _("See access points, credentials, access records and the gate log (audited)"),
+    )
+    MANAGE_ACCESS = (
+        "manage_access",
+        _("Manage access points, residents' credentials and the watch list"),
+    )
+    CHECK_PASSES = (
+        "check_passes",
+        _("Check visitor passes at the gate and keep the gate log"),
+    )
 
 
 class PhoneCodePurpose(models.TextChoices):

@@ -72,6 +72,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_INCIDENTS,
             P.VIEW_ALERTS,
             P.PUBLISH_ALERTS,
+            P.VIEW_ACCESS,
+            P.MANAGE_ACCESS,
+            P.CHECK_PASSES,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -93,10 +96,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.MANAGE_INCIDENTS,
             P.VIEW_ALERTS,
             P.PUBLISH_ALERTS,
+            P.VIEW_ACCESS,
+            P.CHECK_PASSES,
         }
     ),
     Role.GUARD: frozenset(
         {
+            P.CHECK_PASSES,
             P.VIEW_DASHBOARD,
             P.VIEW_PLACES,
             P.VIEW_DEVICES,

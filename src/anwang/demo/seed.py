@@ -16,6 +16,7 @@ from anwang.accounts.choices import Role
 from anwang.accounts.models import Membership, User
 from anwang.audit.services import audit_record
 from anwang.core.crypto import blind_index
+from anwang.demo.access import seed_access
 from anwang.demo.alerts import seed_alerts
 from anwang.demo.defence import seed_people_defence
 from anwang.demo.institutional import seed_institutional_defence
@@ -300,6 +301,7 @@ def write_plan(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> dict[str, in
         totals.update(seed_physical_defence(community=main, users=users, now=timezone.now()))
         totals.update(seed_institutional_defence(community=main, users=users, now=timezone.now()))
         totals.update(seed_alerts(community=main, users=users, now=timezone.now()))
+        totals.update(seed_access(community=main, users=users, now=timezone.now()))
         audit_record(
             actor=None,
             action="demo.seed",

@@ -25,6 +25,7 @@ class EventKind(models.TextChoices):
     VIDEO_LOSS = "video_loss", _("Video loss")
     HEARTBEAT = "heartbeat", _("Heartbeat")
     ACCESS = "access", _("Access control")
+    PLATE = "plate", _("Licence plate read")
     OTHER = "other", _("Other")
     # Health transitions of the device record itself, made by Anwang rather than reported.
     DEVICE_OFFLINE = "device.offline", _("Device went offline")

@@ -49,6 +49,7 @@ from anwang.events.adapters.registry import adapter_for
 from anwang.events.bulk import NewEvent, store_events
 from anwang.events.choices import EventKind
 from anwang.events.models import CameraSnapshot, DeadLetter, DeviceState, WorkerStatus
+from anwang.events.processors import process_stored_events
 from anwang.events.selectors import LAG_LIMIT_SECONDS, STALE_AFTER
 from anwang.places.models import Community
 from anwang.rules.engine import evaluate_events, evaluate_timers
@@ -725,6 +726,7 @@ def ingest_messages(
         result = batch.flush(store_dead_letters=True)
         # In the same transaction: an acknowledged message always has its alarm.
         result.alarms = raise_alarms(batch.stored)
+        process_stored_events(batch.stored)
         publish_device_health(batch.health_changed.values())
         return result
 

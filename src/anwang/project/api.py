@@ -97,6 +97,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from anwang.access.api import router as access_router
+    from anwang.access.pass_api import router as access_pass_router
     from anwang.accounts.api import router as accounts_router
     from anwang.alarms.api import router as alarms_router
     from anwang.alerts.api import router as alerts_router
@@ -146,6 +148,8 @@ def _register_routers() -> None:
     api.add_router("/", notifications_router)
     api.add_router("/", alerts_router)
     api.add_router("/", alerts_cap_router)
+    api.add_router("/", access_router)
+    api.add_router("/", access_pass_router)
 
 
 _register_routers()

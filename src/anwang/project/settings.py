@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "anwang.incidents",
     "anwang.notifications",
     "anwang.alerts",
+    "anwang.access",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,7 @@ ANWANG_SIGNUPS_PER_HOUR = CONFIG.signups_per_hour
 ANWANG_MAP_TILE_CRS = CONFIG.map_tile_crs
 ANWANG_PUBLIC_URL = CONFIG.public_url.rstrip("/")
 ANWANG_CAP_SENDER = CONFIG.cap_sender.strip()
+ANWANG_PASS_SIGNING_KEY = CONFIG.pass_signing_key
 ANWANG_INGEST_MAX_BYTES = CONFIG.ingest_max_bytes
 
 LANGUAGE_CODE = CONFIG.language

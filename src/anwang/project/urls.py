@@ -31,6 +31,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("notifications/", include("anwang.notifications.urls")),
     path("push/", include("anwang.notifications.push_urls")),
     path("alerts/", include("anwang.alerts.urls")),
+    path("access/", include("anwang.access.urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -45,6 +45,7 @@ EventKind = Literal[
     "video_loss",
     "heartbeat",
     "access",
+    "plate",
     "other",
 ]
 

@@ -54,7 +54,8 @@ class Observation:
     """Normalised kind, e.g. ``smoke``, ``smoke_test`` (a self-test, never a fire), ``gas``,
     ``water_leak``, ``contact``, ``motion``, ``tamper``, ``battery_low``, ``panic``,
     ``temperature``, ``availability``, ``object_detected``, ``review``, ``line_crossing``,
-    ``intrusion``, ``video_loss``, ``heartbeat``, ``access``, ``snapshot``, ``other``."""
+    ``intrusion``, ``video_loss``, ``heartbeat``, ``access``, ``plate`` (a licence plate
+    read), ``snapshot``, ``other``."""
     attribute: str | None = None
     value: Any = None
     edge_key: str | None = None

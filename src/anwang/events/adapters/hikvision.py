@@ -10,7 +10,10 @@ Device identity (``source_id``): ``macAddress`` when present (stable and unique)
 these is refused. Channel alarms (VMD, line crossing, intrusion, video loss, heartbeat) are
 level-triggered per channel: an NVR has many channels, so the attribute is
 ``<kind>:<channel>``. Access-controller events are edge-triggered on the device's own
-``serialNo``; ``currentEvent: false`` marks a replay from the device's log.
+``serialNo``; ``currentEvent: false`` marks a replay from the device's log. Plate reads of
+ANPR (barrier) cameras, ``eventType`` ``ANPR`` with an ``ANPR`` element (``licensePlate``,
+``direction``, ``confidenceLevel``, ``vehicleType``...), are edge-triggered ``plate``
+observations keyed by plate and device time; their pictures are not kept.
 """
 
 from __future__ import annotations
@@ -71,6 +74,9 @@ ACCESS_MINOR_NAMES = {
 (``MINOR_LEGAL_CARD_PASS = 0x01``, ``MINOR_INVALID_CARD = 0x09``, ``MINOR_LOCK_OPEN = 0x15``,
 ``MINOR_DOOR_OPEN_ABNORMAL = 0x1b``, ``MINOR_DOOR_OPEN_TIMEOUT = 0x1c``,
 ``MINOR_FACE_VERIFY_PASS = 0x4b``, ``MINOR_FACE_VERIFY_FAIL = 0x4c``, ...)."""
+
+NO_PLATE = frozenset({"", "unknown", "无车牌", "车牌", "none"})
+"""What ANPR cameras put in ``licensePlate`` when they saw a vehicle but read no plate."""
 
 PICTURE_KINDS = frozenset({"motion", "line_crossing", "intrusion"})
 """Camera alarms whose pictures are kept as snapshots, shown with the alarm. Access
@@ -231,6 +237,11 @@ def _observation(alert: dict[str, Any], *, images: int) -> Observation:
         if not isinstance(access, dict):
             raise AdapterError("AccessControllerEvent alert has no AccessControllerEvent object.")
         return _access(access, common=common, images=images)
+    if event_type.upper() == "ANPR":
+        anpr = alert.get("ANPR")
+        if not isinstance(anpr, dict):
+            raise AdapterError("ANPR alert has no ANPR object.")
+        return _plate(anpr, common=common, channel=_text(alert.get("channelID")), images=images)
 
     channel = _text(alert.get("channelID")) or _text(alert.get("dynChannelID"))
     state = (_text(alert.get("eventState")) or "").lower()
@@ -276,6 +287,36 @@ def _access(access: dict[str, Any], *, common: dict[str, Any], images: int) -> O
             "door": _int(access.get("doorNo")),
             "verify_mode": _text(access.get("currentVerifyMode")),
             "current_event": current,
+            "images": images,
+        },
+        **common,
+    )
+
+
+def _plate(
+    anpr: dict[str, Any], *, common: dict[str, Any], channel: str | None, images: int
+) -> Observation:
+    """A plate read: the plate as the camera read it (``None`` when it read none), the
+    direction (``forward``: towards the camera, ``reverse``: away), confidence and vehicle."""
+    raw_plate = _text(anpr.get("licensePlate")) or ""
+    plate = None if raw_plate.lower() in NO_PLATE else raw_plate
+    vehicle = anpr.get("vehicleInfo")
+    vehicle_type = _text(anpr.get("vehicleType"))
+    if vehicle_type is None and isinstance(vehicle, dict):
+        vehicle_type = _text(vehicle.get("vehicleType"))
+    # ANPR alerts carry no serial number: a read is identified by the plate and the time the
+    # camera gives it (a camera posting the same read again sends both unchanged).
+    moment = common["device_time_raw"] or ""
+    return Observation(
+        kind="plate",
+        edge_key=f"anpr:{channel or ''}:{raw_plate}:{moment}",
+        data={
+            "plate": plate,
+            "direction": _text(anpr.get("direction")),
+            "confidence": _int(anpr.get("confidenceLevel")),
+            "vehicle_type": vehicle_type,
+            "list": _text(anpr.get("vehicleListName")),
+            "channel": channel,
             "images": images,
         },
         **common,
