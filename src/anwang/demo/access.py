@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.utils import timezone
+
 from anwang.access import passes
 from anwang.access import services as access
 from anwang.access.choices import (
@@ -142,7 +144,7 @@ def _history(
             if card.pk == lost.pk:
                 continue
             for hour in (7, 18):
-                at = (now - dt.timedelta(days=day)).replace(
+                at = timezone.localtime(now - dt.timedelta(days=day)).replace(
                     hour=hour, minute=rng.randrange(60), second=0, microsecond=0
                 )
                 access.access_record(
@@ -190,7 +192,8 @@ def _visitors(
         return 0
     household = binding.household
     gate = next(p for p in points if p.kind == AccessPointKind.GATE)
-    yesterday = now - dt.timedelta(days=1)
+    # Wall-clock hours of the community's day, not of UTC.
+    yesterday = timezone.localtime(now - dt.timedelta(days=1))
     came = passes.pass_create(
         actor=resident,
         household=household,
@@ -206,7 +209,7 @@ def _visitors(
         actor=users["guard"],
         now=yesterday.replace(hour=8, minute=40, second=0, microsecond=0),
     )
-    tomorrow = now + dt.timedelta(days=1)
+    tomorrow = timezone.localtime(now + dt.timedelta(days=1))
     passes.pass_create(
         actor=resident,
         household=household,
