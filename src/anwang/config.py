@@ -111,6 +111,13 @@ class AnwangSettings(BaseSettings):
         "passes offline with its public key (`/api/v1/access/passes/public-key`). Empty: one is "
         "generated once into `<home>/pass-signing.key`.",
     )
+    access_retention_days: int = Field(
+        default=180,
+        ge=1,
+        description="Days access records (door and gate passages), gate-log entries and ended "
+        "visitor passes are kept; older ones are deleted once a day by the worker, and each "
+        "purge is audited.",
+    )
     cap_sender: str = Field(
         default="",
         description="The `<sender>` of the CAP documents of our safety alerts, unique to this "

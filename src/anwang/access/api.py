@@ -10,6 +10,7 @@ through ``/access/residents/{resident_id}/movements``, which writes an audit ent
 """
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from anwang.access import selectors, services
+from anwang.access import retention, selectors, services
 from anwang.access.choices import AccessCredentialKind, AccessMethod, AccessResult, CredentialStatus
 from anwang.access.models import (
     AccessEvent,
@@ -29,6 +30,7 @@ from anwang.access.models import (
 from anwang.access.schemas import (
     AccessCredentialIn,
     AccessCredentialOut,
+    AccessEraseOut,
     AccessEventOut,
     AccessPointIn,
     AccessPointOut,
@@ -367,6 +369,38 @@ def resident_movements(
     resident = selectors.resident_get(scope, resident_id)
     return selectors.resident_movements(
         scope, request_actor(request), resident, since=since, until=until
+    )
+
+
+@router.get(
+    "/access/residents/{resident_id}/export",
+    response=dict[str, Any],
+    summary="Export a person's access data (audited)",
+)
+def resident_export(request: HttpRequest, resident_id: int) -> dict[str, Any]:
+    """Everything access control holds about the person: credentials (numbers in full only
+    for managers of access, masked otherwise), consents, accesses, visitor passes registered
+    by the person's accounts and watch-list entries about them. Audited with the counts."""
+    scope = request_scope(request)
+    resident = selectors.resident_get(scope, resident_id)
+    return retention.resident_access_export(
+        actor=request_actor(request), scope=scope, resident=resident
+    )
+
+
+@router.post(
+    "/access/residents/{resident_id}/erase",
+    response=AccessEraseOut,
+    summary="Erase a person's access data on request",
+)
+def resident_erase(request: HttpRequest, resident_id: int) -> dict[str, int]:
+    """Delete the person's access records, credentials and watch-list entries (consent
+    records stay as proof of what was agreed). Managers of access only; audited with the
+    counts."""
+    scope = request_scope(request)
+    resident = selectors.resident_get(scope, resident_id)
+    return retention.resident_access_erase(
+        actor=request_actor(request), scope=scope, resident=resident
     )
 
 

@@ -11,7 +11,9 @@ class AccessConfig(AppConfig):
     verbose_name = _("Access control")
 
     def ready(self) -> None:
-        """Register the menu entries and the pipeline's access processor."""
+        """Register the menu entries and the pipeline's access processor, and listen for
+        residents being erased."""
+        from anwang.access import receivers  # noqa: F401 - connects the signal receivers
         from anwang.access.processing import access_events_from
         from anwang.accounts.choices import Permission
         from anwang.core.navigation import NavEntry, register_nav

@@ -157,9 +157,11 @@ class Credential(TimeStampedModel):
         choices=CredentialStatus.choices,
         default=CredentialStatus.ACTIVE,
     )
+    # RESTRICT, not PROTECT: a consent in use cannot be deleted on its own, but erasing the
+    # resident deletes both in one cascade.
     consent = models.ForeignKey(
         ConsentRecord,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="credentials",

@@ -236,3 +236,15 @@ class WatchOut(Schema):
     created_at: dt.datetime
     created_by_id: int | None
     ended_at: dt.datetime | None
+
+
+# --------------------------------------------------------------------------- a person's data
+
+
+class AccessEraseOut(Schema):
+    """What erasing a person's access data deleted (consent records are kept as proof)."""
+
+    access_events: int
+    credentials: int
+    watch_entries: int
+    consents_kept: int

@@ -14,14 +14,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from anwang.access import selectors, services
+from anwang.access import retention, selectors, services
 from anwang.access.choices import AccessResult, CredentialStatus
 from anwang.access.forms import (
     AccessPointForm,
@@ -355,6 +355,18 @@ def resident_access(request: HttpRequest, resident_id: int) -> HttpResponse:
     movements."""
     scope = page_scope(request)
     resident = selectors.resident_get(scope, resident_id)
+    return _resident_page(request, resident)
+
+
+def _resident_page(
+    request: HttpRequest,
+    resident: Any,
+    *,
+    erase_error: str = "",
+    erase_typed: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    scope = page_scope(request)
     access = selectors.resident_access(scope, resident)
     since = timezone.now() - dt.timedelta(days=MOVEMENT_DAYS)
     movements = selectors.resident_movements(scope, page_user(request), resident, since=since)
@@ -369,9 +381,67 @@ def resident_access(request: HttpRequest, resident_id: int) -> HttpResponse:
             "days": MOVEMENT_DAYS,
             "can_manage": selectors.may_manage(scope, resident.community_id),
             "consent_form": ConsentForm(),
+            "retention_days": retention.retention_days(),
+            "erase_error": erase_error,
+            "erase_typed": erase_typed,
             "subnav": "credentials",
         },
+        status=status,
     )
+
+
+@login_required
+def resident_export(request: HttpRequest, resident_id: int) -> HttpResponse:
+    """Download everything access control holds about the resident as JSON (numbers masked
+    unless the person manages access); audited."""
+    scope = page_scope(request)
+    resident = selectors.resident_get(scope, resident_id)
+    data = retention.resident_access_export(
+        actor=page_user(request), scope=scope, resident=resident
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = (
+        f'attachment; filename="access-data-{resident.pk}-{stamp}.json"'
+    )
+    return response
+
+
+@login_required
+@require_POST
+def resident_erase(request: HttpRequest, resident_id: int) -> HttpResponse:
+    """Erase the resident's access records, credentials and watch-list entries, after the
+    person typed the resident's name to confirm (managers of access only)."""
+    scope = page_scope(request)
+    resident = selectors.resident_get(scope, resident_id)
+    if not selectors.may_manage(scope, resident.community_id):
+        raise PermissionDenied
+    typed = request.POST.get("confirm", "").strip()
+    if typed != resident.name.strip():
+        return _resident_page(
+            request,
+            resident,
+            erase_error=_("Type the resident's name exactly to confirm the erasure."),
+            erase_typed=typed,
+            status=400,
+        )
+    counts = retention.resident_access_erase(
+        actor=page_user(request), scope=scope, resident=resident
+    )
+    messages.success(
+        request,
+        _(
+            "The resident's access data was erased: %(events)d access records, "
+            "%(credentials)d credentials and %(watch)d watch-list entries. Consent records "
+            "are kept as proof of what was agreed."
+        )
+        % {
+            "events": counts["access_events"],
+            "credentials": counts["credentials"],
+            "watch": counts["watch_entries"],
+        },
+    )
+    return redirect("access:resident", resident_id=resident.pk)
 
 
 @login_required

@@ -47,6 +47,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
+from anwang.access.retention import access_retention_purge
 from anwang.alerts.cap_in import feeds_due_fetch
 from anwang.alerts.services import alerts_due_check
 from anwang.core.live import live_prune
@@ -83,6 +84,8 @@ time, so 5 seconds late is nothing, and batches wait less often behind the check
 HAZARD_CHECK_SECONDS = 30.0
 """How often hazard reports are checked against their deadlines (deadlines are hours apart,
 so a half-minute delay is nothing, and it spares a query every second)."""
+RETENTION_PURGE_SECONDS = 24 * 60 * 60
+"""How often access records past their retention are purged (at start, then daily)."""
 INCIDENT_CHECK_SECONDS = 10.0
 """How often open incidents' tasks are checked for shift changes and lateness (tasks are due
 minutes apart; one query when no incident is open)."""
@@ -660,8 +663,10 @@ class EventWorker:
     # ----------------------------------------------------------------------------- housekeeping
 
     async def _housekeeping(self) -> None:
-        """Report health, sweep heartbeats; never let a failure here stop the worker."""
+        """Report health, sweep heartbeats, purge access records past their retention (at
+        start, then daily); never let a failure here stop the worker."""
         next_sweep = 0.0
+        next_purge = 0.0
         while True:
             try:
                 await self._in_db(self._report, False)
@@ -672,6 +677,10 @@ class EventWorker:
                         log.info("%d device(s) missed their heartbeat and went offline", went)
                     await self._in_db(live_prune)
                     await self._in_db(camera_snapshot_prune)
+                if time.monotonic() >= next_purge:
+                    next_purge = time.monotonic() + RETENTION_PURGE_SECONDS
+                    purged = await self._in_db(access_retention_purge)
+                    log.info("Access records past their retention: %s", purged)
             except asyncio.CancelledError:
                 raise
             except Exception as error:

@@ -153,6 +153,7 @@ ANWANG_MAP_TILE_CRS = CONFIG.map_tile_crs
 ANWANG_PUBLIC_URL = CONFIG.public_url.rstrip("/")
 ANWANG_CAP_SENDER = CONFIG.cap_sender.strip()
 ANWANG_PASS_SIGNING_KEY = CONFIG.pass_signing_key
+ANWANG_ACCESS_RETENTION_DAYS = CONFIG.access_retention_days
 ANWANG_INGEST_MAX_BYTES = CONFIG.ingest_max_bytes
 
 LANGUAGE_CODE = CONFIG.language
