@@ -10,8 +10,9 @@ through ``/access/residents/{resident_id}/movements``, which writes an audit ent
 """
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -68,31 +69,46 @@ def _manage_community(scope: Scope, community_id: int | None) -> Community:
     return community
 
 
-def _device(community: Community, device_id: int | None) -> Device | None:
-    if device_id is None:
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _of_community(
+    model: type[_M], community: Community, pk: int | None, *, field: str, message: str
+) -> _M | None:
+    """The community's object of ``model`` with this id (``None`` for none), or a field error:
+    a point's device, zone or building must be the community's own."""
+    if pk is None:
         return None
-    device = Device.objects.filter(pk=device_id, community=community).first()
-    if device is None:
-        raise ServiceError(_("Choose a device of this community."), field="device_id")
-    return device
+    found = model._default_manager.filter(pk=pk, community=community).first()
+    if found is None:
+        raise ServiceError(message, field=field)
+    return found
+
+
+def _device(community: Community, device_id: int | None) -> Device | None:
+    return _of_community(
+        Device,
+        community,
+        device_id,
+        field="device_id",
+        message=_("Choose a device of this community."),
+    )
 
 
 def _zone(community: Community, zone_id: int | None) -> Zone | None:
-    if zone_id is None:
-        return None
-    zone = Zone.objects.filter(pk=zone_id, community=community).first()
-    if zone is None:
-        raise ServiceError(_("Choose a zone of this community."), field="zone_id")
-    return zone
+    return _of_community(
+        Zone, community, zone_id, field="zone_id", message=_("Choose a zone of this community.")
+    )
 
 
 def _building(community: Community, building_id: int | None) -> Building | None:
-    if building_id is None:
-        return None
-    building = Building.objects.filter(pk=building_id, community=community).first()
-    if building is None:
-        raise ServiceError(_("Choose a building of this community."), field="building_id")
-    return building
+    return _of_community(
+        Building,
+        community,
+        building_id,
+        field="building_id",
+        message=_("Choose a building of this community."),
+    )
 
 
 # --------------------------------------------------------------------------- access points

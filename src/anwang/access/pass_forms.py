@@ -64,7 +64,10 @@ class GateCheckForm(forms.Form):
     token = forms.CharField(
         label=_("Pass code"),
         max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "off"}),
+        widget=forms.TextInput(
+            # The camera scanner (core's qr_scan.js) puts what it reads here and submits.
+            attrs={"autocomplete": "off", "autocapitalize": "off", "data-scan-input": ""}
+        ),
     )
 
     def __init__(self, *args: Any, points: Any, **kwargs: Any) -> None:

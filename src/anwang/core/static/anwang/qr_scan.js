@@ -1,15 +1,16 @@
-// The guard's gate page: scan a visitor pass with the phone's camera (BarcodeDetector, as the
-// patrol and inspection pages do) and submit it for checking; where the browser cannot, the
-// typed code field stays.
+// Scan a QR code with the phone's camera (BarcodeDetector) where the browser can; where it
+// cannot, the typed-code form stays. One scanner for every page that reads a code:
+//   <section data-scanner data-url="/inspections/scan/" data-param="label">  opens url?label=code
+//   <section data-scanner> ... <input data-scan-input> ...                   fills it, submits its form
+// inside: a [data-scan] button (hidden until the camera can read QR codes), a [data-camera] box
+// with a [data-video] and a [data-camera-close] button, and a [data-camera-error] message.
 (function () {
   "use strict";
-  var root = document.querySelector("[data-gate-scanner]");
+  var root = document.querySelector("[data-scanner]");
   if (!root) return;
   var button = root.querySelector("[data-scan]");
   var box = root.querySelector("[data-camera]");
   var video = root.querySelector("[data-video]");
-  var form = root.querySelector("[data-gate-form]");
-  var input = form.querySelector("input[name=token]");
   var stream = null;
   var scanning = false;
 
@@ -22,8 +23,14 @@
 
   function found(text) {
     stop();
-    input.value = text;
-    form.submit();
+    var input = root.querySelector("[data-scan-input]");
+    if (input) {
+      input.value = text;
+      input.form.submit();
+    } else {
+      var param = root.dataset.param || "label";
+      window.location.href = root.dataset.url + "?" + param + "=" + encodeURIComponent(text);
+    }
   }
 
   function start() {
