@@ -121,6 +121,15 @@ class Delivery(models.Model):
         related_name="+",
         verbose_name=_("resident"),
     )
+    # A resident's family contact (welfare checks), reached by SMS or a call on their number.
+    emergency_contact = models.ForeignKey(
+        "people.EmergencyContact",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("family contact"),
+    )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     config = models.ForeignKey(
         ChannelConfig,

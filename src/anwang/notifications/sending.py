@@ -107,7 +107,7 @@ def _claim(now: dt.datetime, limit: int) -> list[Delivery]:
             Delivery.objects.filter(pk__in=claimed).update(next_attempt_at=now + LEASE)
     return list(
         Delivery.objects.filter(pk__in=claimed)
-        .select_related("notification", "recipient", "resident", "config")
+        .select_related("notification", "recipient", "resident", "emergency_contact", "config")
         .order_by("next_attempt_at", "pk")
     )
 
@@ -146,8 +146,12 @@ def _address_for(delivery: Delivery) -> str | None:
     if delivery.channel not in _PERSONAL or delivery.channel == Channel.INBOX:
         return ""
     if user is None:
-        if delivery.resident is not None and delivery.channel in (Channel.SMS, Channel.VOICE):
+        if delivery.channel not in (Channel.SMS, Channel.VOICE):
+            return None
+        if delivery.resident is not None:
             return delivery.resident.phone or None
+        if delivery.emergency_contact is not None:
+            return delivery.emergency_contact.phone or None
         return None
     if delivery.channel == Channel.EMAIL:
         return user.email or None
@@ -172,7 +176,7 @@ def _absolute(url: str) -> str:
 def _message(delivery: Delivery, address: str) -> OutgoingMessage:
     notification = delivery.notification
     recipient = delivery.recipient
-    resident = delivery.resident
+    named = delivery.resident or delivery.emergency_contact
     return OutgoingMessage(
         delivery_id=delivery.pk,
         notification_id=notification.pk,
@@ -187,7 +191,7 @@ def _message(delivery: Delivery, address: str) -> OutgoingMessage:
         community_id=notification.community_id,
         address=address,
         recipient_id=recipient.pk if recipient else None,
-        recipient_name=str(recipient) if recipient else (resident.name if resident else ""),
+        recipient_name=str(recipient) if recipient else (named.name if named else ""),
         language=(getattr(recipient, "language", "") or "zh-hans") if recipient else "zh-hans",
     )
 

@@ -40,7 +40,7 @@ from anwang.notifications.models import (
     NotificationPreference,
 )
 from anwang.notifications.signals import message_confirmed
-from anwang.people.models import Resident
+from anwang.people.models import EmergencyContact, Resident
 from anwang.places.models import Community
 
 DEFAULT_CHANNELS: tuple[str, ...] = (Channel.INBOX.value, Channel.WEB_PUSH.value)
@@ -136,6 +136,7 @@ def notify(
     data: Mapping[str, Any] | None = None,
     channels: Iterable[str] | None = None,
     residents_by_phone: Iterable[Resident] = (),
+    contacts_by_phone: Iterable[EmergencyContact] = (),
     actor: User | None = None,
     now: dt.datetime | None = None,
 ) -> Notification:
@@ -144,7 +145,8 @@ def notify(
     the change that caused the message; it only writes rows.
 
     ``residents_by_phone`` are residents without an account: they get the message by SMS and
-    by call where ``channels`` names those channels, on their registered phone number."""
+    by call where ``channels`` names those channels, on their registered phone number;
+    ``contacts_by_phone`` (residents' family contacts) likewise on the contact's number."""
     now = now or timezone.now()
     narrowed = None if channels is None else {str(c) for c in channels}
     notification = Notification.objects.create(
@@ -206,6 +208,17 @@ def notify(
                 Delivery(
                     notification=notification,
                     resident=resident,
+                    channel=channel,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+    for contact in contacts_by_phone:
+        for channel in phone_channels:
+            deliveries.append(
+                Delivery(
+                    notification=notification,
+                    emergency_contact=contact,
                     channel=channel,
                     created_at=now,
                     next_attempt_at=now,

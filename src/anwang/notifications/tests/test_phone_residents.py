@@ -15,7 +15,7 @@ from anwang.notifications.models import ChannelConfig, Delivery
 from anwang.notifications.sending import send_due
 from anwang.notifications.services import notify
 from anwang.notifications.tests.conftest import NOW
-from anwang.people.models import Resident
+from anwang.people.models import EmergencyContact, Resident
 
 __all__ = ["http_peer"]  # the fixture, imported to be used
 
@@ -135,3 +135,30 @@ def test_resident_without_a_number_is_not_sent(world: Any, sms_gateway: HttpPeer
     delivery = Delivery.objects.get(channel="sms")
     assert (delivery.status, delivery.last_error) == (DeliveryStatus.SKIPPED, "no address")
     assert sms_gateway.requests == []
+
+
+def test_family_contact_is_texted_and_called_on_their_number(
+    world: Any, sms_gateway: HttpPeer
+) -> None:
+    contact = EmergencyContact.objects.create(
+        resident=resident(world), name="翠苑赵小六", relation="女儿", phone="13600004444"
+    )
+    notification = notify(
+        recipients=[],
+        contacts_by_phone=[contact],
+        kind="welfare.escalated",
+        title="翠苑关爱探访",
+        community=world.a.community,
+        channels=["sms", "voice"],
+        urgent=True,
+        now=NOW,
+    )
+    rows: set[tuple[Any, ...]] = set(
+        Delivery.objects.filter(notification=notification).values_list(
+            "emergency_contact__name", "resident_id", "recipient_id", "channel"
+        )
+    )
+    assert rows == {("翠苑赵小六", None, None, "sms"), ("翠苑赵小六", None, None, "voice")}
+    send_due(now=NOW)
+    texts = [r.json() for r in sms_gateway.requests]
+    assert [t["phone"] for t in texts] == ["13600004444"]
