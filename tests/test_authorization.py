@@ -167,6 +167,9 @@ ENTITY_PARAMS: tuple[str, ...] = (
     "consent",
     "watch_entry",
     "visitor_pass",
+    "access_finding",  # an anomaly the access detectors found
+    "welfare_watch",  # a resident enrolled in welfare checks
+    "welfare_check",
 )
 """Path parameters are named ``{<entity>_id}``; the test knows how to fill exactly these."""
 
@@ -1179,6 +1182,41 @@ def probe(world: World) -> Probe:
         valid_from=timezone.now(),
         valid_until=timezone.now() + dt.timedelta(hours=4),
     )
+    from anwang.access.models import AccessFinding, ConsentRecord
+    from anwang.welfare.models import WelfareCheck, WelfareWatch
+
+    probe_now = timezone.now()
+    access_finding = AccessFinding.objects.create(
+        community=a.community,
+        detector="outside_hours",
+        at=probe_now,
+        access_point=access_point,
+        credential=access_credential,
+        resident=resident,
+        explanation={"local_time": "02:13", "permitted_from": "08:00", "permitted_until": "18:00"},
+        key=f"outside_hours:{int(probe_now.timestamp())}:{access_point.pk}:0:{resident.pk}",
+        found_at=probe_now,
+    )
+    welfare_consent = ConsentRecord.objects.create(
+        resident=resident, kind="welfare", given_at=probe_now, how="翠苑关爱探访同意书"
+    )
+    welfare_watch = WelfareWatch.objects.create(
+        community=a.community,
+        resident=resident,
+        consent=welfare_consent,
+        enrolled_at=probe_now - dt.timedelta(days=3),
+        family_contact=contact,
+    )
+    welfare_check = WelfareCheck.objects.create(
+        watch=welfare_watch,
+        community=a.community,
+        household=household,
+        opened_at=probe_now,
+        quiet_since=probe_now - dt.timedelta(hours=25),
+        threshold_hours=24,
+        escalate_at=probe_now + dt.timedelta(hours=2),
+        note="翠苑关爱探访探针",
+    )
 
     staff_targets = {
         "region": a.region.pk,
@@ -1241,6 +1279,9 @@ def probe(world: World) -> Probe:
         "consent": consent.pk,
         "watch_entry": watch_entry.pk,
         "visitor_pass": visitor_pass.pk,
+        "access_finding": access_finding.pk,
+        "welfare_watch": welfare_watch.pk,
+        "welfare_check": welfare_check.pk,
     }
     resident_targets = staff_targets | {
         "household": household.pk,

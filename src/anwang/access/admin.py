@@ -1,6 +1,7 @@
 """Admin of access control: access points to look at and fix, credentials with masked numbers,
-and read-only access records, consents and watch-list entries. Writes that carry rules (face
-consent, watch list) go through the pages and the API; no face images exist to show."""
+and read-only access records, anomaly findings, consents and watch-list entries. Writes that
+carry rules (face consent, watch list, a finding's review) go through the pages and the API; no
+face images exist to show."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from anwang.access.models import AccessEvent, AccessPoint, ConsentRecord, Credential, WatchListEntry
+from anwang.access.models import (
+    AccessEvent,
+    AccessFinding,
+    AccessPoint,
+    ConsentRecord,
+    Credential,
+    WatchListEntry,
+)
 from anwang.access.schemas import mask_value
 
 
@@ -73,3 +81,13 @@ class WatchListEntryAdmin(ReadOnlyAdmin):
     list_display = ["community", "kind", "description", "priority", "created_at", "ended_at"]
     list_filter = ["kind", "community"]
     exclude = ["value_index"]
+
+
+@admin.register(AccessFinding)
+class AccessFindingAdmin(ReadOnlyAdmin):
+    """Anomaly findings: read-only (reviewed on the findings page, which audits who looks)."""
+
+    list_display = ["at", "community", "detector", "access_point", "resident", "status"]
+    list_filter = ["detector", "status", "community"]
+    exclude = ["key"]
+    raw_id_fields = ["access_point", "credential", "resident", "reviewed_by", "device_event"]

@@ -73,3 +73,20 @@ class GateEntryKind(models.TextChoices):
     PASS = "pass", _("Visitor with a pass")
     DELIVERY = "delivery", _("Delivery or courier")
     REFUSED = "refused", _("Refused entry")
+
+
+class AnomalyDetector(models.TextChoices):
+    """Which detector found an access anomaly (values as in :mod:`anwang.access.detectors`)."""
+
+    OUTSIDE_HOURS = "outside_hours", _("Restricted area outside its hours")
+    REPEATED_DENIALS = "repeated_denials", _("Repeated refusals")
+    IMPOSSIBLE_TRAVEL = "impossible_travel", _("Impossible travel")
+    WEEKLY_BASELINE = "weekly_baseline", _("Unusual for this person's week")
+
+
+class FindingStatus(models.TextChoices):
+    """Where a finding stands in review."""
+
+    NEW = "new", _("To review")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")

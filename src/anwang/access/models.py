@@ -18,8 +18,10 @@ from anwang.access.choices import (
     AccessMethod,
     AccessPointKind,
     AccessResult,
+    AnomalyDetector,
     ConsentKind,
     CredentialStatus,
+    FindingStatus,
     GateEntryKind,
     WatchKind,
 )
@@ -427,3 +429,85 @@ class WatchListEntry(models.Model):
 
     def __str__(self) -> str:
         return self.description or self.get_kind_display()
+
+
+class AccessFinding(models.Model):
+    """An anomaly a detector found in the access log (:mod:`anwang.access.detectors`): which
+    detector, the access that fired it, who and where, the numbers that explain it, and its
+    review. New findings are handed to the community's alarm rules as an ``access.anomaly``
+    event of the access point's device."""
+
+    community = models.ForeignKey(
+        "places.Community",
+        on_delete=models.CASCADE,
+        related_name="access_findings",
+        verbose_name=_("community"),
+    )
+    detector = models.CharField(_("detector"), max_length=20, choices=AnomalyDetector.choices)
+    at = models.DateTimeField(_("at"))
+    access_point = models.ForeignKey(
+        AccessPoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("access point"),
+    )
+    credential = models.ForeignKey(
+        Credential,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("credential"),
+    )
+    # CASCADE: a finding says where a person was; erasing the person erases it.
+    resident = models.ForeignKey(
+        "people.Resident",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="access_findings",
+        verbose_name=_("resident"),
+    )
+    # The detector's numbers (Finding.explanation), with point and credential as ids.
+    explanation = models.JSONField(_("explanation"), default=dict)
+    # detector:epoch:point:credential:person, so a detector run again finds nothing new.
+    key = models.CharField(max_length=200, editable=False)
+    found_at = models.DateTimeField(_("found at"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=FindingStatus.choices, default=FindingStatus.NEW
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+    device_event = models.ForeignKey(
+        "events.DeviceEvent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("event handed to the rules"),
+    )
+
+    class Meta:
+        verbose_name = _("access finding")
+        verbose_name_plural = _("access findings")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "key"], name="access_finding_unique")
+        ]
+        indexes = [
+            models.Index(fields=["community", "status", "at"]),
+            models.Index(fields=["resident", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_detector_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,7 @@
 """Personal data of access control: the retention purge, and a person's export and erasure.
 
-* :func:`access_retention_purge` deletes access records, gate-log entries and visitor passes
+* :func:`access_retention_purge` deletes access records, anomaly findings (they say where a
+  person was, like the records they were found in), gate-log entries and visitor passes
   (with the visitors' names, phone numbers and plates) older than
   ``settings.ANWANG_ACCESS_RETENTION_DAYS`` (default 180), in batches. The worker runs it once
   a day. A run that deleted anything writes one audit entry ``access.retention_purge`` (no
@@ -9,11 +10,12 @@
   year that say nothing about anyone's data; that nothing older than the cutoff is left can be
   checked in the data itself at any time, and the worker logs every run.
 * :func:`resident_access_export` is what access control holds about a person, as JSON, for a
-  request to see one's data (holders of view-access; full numbers only for manage-access).
-* :func:`resident_access_erase` deletes a person's access records, credentials and watch-list
-  entries on request (manage-access). **Consent records are kept**: they are the proof of what
-  the person agreed to and when it was withdrawn, and go only with the person's record
-  (``people.services.resident_erase``).
+  request to see one's data (holders of view-access; full numbers only for manage-access),
+  anomaly findings about them included.
+* :func:`resident_access_erase` deletes a person's access records, anomaly findings,
+  credentials and watch-list entries on request (manage-access). **Consent records are
+  kept**: they are the proof of what the person agreed to and when it was withdrawn, and go
+  only with the person's record (``people.services.resident_erase``).
 
 Audit entries of exports and erasures hold counts only, never numbers, places or times.
 """
@@ -32,6 +34,7 @@ from django.utils import timezone
 
 from anwang.access.models import (
     AccessEvent,
+    AccessFinding,
     ConsentRecord,
     Credential,
     GateLogEntry,
@@ -61,6 +64,7 @@ class PurgeReport:
 
     cutoff: dt.datetime
     access_events: int = 0
+    access_findings: int = 0
     gate_log_entries: int = 0
     visitor_passes: int = 0
     batches: int = 0
@@ -69,12 +73,16 @@ class PurgeReport:
     @property
     def total(self) -> int:
         """Rows deleted, all tables together."""
-        return self.access_events + self.gate_log_entries + self.visitor_passes
+        return (
+            self.access_events + self.access_findings + self.gate_log_entries + self.visitor_passes
+        )
 
     def counts(self) -> dict[str, int]:
-        """Rows deleted per table (the audit entry's changes)."""
+        """Rows deleted per table (the audit entry's changes; findings only when some were
+        deleted, so the entries of runs before findings existed read the same)."""
         return {
             "access_events": self.access_events,
+            **({"access_findings": self.access_findings} if self.access_findings else {}),
             "gate_log_entries": self.gate_log_entries,
             "visitor_passes": self.visitor_passes,
         }
@@ -106,7 +114,8 @@ def _delete_in_batches(qs: QuerySet[Any], batch_size: int, report: PurgeReport) 
 def access_retention_purge(
     *, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
 ) -> PurgeReport:
-    """Delete access records and gate-log entries from before the retention period, and
+    """Delete access records, anomaly findings and gate-log entries from before the retention
+    period, and
     visitor passes whose window ended before it (with the visitor's name, phone and plate).
 
     Batches commit one by one; one audit entry ``access.retention_purge`` records the run when
@@ -120,6 +129,9 @@ def access_retention_purge(
         report.complete = False
         report.access_events = _delete_in_batches(
             AccessEvent.objects.filter(at__lt=cutoff), batch_size, report
+        )
+        report.access_findings = _delete_in_batches(
+            AccessFinding.objects.filter(at__lt=cutoff), batch_size, report
         )
         report.gate_log_entries = _delete_in_batches(
             GateLogEntry.objects.filter(at__lt=cutoff), batch_size, report
@@ -143,9 +155,10 @@ def access_retention_purge(
                     },
                 )
             log.info(
-                "Access retention: deleted %d access record(s), %d gate-log entr(ies), "
-                "%d visitor pass(es) from before %s",
+                "Access retention: deleted %d access record(s), %d finding(s), "
+                "%d gate-log entr(ies), %d visitor pass(es) from before %s",
                 report.access_events,
+                report.access_findings,
                 report.gate_log_entries,
                 report.visitor_passes,
                 cutoff.isoformat(),
@@ -164,6 +177,11 @@ def _iso(value: dt.datetime | None) -> str | None:
 def _events_of(resident: Resident) -> QuerySet[AccessEvent]:
     """The person's access records: theirs by person or by one of their credentials."""
     return AccessEvent.objects.filter(Q(resident=resident) | Q(credential__resident=resident))
+
+
+def _findings_of(resident: Resident) -> QuerySet[AccessFinding]:
+    """Anomaly findings about the person: theirs by person or by one of their credentials."""
+    return AccessFinding.objects.filter(Q(resident=resident) | Q(credential__resident=resident))
 
 
 def _watch_entries_of(resident: Resident) -> QuerySet[WatchListEntry]:
@@ -251,6 +269,18 @@ def resident_access_export(
             host__in=_host_accounts(resident), community_id=resident.community_id
         ).order_by("valid_from", "id")
     ]
+    findings = [
+        {
+            "detector": finding.detector,
+            "at": _iso(finding.at),
+            "point": finding.access_point.name if finding.access_point else None,
+            "explanation": finding.explanation,
+            "status": finding.status,
+            "review_note": finding.review_note,
+            "reviewed_at": _iso(finding.reviewed_at),
+        }
+        for finding in _findings_of(resident).select_related("access_point").order_by("at", "id")
+    ]
     watch = [
         {
             "kind": entry.kind,
@@ -271,6 +301,7 @@ def resident_access_export(
             "credentials": len(credentials),
             "consents": len(consents),
             "accesses": len(accesses),
+            "access_findings": len(findings),
             "visitor_passes": len(passes),
             "watch_entries": len(watch),
             "masked": not reveal,
@@ -287,6 +318,7 @@ def resident_access_export(
         "credentials": credentials,
         "consents": consents,
         "accesses": accesses,
+        "access_findings": findings,
         "visitor_passes": passes,
         "watch_entries": watch,
     }
@@ -295,10 +327,10 @@ def resident_access_export(
 def resident_access_erase(
     *, actor: User | None, scope: Scope | None = None, resident: Resident
 ) -> dict[str, int]:
-    """Erase a person's access data on request: their access records (by person or by one of
-    their credentials), their credentials and the watch-list entries about them. Consent
-    records stay (proof of what was agreed and withdrawn) until the person's record is erased.
-    Manage-access holders only (403 for viewers, 404 otherwise); audited
+    """Erase a person's access data on request: their access records and anomaly findings (by
+    person or by one of their credentials), their credentials and the watch-list entries about
+    them. Consent records stay (proof of what was agreed and withdrawn) until the person's
+    record is erased. Manage-access holders only (403 for viewers, 404 otherwise); audited
     ``access.erase`` with counts only. Returns the counts."""
     authorize(
         actor=actor,
@@ -309,6 +341,7 @@ def resident_access_erase(
     )
     with transaction.atomic():
         access_events = _events_of(resident).delete()[1].get(AccessEvent._meta.label, 0)
+        access_findings = _findings_of(resident).delete()[1].get(AccessFinding._meta.label, 0)
         watch_qs = _watch_entries_of(resident)
         watch_entries = watch_qs.count()
         watch_qs.delete()
@@ -316,6 +349,7 @@ def resident_access_erase(
         Credential.objects.filter(resident=resident).delete()
         counts = {
             "access_events": access_events,
+            "access_findings": access_findings,
             "credentials": credentials,
             "watch_entries": watch_entries,
             "consents_kept": ConsentRecord.objects.filter(resident=resident).count(),

@@ -245,6 +245,7 @@ class AccessEraseOut(Schema):
     """What erasing a person's access data deleted (consent records are kept as proof)."""
 
     access_events: int
+    access_findings: int
     credentials: int
     watch_entries: int
     consents_kept: int

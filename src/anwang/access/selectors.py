@@ -13,13 +13,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from anwang.access.choices import AccessCredentialKind, CredentialStatus
+from anwang.access.choices import AccessCredentialKind, CredentialStatus, FindingStatus
 from anwang.access.models import (
     AccessEvent,
+    AccessFinding,
     AccessPoint,
     ConsentRecord,
     Credential,
@@ -29,6 +32,7 @@ from anwang.access.services import value_index
 from anwang.accounts.choices import Permission
 from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, acts_platform_wide
+from anwang.alarms.models import AlarmEvent
 from anwang.audit.services import audit_record
 from anwang.people.models import Resident
 from anwang.places.models import Community
@@ -374,3 +378,100 @@ def watch_entry_get(scope: Scope, entry_id: int) -> WatchListEntry:
     if entry is None:
         raise Http404
     return entry
+
+
+# --------------------------------------------------------------------------- anomaly findings
+
+
+def _findings_base(scope: Scope, community_id: int | None) -> QuerySet[AccessFinding]:
+    """Findings the caller sees, with what their sentences need (the previous access
+    point of an impossible travel by name, without a query per finding)."""
+    from_point = AccessPoint.objects.filter(
+        pk=Cast(KeyTextTransform("from_point", OuterRef("explanation")), IntegerField())
+    )
+    return _visible(
+        scope,
+        AccessFinding.objects.select_related(
+            "community", "access_point", "credential", "resident", "reviewed_by"
+        ).annotate(from_point_name=Subquery(from_point.values("name")[:1])),
+        community_id,
+    )
+
+
+def findings(
+    scope: Scope,
+    *,
+    community_id: int | None = None,
+    detector: str = "",
+    status: str = "",
+    resident_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    audited: bool = True,
+) -> QuerySet[AccessFinding]:
+    """Anomaly findings of the communities the caller sees, newest first, by detector,
+    review status, person and period. A finding says where a person was: the read writes an
+    audit entry ``access.view_findings`` with the filters (``audited=False`` for counts that
+    show no one's whereabouts)."""
+    found = _findings_base(scope, community_id)
+    if detector:
+        found = found.filter(detector=detector)
+    if status:
+        found = found.filter(status=status)
+    if resident_id is not None:
+        found = found.filter(resident_id=resident_id)
+    if since is not None:
+        found = found.filter(at__gte=since)
+    if until is not None:
+        found = found.filter(at__lt=until)
+    if audited:
+        audit_record(
+            actor=scope.user,
+            action="access.view_findings",
+            object_type="access.accessfinding",
+            community_id=community_id,
+            changes={
+                "detector": detector or None,
+                "status": status or None,
+                "resident": resident_id,
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+            },
+        )
+    return found.order_by("-at", "-id")
+
+
+def findings_to_review(scope: Scope, community_id: int) -> int:
+    """How many of the community's findings wait for review (a count: not audited)."""
+    if not may_view(scope, community_id):
+        return 0
+    return AccessFinding.objects.filter(community_id=community_id, status=FindingStatus.NEW).count()
+
+
+def finding_get(scope: Scope, finding_id: int, *, audited: bool = True) -> AccessFinding:
+    """One finding the caller sees (404 otherwise); the read writes an audit entry
+    ``access.view_finding`` (``audited=False`` when fetched to be changed: the change is
+    audited itself)."""
+    finding = _findings_base(scope, None).filter(pk=finding_id).first()
+    if finding is None:
+        raise Http404
+    if audited:
+        audit_record(
+            actor=scope.user,
+            action="access.view_finding",
+            obj=finding,
+            community_id=finding.community_id,
+        )
+    return finding
+
+
+def finding_alarm_id(finding: AccessFinding) -> int | None:
+    """The alarm the rules raised (or joined) with the finding's event, if any."""
+    if finding.device_event_id is None:
+        return None
+    return (
+        AlarmEvent.objects.filter(device_event_id=finding.device_event_id)
+        .order_by("pk")
+        .values_list("alarm_id", flat=True)
+        .first()
+    )

@@ -50,9 +50,10 @@ from anwang.access.models import (
     VisitorPass,
     WatchListEntry,
 )
+from anwang.access.signals import consent_withdrawn
 from anwang.accounts.choices import Permission
 from anwang.accounts.models import User
-from anwang.accounts.selectors import Scope, authorize
+from anwang.accounts.selectors import Scope, authorize, service_scope
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.crypto import blind_index
 from anwang.core.errors import ConflictError, ServiceError
@@ -474,6 +475,18 @@ def face_consent_in_force(resident: Resident) -> ConsentRecord | None:
     ).first()
 
 
+def _require_consent_manager(
+    actor: User | None, scope: Scope | None, community_id: int, kind: str
+) -> None:
+    """Face consent is managed with access control; welfare-check consent also by whoever
+    enrols residents in welfare checks."""
+    if kind == ConsentKind.WELFARE:
+        resolved = service_scope(actor, scope)
+        if resolved is not None and resolved.has(Permission.MANAGE_WELFARE, community_id):
+            return
+    _require_manage(actor, scope, community_id)
+
+
 def consent_record(
     *,
     actor: User | None,
@@ -487,7 +500,7 @@ def consent_record(
     """Record a resident's consent (face enrolment, welfare checks): when and how it was given
     (signed form, in the app, and the text agreed to). One consent of a kind is in force at a
     time: recording another while one is in force is refused."""
-    _require_manage(actor, scope, resident.community_id)
+    _require_consent_manager(actor, scope, resident.community_id, kind)
     at = _now(now)
     if kind not in ConsentKind.values:
         raise ServiceError(_("Choose what the consent is for."), field="kind")
@@ -525,9 +538,10 @@ def consent_withdraw(
     now: dt.datetime | None = None,
 ) -> ConsentRecord:
     """Record that a consent was withdrawn. Withdrawing face consent revokes the resident's
-    face credentials at once (the device templates must then be deleted on the devices)."""
+    face credentials at once (the device templates must then be deleted on the devices);
+    receivers of :data:`consent_withdrawn` end what else relied on it (welfare checks)."""
     resident = consent.resident
-    _require_manage(actor, scope, resident.community_id)
+    _require_consent_manager(actor, scope, resident.community_id, consent.kind)
     at = _now(now)
     with transaction.atomic():
         locked = ConsentRecord.objects.select_for_update().get(pk=consent.pk)
@@ -549,6 +563,7 @@ def consent_withdraw(
             )
             for face in faces:
                 _change_status(actor, face, CredentialStatus.REVOKED, at, reason="consent")
+        consent_withdrawn.send(sender=ConsentRecord, consent=locked, actor=actor, now=at)
     consent.withdrawn_at = at
     return consent
 

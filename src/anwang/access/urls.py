@@ -1,6 +1,6 @@
 from django.urls import path
 
-from anwang.access import pass_views, views
+from anwang.access import finding_views, pass_views, views
 
 app_name = "access"
 
@@ -21,6 +21,12 @@ urlpatterns = [
     path("watch-list/", views.watch_list, name="watch_list"),
     path("watch-list/new/", views.watch_create, name="watch_create"),
     path("watch-list/<int:entry_id>/end/", views.watch_end, name="watch_end"),
+    # Anomaly findings (finding_views.py)
+    path("findings/", finding_views.finding_list, name="findings"),
+    path("findings/scan/", finding_views.findings_scan, name="findings_scan"),
+    path("findings/badge/", finding_views.findings_badge, name="findings_badge"),
+    path("findings/<int:finding_id>/", finding_views.finding_detail, name="finding"),
+    path("findings/<int:finding_id>/review/", finding_views.finding_review, name="finding_review"),
     # Visitors and the gate (pass_views.py)
     path("visitors/", pass_views.my_visitors, name="my_visitors"),
     path("visitors/new/", pass_views.visitor_create, name="visitor_create"),

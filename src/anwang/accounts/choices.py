@@ -98,6 +98,14 @@ class Permission(models.TextChoices):
         "check_passes",
         _("Check visitor passes at the gate and keep the gate log"),
     )
+    VIEW_WELFARE = (
+        "view_welfare",
+        _("See who is enrolled in welfare checks, their checks and the false-alarm report"),
+    )
+    MANAGE_WELFARE = (
+        "manage_welfare",
+        _("Enrol residents who consented in welfare checks and close any welfare check"),
+    )
 
 
 class PhoneCodePurpose(models.TextChoices):

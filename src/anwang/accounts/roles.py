@@ -31,6 +31,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_INCIDENTS,
             P.VIEW_ALERTS,
             P.PUBLISH_ALERTS,
+            P.VIEW_WELFARE,
         }
     ),
     Role.COMMUNITY_ADMIN: frozenset(
@@ -75,6 +76,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_ACCESS,
             P.MANAGE_ACCESS,
             P.CHECK_PASSES,
+            P.VIEW_WELFARE,
+            P.MANAGE_WELFARE,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -136,6 +139,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.VIEW_PLANS,
             P.VIEW_INCIDENTS,
             P.VIEW_ALERTS,
+            P.VIEW_WELFARE,
+            P.MANAGE_WELFARE,
         }
     ),
     Role.VOLUNTEER: frozenset({P.VIEW_PLACES, P.VIEW_PATROLS, P.RUN_PATROLS}),

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from anwang.access import passes
 from anwang.access import services as access
+from anwang.access.anomalies import access_anomalies_scan
 from anwang.access.choices import (
     AccessMethod,
     AccessPointKind,
@@ -97,11 +98,79 @@ def seed_access(
     )
     accesses = _history(community, points, cards, lost, rng, now)
     visitors = _visitors(community, users, points, now)
+    odd = _anomalies(community, admin, points, cards, now)
+    report = access_anomalies_scan(community=community, now=now)
     return {
-        "access_points": len(points),
+        "access_points": len(points) + 1,
         "credentials": len(cards),
-        "accesses": accesses + visitors,
+        "accesses": accesses + visitors + odd,
+        "access_findings": report.findings,
     }
+
+
+def _anomalies(
+    community: Community,
+    admin: User,
+    points: list[AccessPoint],
+    cards: list[Credential],
+    now: dt.datetime,
+) -> int:
+    """Last night's odd accesses for the findings page: a card in the plant room at 02:13, an
+    unknown card refused six times at a gate, and one card used at two gates far apart within a
+    minute (a copied card). All hours old, so the scan stores them for review without raising
+    alarms (the demo starts from a quiet console)."""
+    placed = {
+        p.pk: (p.latitude, p.longitude)
+        for p in points
+        if p.kind == AccessPointKind.GATE and p.latitude is not None and p.longitude is not None
+    }
+    gates = [p for p in points if p.pk in placed]
+    first = gates[0]
+    lat, lon = placed[first.pk]
+    far = max(gates, key=lambda g: abs(placed[g.pk][0] - lat) + abs(placed[g.pk][1] - lon))
+    plant_room = access.access_point_create(
+        actor=admin,
+        community=community,
+        name="地下水泵房",
+        kind=AccessPointKind.OTHER,
+        zone=first.zone,
+        latitude=lat,
+        longitude=lon,
+        is_restricted=True,
+        permitted_from=dt.time(8, 0),
+        permitted_until=dt.time(18, 0),
+    )
+    # 02:13 last night; seeded between midnight and 05:13, when that is too recent or too far
+    # back for the scan's last day, three hours ago (still outside the permitted hours).
+    night = timezone.localtime(now).replace(hour=2, minute=13, second=0, microsecond=0)
+    if night > now - dt.timedelta(hours=3):
+        night -= dt.timedelta(days=1)
+    if now - night > dt.timedelta(hours=22):
+        night = now - dt.timedelta(hours=3)
+    rows: list[tuple[AccessPoint, dt.datetime, str, Credential | None]] = [
+        (plant_room, night, AccessResult.GRANTED, cards[3])
+    ]
+    burst = night + dt.timedelta(minutes=40)
+    rows += [
+        (first, burst + dt.timedelta(seconds=35 * i), AccessResult.DENIED, None) for i in range(6)
+    ]
+    copied = night + dt.timedelta(minutes=75)
+    rows += [
+        (first, copied, AccessResult.GRANTED, cards[5]),
+        (far, copied + dt.timedelta(seconds=40), AccessResult.GRANTED, cards[5]),
+    ]
+    for point, at, result, card in rows:
+        access.access_record(
+            community=community,
+            access_point=point,
+            at=at,
+            result=result,
+            method=AccessMethod.CARD,
+            reason="valid_card" if result == AccessResult.GRANTED else "invalid_card",
+            credential=card,
+            raise_alarms=False,
+        )
+    return len(rows)
 
 
 def _points(community: Community, admin: User) -> list[AccessPoint]:

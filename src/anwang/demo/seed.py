@@ -22,6 +22,7 @@ from anwang.demo.defence import seed_people_defence
 from anwang.demo.institutional import seed_institutional_defence
 from anwang.demo.physical import seed_physical_defence
 from anwang.demo.plan import DEFAULT_SEED, CommunityPlan, DemoPlan, build_plan
+from anwang.demo.welfare import seed_welfare
 from anwang.devices.models import Device
 from anwang.people.choices import BindingStatus, Relation
 from anwang.people.models import (
@@ -301,7 +302,10 @@ def write_plan(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> dict[str, in
         totals.update(seed_physical_defence(community=main, users=users, now=timezone.now()))
         totals.update(seed_institutional_defence(community=main, users=users, now=timezone.now()))
         totals.update(seed_alerts(community=main, users=users, now=timezone.now()))
-        totals.update(seed_access(community=main, users=users, now=timezone.now()))
+        access_totals = seed_access(community=main, users=users, now=timezone.now())
+        welfare_totals = seed_welfare(community=main, users=users, now=timezone.now())
+        access_totals["accesses"] += welfare_totals.pop("accesses", 0)
+        totals.update(access_totals | welfare_totals)
         audit_record(
             actor=None,
             action="demo.seed",

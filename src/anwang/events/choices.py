@@ -30,6 +30,8 @@ class EventKind(models.TextChoices):
     # Health transitions of the device record itself, made by Anwang rather than reported.
     DEVICE_OFFLINE = "device.offline", _("Device went offline")
     DEVICE_ONLINE = "device.online", _("Device back online")
+    # An anomaly the access detectors found, handed to the rules on the access point's device.
+    ACCESS_ANOMALY = "access.anomaly", _("Access anomaly")
 
 
 class Transport(models.TextChoices):

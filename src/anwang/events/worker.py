@@ -47,6 +47,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
+from anwang.access.anomalies import access_anomalies_scan
 from anwang.access.retention import access_retention_purge
 from anwang.alerts.cap_in import feeds_due_fetch
 from anwang.alerts.services import alerts_due_check
@@ -66,6 +67,7 @@ from anwang.incidents.services import incident_tasks_check
 from anwang.notifications.sending import SEND_SECONDS, SenderThread, SendReport, send_due
 from anwang.patrols.services import patrol_runs_check
 from anwang.rules.memory import remember_between_batches
+from anwang.welfare.services import welfare_checks_run
 
 log = logging.getLogger("anwang.worker")
 T = TypeVar("T")
@@ -89,6 +91,11 @@ RETENTION_PURGE_SECONDS = 24 * 60 * 60
 INCIDENT_CHECK_SECONDS = 10.0
 """How often open incidents' tasks are checked for shift changes and lateness (tasks are due
 minutes apart; one query when no incident is open)."""
+ACCESS_SCAN_SECONDS = 60.0
+"""How often new access records go through the anomaly detectors (findings are for people to
+review, and the cheap detectors look back a day: a minute late is nothing)."""
+WELFARE_CHECK_SECONDS = 60.0
+"""How often enrolled residents' silence is checked (thresholds are hours long)."""
 RETRY_SECONDS = (0.5, 1, 2, 5, 10, 30)
 """Waits before storing a batch again after the database failed (then the last, repeated)."""
 RECONNECT_MIN_SECONDS = 1
@@ -697,6 +704,8 @@ class EventWorker:
         hazards_checked = -HAZARD_CHECK_SECONDS
         incidents_checked = -INCIDENT_CHECK_SECONDS
         patrols_checked = -PATROL_CHECK_SECONDS
+        access_scanned = -ACCESS_SCAN_SECONDS
+        welfare_checked = -WELFARE_CHECK_SECONDS
         while True:
             started = time.monotonic()
             timed = await self._check("Timed checks", pipeline_tick)
@@ -718,6 +727,16 @@ class EventWorker:
                 published = await self._check("Safety alert schedule", alerts_due_check)
                 if published and any(published):
                     log.info("Safety alerts: %d sent, %d expired", *published)
+            if started - access_scanned >= ACCESS_SCAN_SECONDS:
+                access_scanned = started
+                scan = await self._check("Access anomaly scan", access_anomalies_scan)
+                if scan is not None and scan.findings:
+                    log.info("Access anomalies: %s", scan)
+            if started - welfare_checked >= WELFARE_CHECK_SECONDS:
+                welfare_checked = started
+                welfare = await self._check("Welfare checks", welfare_checks_run)
+                if welfare is not None and (welfare.opened or welfare.resumed or welfare.escalated):
+                    log.info("Welfare checks: %s", welfare)
             await asyncio.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))
 
     async def _check(self, name: str, check: Callable[[], T]) -> T | None:

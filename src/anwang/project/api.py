@@ -98,6 +98,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from anwang.access.api import router as access_router
+    from anwang.access.finding_api import router as access_finding_router
     from anwang.access.pass_api import router as access_pass_router
     from anwang.accounts.api import router as accounts_router
     from anwang.alarms.api import router as alarms_router
@@ -123,6 +124,7 @@ def _register_routers() -> None:
     from anwang.rules.api import router as rules_router
     from anwang.training.api import router as training_router
     from anwang.volunteers.api import router as volunteers_router
+    from anwang.welfare.api import router as welfare_router
 
     api.add_router("/", core_router)
     api.add_router("/", accounts_router)
@@ -150,6 +152,8 @@ def _register_routers() -> None:
     api.add_router("/", alerts_cap_router)
     api.add_router("/", access_router)
     api.add_router("/", access_pass_router)
+    api.add_router("/", access_finding_router)
+    api.add_router("/", welfare_router)
 
 
 _register_routers()

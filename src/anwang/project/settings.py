@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "anwang.notifications",
     "anwang.alerts",
     "anwang.access",
+    "anwang.welfare",
 ]
 
 MIDDLEWARE = [

@@ -32,6 +32,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("push/", include("anwang.notifications.push_urls")),
     path("alerts/", include("anwang.alerts.urls")),
     path("access/", include("anwang.access.urls")),
+    path("welfare/", include("anwang.welfare.urls")),
     path("audit/", include("anwang.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

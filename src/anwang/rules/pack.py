@@ -10,7 +10,9 @@ Where the data keys come from: Hikvision access events carry ``data.major`` (5 f
 ``data.minor`` (the SDK's minor code, see
 :data:`anwang.events.adapters.hikvision.ACCESS_MINOR_NAMES`); Frigate object events carry
 ``data.label`` and ``data.type`` (``new``/``update``/``end``), Frigate reviews
-``data.severity`` (``alert``/``detection``) and ``data.type``.
+``data.severity`` (``alert``/``detection``) and ``data.type``. Access anomaly findings
+(:mod:`anwang.access.anomalies`) arrive as ``access.anomaly`` events of the access point's
+device with ``data.detector``; weekly-baseline findings have no pack rule (review only).
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def _eq(name: str, value: Any) -> dict[str, Any]:
 def _flag(kind: str) -> dict[str, Any]:
     """A level-triggered sensor kind going true."""
     return {"all": [_eq("kind", kind), _eq("value", True)]}
+
+
+def _anomaly(detector: str) -> dict[str, Any]:
+    """An access anomaly finding of one detector (:mod:`anwang.access.anomalies`)."""
+    return {"all": [_eq("kind", "access.anomaly"), _eq("data.detector", detector)]}
 
 
 def _hikvision_access(*minor: int) -> dict[str, Any]:
@@ -252,6 +259,45 @@ PACK: tuple[PackRule, ...] = (
         title_template=gettext_noop("Low battery in {building}"),
         group_by=GroupBy.BUILDING.value,
         cooldown_seconds=7 * 24 * 3600,
+    ),
+    PackRule(
+        code="access_impossible_travel",
+        name=gettext_noop("Impossible travel of a credential"),
+        description=gettext_noop(
+            "The access anomaly scan found one credential used at two access points farther "
+            "apart than anyone can walk in the time between (a copied card, or a card lent)."
+        ),
+        kind=RuleKind.IMMEDIATE.value,
+        condition=_anomaly("impossible_travel"),
+        priority=Priority.P2.value,
+        title_template=gettext_noop("Impossible travel of a credential at {device}"),
+        cooldown_seconds=600,
+    ),
+    PackRule(
+        code="access_outside_hours",
+        name=gettext_noop("Restricted area entered outside its hours"),
+        description=gettext_noop(
+            "The access anomaly scan found someone let into a restricted area (a plant room, "
+            "a pump room) outside its permitted hours."
+        ),
+        kind=RuleKind.IMMEDIATE.value,
+        condition=_anomaly("outside_hours"),
+        priority=Priority.P2.value,
+        title_template=gettext_noop("Restricted area entered outside its hours at {device}"),
+        cooldown_seconds=600,
+    ),
+    PackRule(
+        code="access_repeated_denials",
+        name=gettext_noop("Repeated refusals of a card or at a door"),
+        description=gettext_noop(
+            "The access anomaly scan found five or more refused attempts within 10 minutes, by "
+            "one credential or at one access point (any device, not only Hikvision)."
+        ),
+        kind=RuleKind.IMMEDIATE.value,
+        condition=_anomaly("repeated_denials"),
+        priority=Priority.P3.value,
+        title_template=gettext_noop("Repeated refusals at {device}"),
+        cooldown_seconds=600,
     ),
 )
 """The built-in rules, in the order they are shown."""

@@ -18,6 +18,7 @@ from anwang.access import receivers  # noqa: F401  (the lead connects it in Acce
 from anwang.access.choices import AccessMethod, AccessResult, WatchKind
 from anwang.access.models import (
     AccessEvent,
+    AccessFinding,
     ConsentRecord,
     Credential,
     VisitorPass,
@@ -58,10 +59,28 @@ def movements(aw: AccessWorld, count: int = 2) -> list[AccessEvent]:
     ]
 
 
+def a_finding(aw: AccessWorld, *, resident: bool = True) -> AccessFinding:
+    """An anomaly finding about the resident's card in the plant room at night (by person, or
+    by credential only)."""
+    at = T0.replace(hour=2)
+    return AccessFinding.objects.create(
+        community=aw.community,
+        detector="outside_hours",
+        at=at,
+        access_point=aw.plant_room,
+        credential=aw.card,
+        resident=aw.resident if resident else None,
+        explanation={"local_time": "02:00", "permitted_from": "08:00", "permitted_until": "18:00"},
+        key=f"outside_hours:{int(at.timestamp())}:{aw.plant_room.pk}:{aw.card.pk}:{resident}",
+        found_at=T0,
+    )
+
+
 def populate(aw: AccessWorld) -> dict[str, Any]:
-    """Movements, a face credential with consent, a watch-list entry and a visitor pass
-    registered by an account bound to the resident."""
+    """Movements, an anomaly finding, a face credential with consent, a watch-list entry and a
+    visitor pass registered by an account bound to the resident."""
     events = movements(aw)
+    a_finding(aw)
     # An access by credential only (the person not resolved at the time) is theirs too.
     by_card = AccessEvent.objects.create(
         community=aw.community,
@@ -125,12 +144,17 @@ def test_export_holds_the_person_s_data_with_full_numbers_for_managers(
     assert [p["visitor_name"] for p in data["visitor_passes"]] == ["李雷"]
     assert data["visitor_passes"][0]["visitor_phone"] == "13912345678"
     assert [w["reason"] for w in data["watch_entries"]] == ["挂失"]
+    [finding] = data["access_findings"]
+    assert finding["detector"] == "outside_hours"
+    assert finding["point"] == "水泵房"
+    assert finding["status"] == "new"
     [entry] = AuditEvent.objects.filter(action="access.export")
     assert entry.actor_id == admin.pk
     assert entry.changes == {
         "credentials": 4,
         "consents": 1,
         "accesses": 3,
+        "access_findings": 1,
         "visitor_passes": 1,
         "watch_entries": 1,
         "masked": False,
@@ -155,6 +179,7 @@ def test_erase_removes_events_credentials_and_watch_entries_and_keeps_consents(
     world, access_world: AccessWorld
 ):
     made = populate(access_world)
+    a_finding(access_world, resident=False)  # by the card only: the person's too
     other = AccessEvent.objects.create(
         community=access_world.community,
         access_point=access_world.gate,
@@ -168,11 +193,13 @@ def test_erase_removes_events_credentials_and_watch_entries_and_keeps_consents(
     )
     assert counts == {
         "access_events": 3,
+        "access_findings": 2,
         "credentials": 4,
         "watch_entries": 1,
         "consents_kept": 1,
     }
     assert list(AccessEvent.objects.values_list("pk", flat=True)) == [other.pk]
+    assert not AccessFinding.objects.exists()
     assert not Credential.objects.filter(resident=access_world.resident).exists()
     assert not WatchListEntry.objects.exists()
     assert ConsentRecord.objects.filter(resident=access_world.resident).count() == 1
@@ -205,6 +232,7 @@ def test_erasing_the_resident_in_people_deletes_their_access_events(
     world, access_world: AccessWorld
 ):
     events = movements(access_world, 3)
+    finding = a_finding(access_world)
     kept = AccessEvent.objects.create(
         community=access_world.community,
         access_point=access_world.gate,
@@ -217,6 +245,7 @@ def test_erasing_the_resident_in_people_deletes_their_access_events(
     assert not AccessEvent.objects.filter(pk__in=[e.pk for e in events]).exists()
     assert not AccessEvent.objects.filter(presented_index=access_world.card.value_index).exists()
     assert AccessEvent.objects.filter(pk=kept.pk).exists()
+    assert not AccessFinding.objects.filter(pk=finding.pk).exists()
 
 
 def test_erasing_a_resident_with_a_face_credential_takes_consent_and_face_with_them(
@@ -253,6 +282,7 @@ def test_api_export_and_erase(world, access_world: AccessWorld):
     assert erased.status_code == 200, erased.content
     assert erased.json() == {
         "access_events": 3,
+        "access_findings": 1,
         "credentials": 4,
         "watch_entries": 1,
         "consents_kept": 1,

@@ -48,6 +48,9 @@ def test_the_pack_covers_the_issue():
         "panic": 1,
         "device_offline": 3,
         "battery_low": 4,
+        "access_impossible_travel": 2,
+        "access_outside_hours": 2,
+        "access_repeated_denials": 3,
     }
     assert PACK_BY_CODE["battery_low"].group_by == "building"
     assert PACK_BY_CODE["access_denied_burst"].params == {"count": 5, "window_seconds": 120}
