@@ -89,4 +89,4 @@ class FindingStatus(models.TextChoices):
 
     NEW = "new", _("To review")
     CONFIRMED = "confirmed", _("Confirmed")
-    DISMISSED = "dismissed", _("Dismissed")
+    DISMISSED = "dismissed", pgettext_lazy("finding status", "Dismissed")

@@ -80,9 +80,12 @@ class ResidentChoiceForm(forms.Form):
         field.queryset = residents
 
         def label(resident: Resident) -> str:
+            notes = [resident.name]
             if resident.pk in consenting:
-                return str(_("%(name)s · consent in force") % {"name": resident.name})
-            return resident.name
+                notes.append(str(_("consent in force")))
+            if getattr(resident, "vulnerable", False):
+                notes.append(str(_("lives alone or needs care")))
+            return " · ".join(notes)
 
         field.label_from_instance = label
 

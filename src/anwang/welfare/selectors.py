@@ -53,7 +53,8 @@ from anwang.accounts.roles import ROLE_PERMISSIONS
 from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.events.choices import EventKind
 from anwang.events.models import DeviceEvent
-from anwang.people.models import HouseholdMember, Resident
+from anwang.people.choices import ResidentTag
+from anwang.people.models import HouseholdMember, Resident, ResidentTagLink
 from anwang.places.models import Community, Household
 from anwang.welfare.choices import FALSE_ALARM_OUTCOMES, CheckOutcome, CheckStatus
 from anwang.welfare.models import WelfareCheck, WelfareWatch
@@ -675,17 +676,34 @@ def current_household(resident_id: int, *, today: dt.date) -> Household | None:
     return member.household if member is not None else None
 
 
-def enrollable_residents(scope: Scope, community_id: int) -> QuerySet[Resident]:
+def enrollable_residents(scope: Scope, community_id: int, *, q: str = "") -> QuerySet[Resident]:
     """Residents of a community the caller manages who may be enrolled: not moved out and not
-    enrolled now (an ended enrolment may start again); none without MANAGE_WELFARE there."""
+    enrolled now (an ended enrolment may start again); none without MANAGE_WELFARE there.
+    Those welfare checks are for come first (a welfare consent in force, then the elderly
+    living alone and those who need care), then by name; ``q`` narrows by name."""
     if not may_manage(scope, community_id):
         return Resident.objects.none()
+    residents = Resident.objects.filter(community_id=community_id, moved_out_at__isnull=True)
+    if q.strip():
+        residents = residents.filter(name__icontains=q.strip())
     return (
-        Resident.objects.filter(community_id=community_id, moved_out_at__isnull=True)
-        .exclude(
+        residents.exclude(
             Exists(WelfareWatch.objects.filter(resident=OuterRef("pk"), ended_at__isnull=True))
         )
-        .order_by("name", "id")
+        .annotate(
+            consenting=Exists(
+                ConsentRecord.objects.filter(
+                    resident=OuterRef("pk"), kind=ConsentKind.WELFARE, withdrawn_at__isnull=True
+                )
+            ),
+            vulnerable=Exists(
+                ResidentTagLink.objects.filter(
+                    resident=OuterRef("pk"),
+                    tag__in=[ResidentTag.LIVING_ALONE, ResidentTag.NEEDS_CARE],
+                )
+            ),
+        )
+        .order_by("-consenting", "-vulnerable", "name", "id")
     )
 
 

@@ -182,11 +182,14 @@ def watch_new(request: HttpRequest) -> HttpResponse:
     resident_id = int_param(request.GET.get("resident") or request.POST.get("resident"))
     if resident_id is None:
         community = _manage_community(request, scope)
-        choose = ResidentChoiceForm(residents=selectors.enrollable_residents(scope, community.pk))
+        q = (request.GET.get("q") or "").strip()[:100]
+        choose = ResidentChoiceForm(
+            residents=selectors.enrollable_residents(scope, community.pk, q=q)
+        )
         return render(
             request,
             "welfare/watch_new.html",
-            {"choose": choose, "community": community, "subnav": "home"},
+            {"choose": choose, "community": community, "q": q, "subnav": "home"},
         )
     resident = _resident_to_enrol(request, scope, resident_id)
     community = resident.community

@@ -7,8 +7,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.translation import gettext
 
 from anwang.accounts.models import User
 from anwang.notifications.models import Delivery, Notification
@@ -213,7 +216,13 @@ def test_after_an_escalation_the_family_hears_the_person_was_reached(home: Home,
     check_close(actor=home.grid_worker, check=check, outcome=CheckOutcome.SAFE, now=clock.now)
     family = Delivery.objects.filter(emergency_contact=home.contact).order_by("pk")
     assert [d.channel for d in family] == ["sms", "voice", "sms"]
-    assert "reached" in family.reverse()[0].notification.body
+    # Texts go out in the site's language, whatever the test's.
+    with translation.override(settings.LANGUAGE_CODE):
+        expected = gettext("%(community)s: %(name)s has been reached and is well.") % {
+            "community": home.world.a.community.name,
+            "name": home.resident.name,
+        }
+    assert family.reverse()[0].notification.body == expected
 
 
 def test_resumed_after_an_escalation_tells_the_managers_and_texts_the_family(
