@@ -27,18 +27,18 @@ from anwang.alarms.models import Alarm, ShiftHandover
 from anwang.alarms.schemas import (
     AlarmDetailOut,
     AlarmIn,
+    AlarmNoteIn,
     AlarmOut,
+    AlarmStepOut,
     DispatchIn,
     FalseAlarmIn,
     HandoverIn,
     HandoverOut,
-    NoteIn,
     PhotoOut,
     RequiredNoteIn,
     ResponseTimeIn,
     ResponseTimeOut,
     StatsOut,
-    StepOut,
 )
 from anwang.alarms.views import snapshot_response
 from anwang.core.api_helpers import request_actor, request_scope
@@ -250,7 +250,7 @@ def alarm_snapshot(request: HttpRequest, alarm_id: int) -> FileResponse:
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response=AlarmOut, summary="Acknowledge an alarm")
-def alarm_acknowledge(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
+def alarm_acknowledge(request: HttpRequest, alarm_id: int, payload: AlarmNoteIn) -> Alarm:
     """Say the alarm has been seen (only a raised one; 409 otherwise)."""
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
@@ -277,7 +277,7 @@ def alarm_dispatch(request: HttpRequest, alarm_id: int, payload: DispatchIn) -> 
 
 
 @router.post("/alarms/{alarm_id}/accept", response=AlarmOut, summary="Accept a dispatch")
-def alarm_accept(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
+def alarm_accept(request: HttpRequest, alarm_id: int, payload: AlarmNoteIn) -> Alarm:
     """The person dispatched says they are on their way (403 for anyone else)."""
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
@@ -287,7 +287,7 @@ def alarm_accept(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
 
 
 @router.post("/alarms/{alarm_id}/arrive", response=AlarmOut, summary="Report being on scene")
-def alarm_arrive(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
+def alarm_arrive(request: HttpRequest, alarm_id: int, payload: AlarmNoteIn) -> Alarm:
     """Someone is on scene (only for a dispatched alarm)."""
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
@@ -297,7 +297,7 @@ def alarm_arrive(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
 
 
 @router.post("/alarms/{alarm_id}/resolve", response=AlarmOut, summary="Resolve an alarm")
-def alarm_resolve(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
+def alarm_resolve(request: HttpRequest, alarm_id: int, payload: AlarmNoteIn) -> Alarm:
     """Close an open alarm as dealt with."""
     scope = request_scope(request)
     alarm = selectors.alarm_get(scope, alarm_id)
@@ -316,7 +316,9 @@ def alarm_false(request: HttpRequest, alarm_id: int, payload: FalseAlarmIn) -> A
     )
 
 
-@router.post("/alarms/{alarm_id}/notes", response={201: StepOut}, summary="Add a note to an alarm")
+@router.post(
+    "/alarms/{alarm_id}/notes", response={201: AlarmStepOut}, summary="Add a note to an alarm"
+)
 def alarm_note(request: HttpRequest, alarm_id: int, payload: RequiredNoteIn) -> Status[Any]:
     """Add a note to the alarm's history (also after it was closed)."""
     scope = request_scope(request)

@@ -60,7 +60,7 @@ class AlarmOut(Schema):
         return obj.zone.name if obj.zone_id else None
 
 
-class StepOut(Schema):
+class AlarmStepOut(Schema):
     """One entry of an alarm's history."""
 
     id: int
@@ -120,7 +120,7 @@ class EscalationOut(Schema):
 class AlarmDetailOut(AlarmOut):
     """An alarm with its history, events, photos and escalations."""
 
-    steps: list[StepOut]
+    steps: list[AlarmStepOut]
     events: list[LinkedEventOut]
     photos: list[PhotoOut]
     escalation_records: list[EscalationOut]
@@ -169,7 +169,7 @@ class AlarmIn(Schema):
     note: str = ""
 
 
-class NoteIn(Schema):
+class AlarmNoteIn(Schema):
     """An optional note with a lifecycle step."""
 
     note: str = ""

@@ -7,6 +7,24 @@ from typing import Any
 
 from ninja import Schema
 
+from anwang.accounts.models import User
+
+
+class PersonOut(Schema):
+    """A person an API names (an assignee, an owner, an attendee): account id, login name and
+    display name."""
+
+    id: int
+    username: str
+    display_name: str
+
+    @staticmethod
+    def of(user: User | None) -> PersonOut | None:
+        """The person, or ``None``."""
+        if user is None:
+            return None
+        return PersonOut(id=user.pk, username=user.username, display_name=user.display_name)
+
 
 class HealthOut(Schema):
     """Liveness and database status."""

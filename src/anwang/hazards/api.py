@@ -30,9 +30,9 @@ from anwang.hazards.schemas import (
     AssignIn,
     FollowOut,
     HazardDetailOut,
+    HazardNoteIn,
     HazardOut,
     HazardReportIn,
-    NoteIn,
     RejectIn,
     StatisticsOut,
     TriageIn,
@@ -265,7 +265,7 @@ def hazard_assign(request: HttpRequest, hazard_id: int, payload: AssignIn) -> Ha
 def hazard_rectify(
     request: HttpRequest,
     hazard_id: int,
-    payload: Form[NoteIn],
+    payload: Form[HazardNoteIn],
     after_photo: File[UploadedFile | None] = None,
 ) -> Hazard:
     """Say the hazard is fixed (multipart form; ``after_photo`` required), by the responsible
@@ -299,7 +299,7 @@ def hazard_verify(request: HttpRequest, hazard_id: int, payload: VerifyIn) -> Ha
 
 
 @router.post("/hazards/{hazard_id}/close", response=HazardDetailOut, summary="Close")
-def hazard_close(request: HttpRequest, hazard_id: int, payload: NoteIn) -> Hazard:
+def hazard_close(request: HttpRequest, hazard_id: int, payload: HazardNoteIn) -> Hazard:
     """Close a verified report."""
     scope = request_scope(request)
     hazard = selectors.hazard_get(scope, hazard_id)
@@ -326,7 +326,7 @@ def hazard_reject(request: HttpRequest, hazard_id: int, payload: RejectIn) -> Ha
 def hazard_comment(
     request: HttpRequest,
     hazard_id: int,
-    payload: Form[NoteIn],
+    payload: Form[HazardNoteIn],
     photo: File[UploadedFile | None] = None,
 ) -> Status[Hazard]:
     """Add a comment and/or a photo to the timeline (multipart form): the reporter, followers,

@@ -11,6 +11,7 @@ from ninja import Field, Schema
 
 from anwang.accounts.selectors import Scope
 from anwang.core.api_helpers import request_scope
+from anwang.core.schemas import PersonOut
 from anwang.hazards.choices import (
     DEADLINE_STATUSES,
     HazardCategory,
@@ -29,15 +30,7 @@ PHOTO_FIELDS = {
 """Photo kinds of the API's photo path, and the field each serves."""
 
 
-class PersonOut(Schema):
-    """A person named on a report (staff and the responsible person)."""
-
-    id: int
-    username: str
-    display_name: str
-
-
-class StepOut(Schema):
+class HazardStepOut(Schema):
     """One step of a report's timeline."""
 
     at: datetime
@@ -137,7 +130,7 @@ class HazardOut(Schema):
 class HazardDetailOut(HazardOut):
     """A report with its timeline."""
 
-    steps: list[StepOut]
+    steps: list[HazardStepOut]
 
     @staticmethod
     def resolve_steps(obj: Hazard, context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -197,7 +190,7 @@ class AssignIn(Schema):
     note: str = ""
 
 
-class NoteIn(Schema):
+class HazardNoteIn(Schema):
     """An optional note (rectification, closing)."""
 
     note: str = ""

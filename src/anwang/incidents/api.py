@@ -34,9 +34,9 @@ from anwang.incidents.schemas import (
     DeclareFromAlarmIn,
     IncidentDetailOut,
     IncidentIn,
+    IncidentNoteIn,
     IncidentOut,
     LogEntryOut,
-    NoteIn,
     ParticipantIn,
     ParticipantOut,
     PlanDraftOut,
@@ -201,7 +201,9 @@ def incident_timeline(
 
 
 @router.post("/incidents/{incident_id}/notes", response={201: LogEntryOut}, summary="Add a note")
-def note_add(request: HttpRequest, incident_id: int, payload: NoteIn) -> Status[LogEntryOut]:
+def note_add(
+    request: HttpRequest, incident_id: int, payload: IncidentNoteIn
+) -> Status[LogEntryOut]:
     """Add a note to the timeline (incident managers and anyone with a task in it)."""
     scope = request_scope(request)
     incident = selectors.incident_get(scope, incident_id)

@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from anwang.accounts.models import User
+from anwang.core.schemas import PersonOut
 from anwang.incidents.choices import IncidentState, LogKind, TaskStatus
 from anwang.incidents.models import (
     ActionItem,
@@ -21,21 +22,6 @@ from anwang.plans.choices import IncidentType
 from anwang.rosters.choices import DutyRole
 
 # --------------------------------------------------------------------------- responses
-
-
-class PersonOut(Schema):
-    """A person named in an incident."""
-
-    id: int
-    username: str
-    display_name: str
-
-    @staticmethod
-    def of(user: User | None) -> PersonOut | None:
-        """The person, or ``None``."""
-        if user is None:
-            return None
-        return PersonOut(id=user.pk, username=user.username, display_name=user.display_name)
 
 
 def _name(user: User | None) -> str | None:
@@ -338,7 +324,7 @@ class DeclareFromAlarmIn(Schema):
     is_drill: bool = False
 
 
-class NoteIn(Schema):
+class IncidentNoteIn(Schema):
     """A note for the timeline."""
 
     text: str

@@ -26,11 +26,11 @@ from anwang.responsibilities.choices import AreaKind
 from anwang.responsibilities.models import Responsibility
 from anwang.responsibilities.schemas import (
     GapOut,
-    PersonOut,
     ResponsibilityIn,
     ResponsibilityOut,
     ResponsibilityPatch,
     ResponsibleOut,
+    ResponsiblePersonOut,
 )
 
 router = Router(tags=["responsibilities"])
@@ -224,5 +224,6 @@ def responsible(
         at=moment,
     )
     return ResponsibleOut(
-        at=moment, people=[PersonOut(id=person.pk, name=str(person)) for person in people]
+        at=moment,
+        people=[ResponsiblePersonOut(id=person.pk, name=str(person)) for person in people],
     )

@@ -12,7 +12,7 @@ from anwang.responsibilities.choices import AreaKind
 from anwang.rosters.choices import DutyRole
 
 
-class PersonOut(Schema):
+class ResponsiblePersonOut(Schema):
     """A person answering for an area."""
 
     id: int
@@ -102,4 +102,4 @@ class ResponsibleOut(Schema):
     """Who answers for a place at a moment, most specific responsibility first."""
 
     at: datetime
-    people: list[PersonOut]
+    people: list[ResponsiblePersonOut]

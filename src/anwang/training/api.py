@@ -26,6 +26,7 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
 from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
+from anwang.core.schemas import PersonOut
 from anwang.places import selectors as place_selectors
 from anwang.places.models import Community, Zone
 from anwang.training import selectors, services
@@ -41,7 +42,6 @@ from anwang.training.models import Attendance, Certificate, Course, Drill, Drill
 from anwang.training.models import TrainingSession as Session
 from anwang.training.schemas import (
     AttendanceCodeOut,
-    AttendanceIn,
     AttendanceOut,
     AttendanceResultIn,
     CertificateIn,
@@ -59,7 +59,6 @@ from anwang.training.schemas import (
     FindingPatch,
     MyAttendanceOut,
     ParticipantsIn,
-    PersonOut,
     PersonStatusOut,
     RevokeIn,
     SessionCompleteIn,
@@ -67,6 +66,7 @@ from anwang.training.schemas import (
     SessionOut,
     SessionPatch,
     StatusRowOut,
+    TrainingAttendanceIn,
 )
 from anwang.training.selectors import TrainingStatusRow
 
@@ -295,7 +295,7 @@ def session_attendance(request: HttpRequest, training_session_id: int) -> QueryS
     summary="Mark a person present",
 )
 def attendance_record(
-    request: HttpRequest, training_session_id: int, payload: AttendanceIn
+    request: HttpRequest, training_session_id: int, payload: TrainingAttendanceIn
 ) -> Status[Attendance]:
     """Mark a person of the session's community present by hand (201; 200 when they already
     were, with the result updated if one was sent)."""

@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from anwang.accounts.choices import Role
+from anwang.core.schemas import PersonOut
 from anwang.training.choices import (
     AttendanceMethod,
     CertificateSource,
@@ -21,15 +22,6 @@ from anwang.training.choices import (
 )
 from anwang.training.models import Certificate
 from anwang.training.selectors import certificate_state
-
-
-class PersonOut(Schema):
-    """A person, as training records name them."""
-
-    id: int
-    username: str
-    display_name: str
-
 
 # --------------------------------------------------------------------------- courses
 
@@ -135,7 +127,7 @@ class AttendanceOut(Schema):
     passed: bool | None
 
 
-class AttendanceIn(Schema):
+class TrainingAttendanceIn(Schema):
     """Marking a person present by hand, optionally with their result."""
 
     user_id: int = Field(alias="user")

@@ -26,11 +26,11 @@ from anwang.volunteers.certificate import certificate_pdf
 from anwang.volunteers.choices import VolunteerStatus
 from anwang.volunteers.models import ServiceHours, Shift, Signup, Team, Volunteer
 from anwang.volunteers.schemas import (
-    AttendanceIn,
     HoursCorrectionIn,
     HoursOut,
     OptionalReasonIn,
     ReasonIn,
+    ShiftAttendanceIn,
     ShiftIn,
     ShiftOut,
     ShiftPatch,
@@ -418,7 +418,9 @@ def shift_roster(request: HttpRequest, shift_id: int) -> QuerySet[Signup]:
     return selectors.shift_roster(scope, selectors.shift_get(scope, shift_id))
 
 
-def _attendance(request: HttpRequest, shift_id: int, payload: AttendanceIn, *, out: bool) -> Signup:
+def _attendance(
+    request: HttpRequest, shift_id: int, payload: ShiftAttendanceIn, *, out: bool
+) -> Signup:
     scope = request_scope(request)
     shift = selectors.shift_get(scope, shift_id)
     volunteer = None
@@ -436,13 +438,13 @@ def _attendance(request: HttpRequest, shift_id: int, payload: AttendanceIn, *, o
 
 
 @router.post("/volunteers/shifts/{shift_id}/check-in", response=SignupOut, summary="Check in")
-def shift_check_in(request: HttpRequest, shift_id: int, payload: AttendanceIn) -> Signup:
+def shift_check_in(request: HttpRequest, shift_id: int, payload: ShiftAttendanceIn) -> Signup:
     """Record arrival at a shift (oneself, or a volunteer by the team leader or an admin)."""
     return _attendance(request, shift_id, payload, out=False)
 
 
 @router.post("/volunteers/shifts/{shift_id}/check-out", response=SignupOut, summary="Check out")
-def shift_check_out(request: HttpRequest, shift_id: int, payload: AttendanceIn) -> Signup:
+def shift_check_out(request: HttpRequest, shift_id: int, payload: ShiftAttendanceIn) -> Signup:
     """Record leaving a shift: the hours go on the ledger and earn points."""
     return _attendance(request, shift_id, payload, out=True)
 

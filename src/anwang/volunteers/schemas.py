@@ -168,7 +168,7 @@ class SignupOut(Schema):
         return None if hours is None else Decimal(str(hours)).quantize(Decimal("0.01"))
 
 
-class AttendanceIn(Schema):
+class ShiftAttendanceIn(Schema):
     """Check-in or check-out: of the caller, or of ``volunteer`` by a team leader or admin."""
 
     volunteer_id: int | None = Field(None, alias="volunteer")
