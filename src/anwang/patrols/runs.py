@@ -41,6 +41,7 @@ from anwang.patrols.models import PatrolRun
 from anwang.patrols.templatetags.patrols_tags import hazard_report_url
 
 SERVICE_WORKER_ASSETS = (
+    "anwang/qr_scan.js",
     "patrols/run.js",
     "patrols/run.css",
     "anwang/anwang.css",

@@ -172,3 +172,45 @@ def test_each_stop_links_to_the_hazard_report_once_there_is_one(
     assert links.first.inner_text() == "Report a hazard here"
     assert fits_the_phone(page)
     assert page.js_errors == []
+
+
+FAKE_CAMERA = """
+(() => {
+  // A phone whose camera sees one QR code: BarcodeDetector and the camera stand-ins.
+  window.BarcodeDetector = class {
+    static getSupportedFormats() { return Promise.resolve(["qr_code"]); }
+    detect() { return Promise.resolve([{rawValue: %s}]); }
+  };
+  Object.defineProperty(navigator, "mediaDevices", {
+    value: {getUserMedia: () => Promise.resolve({getTracks: () => [{stop() {}}]})},
+  });
+  Object.defineProperty(HTMLMediaElement.prototype, "srcObject", {
+    set() {},
+    get() { return null; },
+  });
+  HTMLMediaElement.prototype.play = () => Promise.resolve();
+})();
+"""
+
+
+def test_camera_check_in_through_the_shared_scanner(
+    live_server: Any, chromium: Any, live_patrols: Any
+) -> None:
+    import json
+
+    from anwang.patrols import services
+
+    gate = live_patrols.gate
+    guard = live_patrols.user("guard")
+    run = services.patrol_run_start(actor=guard, route=live_patrols.route)
+    page = page_as(chromium, live_server, guard)
+    page.context.add_init_script(FAKE_CAMERA % json.dumps(gate.code))
+    visit(page, f"{live_server.url}/patrols/runs/{run.pk}/go/")
+    scan = page.locator("[data-scan]")
+    scan.wait_for(state="visible")
+    scan.click()
+    page.locator('[data-testid=check-ins] li[data-state="accepted"]').wait_for()
+    check_in = CheckIn.objects.get()
+    assert (check_in.checkpoint_id, check_in.method) == (gate.pk, "qr")
+    assert page.locator("[data-camera]").is_hidden()
+    assert not page.js_errors

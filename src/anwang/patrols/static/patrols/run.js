@@ -510,59 +510,13 @@
     });
   }
 
-  // The camera, where the browser can read QR codes itself (no remote script).
-  var stream = null, scanning = false;
-
-  function stopCamera() {
-    scanning = false;
-    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
-    stream = null;
-    var box = $("[data-camera]");
-    if (box) box.hidden = true;
-  }
-
-  function startCamera() {
-    var video = $("[data-video]");
-    var box = $("[data-camera]");
-    var detector = new window.BarcodeDetector({formats: ["qr_code"]});
-    navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
-      .then(function (media) {
-        stream = media;
-        video.srcObject = media;
-        box.hidden = false;
-        scanning = true;
-        return video.play();
-      }).then(function () {
-        function look() {
-          if (!scanning) return;
-          detector.detect(video).then(function (codes) {
-            if (codes.length && scanning) {
-              var text = codes[0].rawValue;
-              stopCamera();
-              checkIn(text, "qr");
-            } else {
-              setTimeout(look, 250);
-            }
-          }).catch(function () { setTimeout(look, 500); });
-        }
-        look();
-      }).catch(function () {
-        stopCamera();
-        say(label("camera-error"));
-      });
-  }
-
+  // The camera, where the browser can read QR codes itself (no remote script): the one
+  // scanner of anwang/qr_scan.js, loaded before this file.
   function offerCamera() {
-    var button = $("[data-scan]");
-    if (!button || !("BarcodeDetector" in window) || !navigator.mediaDevices ||
-        !navigator.mediaDevices.getUserMedia) return;
-    window.BarcodeDetector.getSupportedFormats().then(function (formats) {
-      if (formats.indexOf("qr_code") < 0) return;
-      button.hidden = false;
-      button.addEventListener("click", startCamera);
-      var close = $("[data-camera-close]");
-      if (close) close.addEventListener("click", stopCamera);
-    }).catch(function () { /* no camera scanning: typing stays */ });
+    if (!window.AnwangQrScan) return;
+    window.AnwangQrScan.offer(root, function (text) { checkIn(text, "qr"); }, function () {
+      say(label("camera-error"));
+    });
   }
 
   // NFC tags, where the browser can read them (Web NFC, Chrome on Android).
