@@ -34,6 +34,7 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, acts_platform_wide
 from anwang.alarms.models import AlarmEvent
 from anwang.audit.services import audit_record
+from anwang.core.selectors import communities_permitted
 from anwang.people.models import Resident
 from anwang.places.models import Community
 
@@ -56,18 +57,12 @@ def may_manage(scope: Scope, community_id: int | None) -> bool:
 
 def view_communities(scope: Scope) -> QuerySet[Community]:
     """The communities whose access data the caller sees."""
-    communities = Community.objects.order_by("name", "id")
-    if acts_platform_wide(scope):
-        return communities
-    return communities.filter(pk__in=scope.community_ids(Permission.VIEW_ACCESS))
+    return communities_permitted(scope, Permission.VIEW_ACCESS)
 
 
 def manage_communities(scope: Scope) -> QuerySet[Community]:
     """The communities whose access data the caller may change."""
-    communities = Community.objects.order_by("name", "id")
-    if acts_platform_wide(scope):
-        return communities
-    return communities.filter(pk__in=scope.community_ids(Permission.MANAGE_ACCESS))
+    return communities_permitted(scope, Permission.MANAGE_ACCESS)
 
 
 def _visible(scope: Scope, qs: QuerySet[Any], community_id: int | None) -> QuerySet[Any]:

@@ -57,7 +57,7 @@ from anwang.accounts.selectors import Scope, authorize, service_scope
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.crypto import blind_index
 from anwang.core.errors import ConflictError, ServiceError
-from anwang.core.validation import clean_text
+from anwang.core.validation import clean_text, service_now
 from anwang.devices.models import Device
 from anwang.people.models import Resident
 from anwang.places.models import Building, Community, Zone
@@ -111,14 +111,6 @@ FINDING_UNKNOWN: Final = "unknown_credential"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    if now is None:
-        return timezone.now()
-    if not isinstance(now, dt.datetime) or timezone.is_naive(now):
-        raise ServiceError(_("Give a time with its time zone."), field="now")
-    return now
 
 
 def _require_manage(actor: User | None, scope: Scope | None, community_id: int) -> None:
@@ -501,7 +493,7 @@ def consent_record(
     (signed form, in the app, and the text agreed to). One consent of a kind is in force at a
     time: recording another while one is in force is refused."""
     _require_consent_manager(actor, scope, resident.community_id, kind)
-    at = _now(now)
+    at = service_now(now)
     if kind not in ConsentKind.values:
         raise ServiceError(_("Choose what the consent is for."), field="kind")
     how = clean_text("how", how, limit=HOW_MAX)
@@ -542,7 +534,7 @@ def consent_withdraw(
     receivers of :data:`consent_withdrawn` end what else relied on it (welfare checks)."""
     resident = consent.resident
     _require_consent_manager(actor, scope, resident.community_id, consent.kind)
-    at = _now(now)
+    at = service_now(now)
     with transaction.atomic():
         locked = ConsentRecord.objects.select_for_update().get(pk=consent.pk)
         if locked.withdrawn_at is not None:
@@ -620,7 +612,7 @@ def credential_create(
     community."""
     community = resident.community
     _require_manage(actor, scope, community.pk)
-    at = _now(now)
+    at = service_now(now)
     if kind not in AccessCredentialKind.values:
         raise ServiceError(_("Choose a kind of credential."), field="kind")
     normalised = normalise_value(kind, value)
@@ -690,7 +682,7 @@ def credential_update(
     resident's last card or QR alternative while they have an active face credential is
     refused."""
     _require_manage(actor, scope, credential.community_id)
-    at = _now(now)
+    at = service_now(now)
     label = clean_text("label", label, limit=LABEL_MAX, required=False)
     start = _aware("valid_from", valid_from, required=False) or credential.valid_from
     end = _aware("valid_until", valid_until, required=False)
@@ -773,7 +765,7 @@ def credential_set_status(
     revoked. The last card or QR alternative of someone with an active face credential
     cannot be revoked."""
     _require_manage(actor, scope, credential.community_id)
-    at = _now(now)
+    at = service_now(now)
     if status not in CredentialStatus.values:
         raise ServiceError(_("Choose a status."), field="status")
     reason = clean_text("reason", reason, limit=REASON_MAX, required=False)
@@ -887,7 +879,7 @@ def watch_add(
     ``description``; ``plate`` needs ``plate`` (kept only as its blind index and in the
     description)."""
     _require_manage(actor, scope, community.pk)
-    at = _now(now)
+    at = service_now(now)
     reason = clean_text("reason", reason, limit=REASON_MAX)
     description = clean_text("description", description, limit=DESCRIPTION_MAX, required=False)
     prio = _priority(priority)
@@ -951,7 +943,7 @@ def watch_end(
     """Take an entry off the watch list (a barred person no longer barred). A lost card's
     entry ends when the card is found (:func:`credential_set_status` to active)."""
     _require_manage(actor, scope, entry.community_id)
-    at = _now(now)
+    at = service_now(now)
     with transaction.atomic():
         locked = WatchListEntry.objects.select_for_update().get(pk=entry.pk)
         if locked.ended_at is not None:

@@ -38,6 +38,12 @@ def clean_aware(name: str, value: Any) -> dt.datetime:
     return value
 
 
+def service_now(now: dt.datetime | None) -> dt.datetime:
+    """The time a service acts at: now, or the time its caller gave (a test's clock, a replay),
+    which must carry its time zone."""
+    return timezone.now() if now is None else clean_aware("now", now)
+
+
 class Unset(enum.Enum):
     """The type of :data:`UNSET`: an update argument the caller did not pass (``None`` may
     be a value to set, so it cannot mean "leave as it is")."""

@@ -38,7 +38,7 @@ from anwang.accounts.selectors import Scope, acts_platform_wide, authorize, serv
 from anwang.alarms.models import Alarm
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
-from anwang.core.validation import clean_text
+from anwang.core.validation import clean_text, service_now
 from anwang.incidents.choices import IncidentState, LogKind, TaskStatus
 from anwang.incidents.models import (
     ActionItem,
@@ -131,14 +131,6 @@ class ActionItemDraft:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    if now is None:
-        return timezone.now()
-    if not isinstance(now, dt.datetime) or timezone.is_naive(now):
-        raise ServiceError(_("Give a time with its time zone."), field="now")
-    return now
 
 
 def _require_manage(actor: User | None, scope: Scope | None, community_id: int) -> None:
@@ -416,7 +408,7 @@ def incident_declare(
     """Declare an incident (or a drill): the steps of the plan version in force become tasks
     for whoever is on duty in each step's duty role now."""
     _require_manage(actor, scope, community.pk)
-    at = _now(now)
+    at = service_now(now)
     incident_type = _incident_type(incident_type)
     title = clean_text("title", title, limit=TITLE_MAX, required=False) or _default_title(
         incident_type, is_drill
@@ -593,7 +585,7 @@ def _finish_task(
 ) -> IncidentTask:
     incident = task.incident
     _require_manage_or(actor, scope, incident, _may_work_task(actor, scope, task))
-    at = _now(now)
+    at = service_now(now)
     with transaction.atomic():
         task = _lock_task(task)
         _require_open(task.incident)
@@ -666,7 +658,7 @@ def task_reassign(
 ) -> IncidentTask:
     """Hand an open task to someone else by hand; the shift check then leaves it with them."""
     _require_manage(actor, scope, task.incident.community_id)
-    at = _now(now)
+    at = service_now(now)
     assignee = _member(task.incident.community_id, assignee, "assignee")
     with transaction.atomic():
         task = _lock_task(task)
@@ -714,7 +706,7 @@ def task_add(
     """Add a task the plan did not foresee; without an assignee it goes to whoever is on duty
     in its duty role."""
     _require_manage(actor, scope, incident.community_id)
-    at = _now(now)
+    at = service_now(now)
     title = clean_text("title", title, limit=TITLE_MAX, required=True)
     instructions = clean_text("instructions", instructions, limit=TEXT_MAX, required=False)
     duty_role = duty_role or ""
@@ -793,7 +785,7 @@ def note_add(
         and incident.tasks.filter(assignee=actor).exists()
     )
     _require_manage_or(actor, scope, incident, involved)
-    at = _now(now)
+    at = service_now(now)
     text = clean_text("text", text, limit=TEXT_MAX, required=True)
     _require_open(incident)
     with transaction.atomic():
@@ -830,7 +822,7 @@ def alarm_link(
 ) -> IncidentAlarm:
     """Link another alarm of the community to the incident."""
     _require_manage(actor, scope, incident.community_id)
-    at = _now(now)
+    at = service_now(now)
     if alarm.community_id != incident.community_id:
         raise ServiceError(_("Choose an alarm of this community."), field="alarm")
     with transaction.atomic():
@@ -875,7 +867,7 @@ def participant_add(
 ) -> IncidentParticipant:
     """Record that someone takes part (a closed drill counts as training for them)."""
     _require_manage(actor, scope, incident.community_id)
-    at = _now(now)
+    at = service_now(now)
     person = _member(incident.community_id, person, "person")
     role_note = clean_text("role_note", role_note, limit=ROLE_NOTE_MAX, required=False)
     with transaction.atomic():
@@ -1023,7 +1015,7 @@ def incident_close(
     an action item may open a draft of the plan; a closed drill counts as training for the
     people who took part."""
     _require_manage(actor, scope, incident.community_id)
-    at = _now(now)
+    at = service_now(now)
     worked, did_not = _review_texts(what_worked, what_did_not)
     checked = [_check_draft(incident.community_id, draft) for draft in action_items]
     if any(draft.revise_plan for draft in action_items) and incident.plan_version is None:
@@ -1112,7 +1104,7 @@ def review_update(
 ) -> AfterActionReview:
     """Rewrite the after-action review of a closed incident."""
     _require_manage(actor, scope, incident.community_id)
-    at = _now(now)
+    at = service_now(now)
     worked, did_not = _review_texts(what_worked, what_did_not)
     with transaction.atomic():
         review = _review_of(incident)
@@ -1139,7 +1131,7 @@ def action_item_add(
 ) -> ActionItem:
     """Add an action item to a closed incident's review."""
     _require_manage(actor, scope, incident.community_id)
-    at = _now(now)
+    at = service_now(now)
     description, owner = _check_draft(incident.community_id, draft)
     with transaction.atomic():
         review = _review_of(incident)
@@ -1182,7 +1174,7 @@ def action_item_done(
         and _in_community(actor, scope, incident.community_id)
     )
     _require_manage_or(actor, scope, incident, owner)
-    at = _now(now)
+    at = service_now(now)
     with transaction.atomic():
         item = ActionItem.objects.select_for_update().get(pk=item.pk)
         if item.done_at is not None:
@@ -1216,7 +1208,7 @@ def action_item_revise_plan(
         and _in_community(actor, scope, incident.community_id)
     )
     _require_manage_or(actor, scope, incident, owner)
-    _now(now)
+    service_now(now)
     with transaction.atomic():
         item = ActionItem.objects.select_for_update().get(pk=item.pk)
         if item.plan_version is not None:
@@ -1266,7 +1258,7 @@ def incident_tasks_check(*, now: dt.datetime | None = None) -> int:
     assigned goes to whoever holds its duty role now; a task past its due time is escalated
     once to the leader on duty and the community admins (they see it in 'my work'). Returns
     how many tasks changed. One query when nothing is open."""
-    at = _now(now)
+    at = service_now(now)
     tasks = list(
         IncidentTask.objects.filter(status=TaskStatus.OPEN, incident__state=IncidentState.OPEN)
         .select_related("incident", "assignee")

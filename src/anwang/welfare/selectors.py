@@ -51,6 +51,7 @@ from anwang.accounts.choices import Permission, Role
 from anwang.accounts.models import User
 from anwang.accounts.roles import ROLE_PERMISSIONS
 from anwang.accounts.selectors import Scope, acts_platform_wide
+from anwang.core.selectors import communities_permitted
 from anwang.events.choices import EventKind
 from anwang.events.models import DeviceEvent
 from anwang.people.choices import ResidentTag
@@ -111,18 +112,12 @@ def may_manage(scope: Scope, community_id: int | None) -> bool:
 
 def view_communities(scope: Scope) -> QuerySet[Community]:
     """The communities whose welfare checks the caller sees."""
-    communities = Community.objects.order_by("name", "id")
-    if acts_platform_wide(scope):
-        return communities
-    return communities.filter(pk__in=scope.community_ids(Permission.VIEW_WELFARE))
+    return communities_permitted(scope, Permission.VIEW_WELFARE)
 
 
 def manage_communities(scope: Scope) -> QuerySet[Community]:
     """The communities where the caller may enrol residents."""
-    communities = Community.objects.order_by("name", "id")
-    if acts_platform_wide(scope):
-        return communities
-    return communities.filter(pk__in=scope.community_ids(Permission.MANAGE_WELFARE))
+    return communities_permitted(scope, Permission.MANAGE_WELFARE)
 
 
 def _visible(scope: Scope, qs: QuerySet[Any], community_id: int | None) -> QuerySet[Any]:

@@ -61,7 +61,7 @@ from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope, acts_platform_wide, authorize, service_scope
 from anwang.audit.services import audit_record, diff, snapshot
 from anwang.core.errors import ConflictError, ServiceError
-from anwang.core.validation import clean_text
+from anwang.core.validation import clean_text, service_now
 from anwang.devices.models import Device
 from anwang.people.models import EmergencyContact, Resident
 from anwang.welfare import selectors
@@ -122,14 +122,6 @@ class WelfareRunReport:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    if now is None:
-        return timezone.now()
-    if not isinstance(now, dt.datetime) or timezone.is_naive(now):
-        raise ServiceError(_("Give a time with its time zone."), field="now")
-    return now
 
 
 def _require_manage(actor: User | None, scope: Scope | None, community_id: int) -> None:
@@ -346,7 +338,7 @@ def watch_enrol(
     in the home (instances or ids)."""
     community_id = resident.community_id
     _require_manage(actor, scope, community_id)
-    at = _now(now)
+    at = service_now(now)
     if resident.moved_out_at is not None:
         raise ServiceError(_("This resident has moved out."), field="resident")
     values, device_list = _settings(
@@ -460,7 +452,7 @@ def watch_update(
     """Change an enrolment's hours, baseline use, assignee, escalation delay, family contact
     and home sensors (an open check keeps its assignee and times; reassign it separately)."""
     _require_manage(actor, scope, watch.community_id)
-    _now(now)
+    service_now(now)
     resident = watch.resident
     values, device_list = _settings(
         resident=resident,
@@ -495,7 +487,7 @@ def watch_pause(
     """Pause checks until a time (in the future, at most :data:`PAUSE_MAX` ahead), or resume
     them now with ``until=None``. Silence counts from the pause's end either way."""
     _require_manage(actor, scope, watch.community_id)
-    at = _now(now)
+    at = service_now(now)
     if until is not None:
         if not isinstance(until, dt.datetime):
             raise ServiceError(_("Enter a date and time."), field="until")
@@ -541,7 +533,7 @@ def watch_end(
     from anwang.access.services import consent_withdraw
 
     _require_manage(actor, scope, watch.community_id)
-    at = _now(now)
+    at = service_now(now)
     with transaction.atomic():
         locked = _lock_watch(watch)
         _require_active(locked)
@@ -630,7 +622,7 @@ def welfare_checks_run(*, now: dt.datetime | None = None) -> WelfareRunReport:
     overdue ones and open checks for the enrolments silent past their threshold. One query
     when nobody is enrolled; a handful per run plus one per change otherwise. An enrolment
     that fails is logged and skipped, so it cannot stop the others."""
-    at = _now(now)
+    at = service_now(now)
     report = WelfareRunReport()
     watches = list(
         WelfareWatch.objects.filter(ended_at__isnull=True)
@@ -917,7 +909,7 @@ def check_close(
     escalation, the family contact is texted that the person was reached when they were
     fine."""
     _require_close(actor, scope, check)
-    at = _now(now)
+    at = service_now(now)
     if outcome not in CLOSE_OUTCOMES:
         raise ServiceError(_("Choose what you found."), field="outcome")
     note = clean_text("note", note, limit=NOTE_MAX, required=outcome in NOTE_REQUIRED)
@@ -960,7 +952,7 @@ def check_reassign(
     """Give an open check to another volunteer, grid worker or community admin of the
     community, who is told at once (its escalation time stays)."""
     _require_manage(actor, scope, check.community_id)
-    at = _now(now)
+    at = service_now(now)
     if assignee is None:
         raise ServiceError(_("Choose who carries out the check."), field="assignee")
     _check_assignee(assignee, check.community_id)
