@@ -24,7 +24,6 @@ from ninja.pagination import PageNumberPagination, paginate
 from anwang.access.models import ConsentRecord
 from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
-from anwang.audit.services import audit_record
 from anwang.core.api_helpers import request_actor, request_scope
 from anwang.core.errors import ServiceError
 from anwang.people.models import EmergencyContact, Resident
@@ -100,12 +99,13 @@ def _detail(request: HttpRequest, watch: WelfareWatch) -> WelfareWatch:
     """An enrolment with where the resident stands now; audited, as it says when they were
     last active."""
     state = selectors.watch_status(watch)
-    audit_record(
-        actor=request_actor(request),
-        action="welfare.view_activity",
-        obj=watch,
-        community_id=watch.community_id,
-        changes={"last_activity_at": state.last_activity_at, "page": "api"},
+    selectors.viewed(
+        request_actor(request),
+        "welfare.view_activity",
+        watch,
+        watch.community_id,
+        last_activity_at=state.last_activity_at,
+        page="api",
     )
     watch.status = WelfareWatchStatusOut(  # type: ignore[attr-defined]
         last_activity_at=state.last_activity_at,

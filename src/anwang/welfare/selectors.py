@@ -51,6 +51,7 @@ from anwang.accounts.choices import Permission, Role
 from anwang.accounts.models import User
 from anwang.accounts.roles import ROLE_PERMISSIONS
 from anwang.accounts.selectors import Scope, acts_platform_wide
+from anwang.audit.services import audit_record
 from anwang.core.selectors import communities_permitted
 from anwang.events.choices import EventKind
 from anwang.events.models import DeviceEvent
@@ -790,3 +791,37 @@ def status_words(watch: WelfareWatch, state: WatchStatus) -> str:
         until = timezone.localtime(watch.paused_until).strftime("%Y-%m-%d %H:%M")
         text += " " + _("Paused until %(until)s.") % {"until": until}
     return text
+
+
+def viewed(user: User | None, action: str, obj: Any, community_id: int, **details: Any) -> None:
+    """Write down that ``user`` saw when a watched resident was last active (a person's
+    movements: every page and API read that shows it is audited, as access records are)."""
+    audit_record(
+        actor=user, action=action, obj=obj, community_id=community_id, changes=details or None
+    )
+
+
+def with_households(watches: Iterable[WelfareWatch]) -> None:
+    """Give each watch a ``household`` attribute: where the resident lives now (one query)."""
+    watches = list(watches)
+    members = HouseholdMember.objects.filter(
+        resident_id__in=[w.resident_id for w in watches], until__isnull=True
+    ).select_related("household__unit__building")
+    where = {member.resident_id: member.household for member in members}
+    for watch in watches:
+        watch.household = where.get(watch.resident_id)  # type: ignore[attr-defined]
+
+
+def is_overdue(check: WelfareCheck, now: dt.datetime) -> bool:
+    """An open check past its escalation time (or already escalated)."""
+    return check.status == CheckStatus.OPEN and (
+        check.escalated_at is not None or check.escalate_at <= now
+    )
+
+
+def flag_overdue(checks: Iterable[WelfareCheck], now: dt.datetime) -> list[WelfareCheck]:
+    """Mark each check with ``overdue`` (:func:`is_overdue`), for the pages to highlight."""
+    checks = list(checks)
+    for check in checks:
+        check.overdue = is_overdue(check, now)  # type: ignore[attr-defined]
+    return checks

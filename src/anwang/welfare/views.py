@@ -11,7 +11,6 @@ page does."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -24,14 +23,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from anwang.accounts.choices import Permission
-from anwang.accounts.models import User
 from anwang.accounts.selectors import Scope
-from anwang.audit.services import audit_record
 from anwang.core.errors import ServiceError
 from anwang.core.pages import attach_service_error, int_param, page_scope, page_user, paginate
 from anwang.core.selectors import communities_permitted, page_community
 from anwang.core.tables import write_csv
-from anwang.people.models import HouseholdMember, Resident
+from anwang.people.models import Resident
 from anwang.places.models import Community
 from anwang.welfare import selectors, services
 from anwang.welfare.choices import CheckStatus
@@ -70,35 +67,6 @@ def _manage_community(request: HttpRequest, scope: Scope) -> Community:
     )
 
 
-def _audit_viewed(user: User, action: str, obj: Any, community_id: int, **changes: Any) -> None:
-    """Write down that ``user`` saw when a watched resident was last active (a person's
-    movements, audited like the access pages do)."""
-    audit_record(
-        actor=user, action=action, obj=obj, community_id=community_id, changes=changes or None
-    )
-
-
-def _with_households(watches: Iterable[WelfareWatch]) -> None:
-    """Give each watch a ``household`` attribute: where the resident lives now (one query)."""
-    watches = list(watches)
-    members = HouseholdMember.objects.filter(
-        resident_id__in=[w.resident_id for w in watches], until__isnull=True
-    ).select_related("household__unit__building")
-    where = {member.resident_id: member.household for member in members}
-    for watch in watches:
-        watch.household = where.get(watch.resident_id)  # type: ignore[attr-defined]
-
-
-def _flag_overdue(checks: Iterable[WelfareCheck], now: dt.datetime) -> list[WelfareCheck]:
-    """Mark open checks past their escalation time, for the pages to highlight."""
-    checks = list(checks)
-    for check in checks:
-        check.overdue = check.status == CheckStatus.OPEN and (  # type: ignore[attr-defined]
-            check.escalated_at is not None or check.escalate_at <= now
-        )
-    return checks
-
-
 def _quiet_hours(check: WelfareCheck, now: dt.datetime) -> int | None:
     if check.quiet_since is None:
         return None
@@ -125,7 +93,7 @@ def home(request: HttpRequest) -> HttpResponse:
     values: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
     community_id = values.get("community")
     now = timezone.now()
-    open_checks = _flag_overdue(
+    open_checks = selectors.flag_overdue(
         selectors.check_list(scope, community_id=community_id, status=CheckStatus.OPEN), now
     )
     watches = selectors.watch_list(
@@ -133,13 +101,13 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     page, query = paginate(request, watches.select_related("resident__user"))
     shown = list(page.object_list)
-    _with_households(shown)
+    selectors.with_households(shown)
     rows = selectors.watch_list_statuses(shown, now=now)
     by_community: dict[int, list[int]] = {}
     for watch in shown:
         by_community.setdefault(watch.community_id, []).append(watch.pk)
     for shown_community, watch_ids in by_community.items():
-        _audit_viewed(
+        selectors.viewed(
             user, "welfare.view_activity", None, shown_community, watches=watch_ids, page="list"
         )
     manage = [c for c in communities if selectors.may_manage(scope, c.pk)]
@@ -300,8 +268,8 @@ def _watch_page(
     user = page_user(request)
     now = timezone.now()
     state = selectors.watch_status(watch, now=now)
-    _with_households([watch])
-    _audit_viewed(
+    selectors.with_households([watch])
+    selectors.viewed(
         user,
         "welfare.view_activity",
         watch,
@@ -309,7 +277,7 @@ def _watch_page(
         last_activity_at=state.last_activity_at,
         page="watch",
     )
-    checks = _flag_overdue(watch.checks.select_related("assignee", "closed_by")[:50], now)
+    checks = selectors.flag_overdue(watch.checks.select_related("assignee", "closed_by")[:50], now)
     return render(
         request,
         "welfare/watch_detail.html",
@@ -404,8 +372,8 @@ def _check_page(
     scope = page_scope(request)
     user = page_user(request)
     now = timezone.now()
-    _flag_overdue([check], now)
-    _audit_viewed(
+    selectors.flag_overdue([check], now)
+    selectors.viewed(
         user,
         "welfare.view_check",
         check,
@@ -500,7 +468,7 @@ def check_reassign(request: HttpRequest, check_id: int) -> HttpResponse:
 def my_checks(request: HttpRequest) -> HttpResponse:
     """The open checks the person is to make, most urgent first (a phone list)."""
     now = timezone.now()
-    checks = _flag_overdue(
+    checks = selectors.flag_overdue(
         selectors.my_checks(page_user(request)).select_related(
             "watch__resident", "household__unit__building"
         ),
