@@ -11,11 +11,12 @@ import datetime as dt
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 from tests.browser_support import WALL, page_as
 
@@ -26,6 +27,8 @@ from anwang.alarms.tests.conftest import firing, make_rule
 from anwang.devices.models import Device
 from anwang.events.choices import WorkerMode
 from anwang.events.models import WorkerStatus
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +45,21 @@ class AsgiServer:
         from anwang.core.live import live_shutdown
 
         self.loop.call_soon_threadsafe(live_shutdown)
+
+
+def while_serving(write: Callable[[], T]) -> T:
+    """Run a write of the test while the server thread answers the browser. The test database
+    on SQLite is in memory with a shared cache, where a write to a table another connection is
+    reading (the live stream's poll) fails at once with "table is locked" instead of waiting
+    as a file database in WAL mode does; try again for a few seconds."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            return write()
+        except OperationalError as error:
+            if "is locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -137,8 +155,10 @@ def test_console_goes_live_acknowledges_and_shows_health(
     page.locator('[data-sound-status][data-locked="false"]').wait_for(timeout=5_000)
 
     # An alarm raised after the page loaded appears without a reload, within 2 s.
-    (alarm,) = services.alarms_from_firings(
-        firings=[firing(rule, device=device, at=timezone.now())], now=timezone.now()
+    (alarm,) = while_serving(
+        lambda: services.alarms_from_firings(
+            firings=[firing(rule, device=device, at=timezone.now())], now=timezone.now()
+        )
     )
     started = time.monotonic()
     row = page.locator(f'#console-queue .console-alarm[data-alarm-id="{alarm.pk}"]')
@@ -181,16 +201,24 @@ def test_console_goes_live_acknowledges_and_shows_health(
 
     # An alarm closed by someone else leaves the queue too (from the stream alone). Another
     # device: the same one firing again within the cooldown would join the false alarm.
-    hall = Device.objects.create(
-        community=side.community, name="hall smoke", kind="smoke", source_id="smoke-hall"
+    hall = while_serving(
+        lambda: Device.objects.create(
+            community=side.community, name="hall smoke", kind="smoke", source_id="smoke-hall"
+        )
     )
-    battery = make_rule(side, "battery", priority=3, title_template="Battery low: {device}")
-    (low,) = services.alarms_from_firings(
-        firings=[firing(battery, device=device, at=timezone.now())], now=timezone.now()
+    battery = while_serving(
+        lambda: make_rule(side, "battery", priority=3, title_template="Battery low: {device}")
+    )
+    (low,) = while_serving(
+        lambda: services.alarms_from_firings(
+            firings=[firing(battery, device=device, at=timezone.now())], now=timezone.now()
+        )
     )
     page.locator(f'#console-queue .console-alarm[data-alarm-id="{low.pk}"]').wait_for(timeout=5_000)
-    (other,) = services.alarms_from_firings(
-        firings=[firing(rule, device=hall, at=timezone.now())], now=timezone.now()
+    (other,) = while_serving(
+        lambda: services.alarms_from_firings(
+            firings=[firing(rule, device=hall, at=timezone.now())], now=timezone.now()
+        )
     )
     other_row = page.locator(f'#console-queue .console-alarm[data-alarm-id="{other.pk}"]')
     other_row.wait_for(timeout=5_000)
@@ -199,22 +227,26 @@ def test_console_goes_live_acknowledges_and_shows_health(
         "#console-queue .console-alarm", "rows => rows.map(r => Number(r.dataset.alarmId))"
     )
     assert order == [other.pk, low.pk]
-    services.alarm_resolve(actor=live_world.user("guard"), alarm=other)
+    while_serving(lambda: services.alarm_resolve(actor=live_world.user("guard"), alarm=other))
     other_row.wait_for(state="detached", timeout=5_000)
 
-    services.alarm_resolve(actor=live_world.user("guard"), alarm=low)
+    while_serving(lambda: services.alarm_resolve(actor=live_world.user("guard"), alarm=low))
     page.locator("#console-queue .console-alarm").first.wait_for(state="detached", timeout=5_000)
 
     # The worker stops: the banner turns up in red, and the empty queue does not look calm.
-    WorkerStatus.objects.filter(pk=worker.pk).update(stopped_at=timezone.now())
+    while_serving(
+        lambda: WorkerStatus.objects.filter(pk=worker.pk).update(stopped_at=timezone.now())
+    )
     page.locator("#console-health").wait_for(state="visible", timeout=10_000)
     assert "No event worker is running" in page.locator("#console-health").inner_text()
     assert page.locator("[data-empty-unhealthy]").is_visible()
     assert not page.locator("[data-empty-calm]").is_visible()
     # Back again (reporting as if for the next half minute, so it stays fresh until the end of
     # the test): the banner goes.
-    WorkerStatus.objects.filter(pk=worker.pk).update(
-        stopped_at=None, reported_at=timezone.now() + dt.timedelta(seconds=30)
+    while_serving(
+        lambda: WorkerStatus.objects.filter(pk=worker.pk).update(
+            stopped_at=None, reported_at=timezone.now() + dt.timedelta(seconds=30)
+        )
     )
     page.locator("#console-health").wait_for(state="hidden", timeout=10_000)
     assert page.locator("[data-empty-calm]").is_visible()
