@@ -173,10 +173,3 @@ class WelfareCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.watch} {self.opened_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_false_alarm(self) -> bool:
-        """Closed, and the person turned out to be fine."""
-        from anwang.welfare.choices import FALSE_ALARM_OUTCOMES
-
-        return self.status == CheckStatus.CLOSED and self.outcome in FALSE_ALARM_OUTCOMES

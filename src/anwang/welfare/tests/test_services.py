@@ -18,7 +18,7 @@ from anwang.core.errors import ConflictError, ServiceError
 from anwang.notifications.models import Notification
 from anwang.people.models import EmergencyContact, Resident
 from anwang.people.services import resident_erase
-from anwang.welfare.choices import CheckOutcome, CheckStatus
+from anwang.welfare.choices import FALSE_ALARM_OUTCOMES, CheckOutcome, CheckStatus
 from anwang.welfare.models import WelfareCheck, WelfareWatch
 from anwang.welfare.services import (
     check_close,
@@ -235,7 +235,7 @@ def test_ending_closes_the_open_check_without_an_outcome_and_may_withdraw_consen
     assert check.outcome == ""
     assert check.closed_by == home.admin
     assert "ended" in check.note
-    assert not check.is_false_alarm
+    assert check.outcome not in FALSE_ALARM_OUTCOMES
     watch.consent.refresh_from_db()
     assert watch.consent.withdrawn_at == at
     assert Notification.objects.filter(
@@ -290,7 +290,7 @@ def test_the_assignee_closes_a_check(home: Home):
     assert closed.outcome == CheckOutcome.AWAY
     assert closed.closed_at == at
     assert closed.closed_by == home.grid_worker
-    assert closed.is_false_alarm
+    assert closed.outcome in FALSE_ALARM_OUTCOMES
     assert AuditEvent.objects.filter(action="welfare.check_close").exists()
     with pytest.raises(ConflictError):
         check_close(actor=home.admin, check=check, outcome=CheckOutcome.SAFE, now=at)
