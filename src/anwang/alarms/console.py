@@ -13,6 +13,7 @@ alarm page, so the console holds no rules of its own.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -47,6 +49,7 @@ from anwang.alarms.views import (
 from anwang.core.errors import ServiceError
 from anwang.core.live import live_health, live_last_id
 from anwang.core.pages import int_param, is_htmx, page_scope
+from anwang.core.selectors import CURRENT_COMMUNITY_KEY
 from anwang.events import selectors as event_selectors
 from anwang.patrols.selectors import guard_whereabouts
 from anwang.places.models import Community
@@ -56,6 +59,15 @@ CONSOLE_ACTIONS = ("acknowledge", "dispatch", "resolve", "false")
 """The lifecycle actions the console offers; the alarm page has the others."""
 PANEL_EVENTS = 10
 """Linked events shown in the detail panel; the alarm page has them all."""
+PAGE_SECONDS = 10
+"""How long a person's console page is served again while no live message has come. With a
+busy queue the page takes some 50 ms of CPU to make, and a monitoring centre's operators open it
+together (a shift change, a wall of screens reloading); each live message makes it anew, so the
+queue and the panel are never older than the stream that keeps them live. What the stream does
+not carry (who is on duty and where guards last checked in, the unread count) is at most this
+old, and the stream's first message brings the pipeline's health up to date. A kept page is
+served only to the session it was made for, after the login check; a change of the person's
+roles shows on it within this time."""
 
 
 # --------------------------------------------------------------------------- reads
@@ -335,9 +347,15 @@ def _labels() -> dict[str, str]:
 def console(request: HttpRequest) -> HttpResponse:
     """The live console of one community (``?community=<id>``, else the current one), with
     the alarm ``?alarm=<id>`` (else the most urgent) in the detail panel."""
+    # Read first: the page shows at least everything up to this message, and its stream
+    # replays whatever comes after it (a message twice does no harm, one missed would).
+    after_id = live_last_id()
+    now = timezone.now()
+    key = _page_key(request, after_id)
+    if key is not None and (kept := cache.get(key)) is not None:
+        return HttpResponse(_restamped(kept, now))
     scope = page_scope(request)
     community = _console_community(request, scope)
-    now = timezone.now()
     queue = _with_countdowns(console_queue(scope, community.pk), now)
     # The queue's alarms carry only what a row shows; the panel's alarm is loaded whole.
     alarms = selectors.alarm_list(scope, community_id=community.pk)
@@ -353,7 +371,7 @@ def console(request: HttpRequest) -> HttpResponse:
     devices_url = ""
     if scope.has(Permission.VIEW_DEVICES, community.pk):
         devices_url = f"{reverse('devices:map_geojson')}?{urlencode(query)}"
-    return render(
+    response = render(
         request,
         "alarms/console.html",
         {
@@ -368,11 +386,54 @@ def console(request: HttpRequest) -> HttpResponse:
             "devices_geojson_url": devices_url,
             # From the newest message as the page was made, so nothing raised between this
             # render and the stream's opening is missed.
-            "stream_url": f"{reverse('core:live_stream')}?{urlencode({'after': live_last_id()})}",
+            "stream_url": f"{reverse('core:live_stream')}?{urlencode({'after': after_id})}",
             "labels": _labels(),
             **_panel_context(scope, selected),
         },
     )
+    if key is not None:
+        cache.set(key, _KeptPage(response.content.decode(), _stamp(now)), PAGE_SECONDS)
+    return response
+
+
+@dataclass(frozen=True)
+class _KeptPage:
+    body: str
+    stamp: str
+
+
+def _stamp(now: dt.datetime) -> str:
+    """The server's clock as the page gives it to ``console.js`` (for the countdowns)."""
+    return f'data-server-now="{int(now.timestamp() * 1000)}"'
+
+
+def _restamped(kept: _KeptPage, now: dt.datetime) -> str:
+    """A kept page with the server's clock of now."""
+    return kept.body.replace(kept.stamp, _stamp(now), 1)
+
+
+def _page_key(request: HttpRequest, after_id: int) -> str | None:
+    """The cache key of this session's console page at this address as of the live message
+    ``after_id``; ``None`` when the page must be made afresh (messages to show once, no
+    session yet)."""
+    session = request.session
+    # The page's forms carry tokens made from the browser's CSRF secret: without one yet, the
+    # page makes it, and a kept copy would carry tokens for a secret the next browser lacks.
+    csrf_secret = request.META.get("CSRF_COOKIE")
+    if session.session_key is None or not csrf_secret or len(messages.get_messages(request)):
+        return None
+    parts = (
+        session.session_key,
+        str(request.user.pk),
+        csrf_secret,
+        translation.get_language(),
+        request.get_full_path(),
+        # Without ?community=, the community chosen in the top bar.
+        str(session.get(CURRENT_COMMUNITY_KEY, "")),
+        str(after_id),
+    )
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"alarms.console:{digest}"
 
 
 @login_required

@@ -92,17 +92,29 @@ TEMPLATES = [
 ]
 
 
+SQLITE_ENGINE = "anwang.core.backends.sqlite3"
+"""Django's SQLite backend keeping closed connections for the next request (see there)."""
+POSTGRESQL_POOL = {"min_size": 1, "max_size": 16, "timeout": 20}
+"""Connections each process keeps to PostgreSQL (psycopg-pool through Django). A web process's
+live streams hold four for good (``anwang.core.live.DB_THREADS``); requests borrow the rest
+and wait up to ``timeout`` seconds when all are busy."""
+
+
 def _database() -> dict[str, Any]:
     if CONFIG.database_url:
-        # No persistent connections: under ASGI each request may run on its own thread,
-        # and a kept connection per thread piles up (Django advises against it for ASGI).
+        # No persistent connections (CONN_MAX_AGE 0): under ASGI each request runs on a thread
+        # of its own, so a connection kept per thread is never used again. Closed connections
+        # go back to a pool instead, which any thread can take them from.
         database: dict[str, Any] = dict(dj_database_url.parse(CONFIG.database_url, conn_max_age=0))
         if database["ENGINE"].endswith("sqlite3"):
+            database["ENGINE"] = SQLITE_ENGINE
             database["OPTIONS"] = _sqlite_options()
+        elif database["ENGINE"].endswith("postgresql"):
+            database.setdefault("OPTIONS", {})["pool"] = dict(POSTGRESQL_POOL)
         return database
     HOME.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": SQLITE_ENGINE,
         "NAME": HOME / "anwang.sqlite3",
         "OPTIONS": _sqlite_options(),
         "TEST": {"NAME": ":memory:"},

@@ -4,6 +4,7 @@ countdowns, the health banner, the fragments the script fetches, and the one-cli
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -151,6 +152,61 @@ def test_first_paint_has_a_bounded_query_count(
         response = client.get("/alarms/console/")
     assert response.status_code == 200
     assert response.text.count('class="console-alarm ') == 25
+
+
+# --------------------------------------------------------------------------- the kept page
+
+
+def server_now(text: str) -> int:
+    return int(text.split('data-server-now="')[1].split('"')[0])
+
+
+def test_a_reload_with_nothing_new_is_the_kept_page_with_the_clock_of_now(
+    world, alarm, client_for, django_assert_max_num_queries
+):
+    client = client_for("operator")
+    client.get("/alarms/console/")  # the browser gets its CSRF cookie: nothing is kept before
+    first = client.get("/alarms/console/").text
+    later = timezone.now() + dt.timedelta(seconds=3)
+    with (
+        mock.patch("anwang.alarms.console.timezone.now", return_value=later),
+        # The session, the person, the newest live message; nothing of the page itself.
+        django_assert_max_num_queries(3),
+    ):
+        again = client.get("/alarms/console/")
+    assert again.status_code == 200
+    assert server_now(again.text) == int(later.timestamp() * 1000)
+    assert again.text.replace(f"{server_now(again.text)}", "") == first.replace(
+        f"{server_now(first)}", ""
+    )
+
+
+def test_a_live_message_makes_the_page_anew(world, rule, alarm, client_for):
+    client = client_for("operator")
+    assert client.get("/alarms/console/").text.count('class="console-alarm ') == 1
+    raise_alarm(rule, make_device(world.a, "s2"))  # publishes a live message
+    text = client.get("/alarms/console/").text
+    assert text.count('class="console-alarm ') == 2
+
+
+def test_a_kept_page_is_only_for_its_session_and_address(world, alarm, client_for):
+    operator = client_for("operator")
+    operator.get("/alarms/console/")
+    admin_page = client_for("community_admin").get("/alarms/console/").text
+    assert str(world.user("community_admin", "a")) in admin_page
+    assert str(world.user("operator", "a")) not in admin_page.split("</header>")[0]
+    other = operator.get(f"/alarms/console/?alarm={alarm.pk}")
+    assert other.status_code == 200
+
+
+def test_a_page_with_a_message_to_show_is_made_afresh(world, alarm, client_for):
+    client = client_for("operator")
+    client.get("/alarms/console/")
+    client.get("/alarms/console/")
+    waiting = mock.patch("anwang.alarms.console.messages.get_messages", return_value=["Saved."])
+    with waiting, CaptureQueriesContext(connection) as made:
+        assert client.get("/alarms/console/").status_code == 200
+    assert len(made.captured_queries) > 3, "rendering shows messages once: never a kept page"
 
 
 # --------------------------------------------------------------------------- health

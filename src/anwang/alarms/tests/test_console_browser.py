@@ -11,12 +11,11 @@ import datetime as dt
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django.db import OperationalError
 from django.utils import timezone
 from tests.browser_support import WALL, page_as
 
@@ -24,11 +23,10 @@ from anwang.alarms import services
 from anwang.alarms.choices import AlarmState
 from anwang.alarms.models import Alarm
 from anwang.alarms.tests.conftest import firing, make_rule
+from anwang.core.tests.shared_cache import write_past_readers
 from anwang.devices.models import Device
 from anwang.events.choices import WorkerMode
 from anwang.events.models import WorkerStatus
-
-T = TypeVar("T")
 
 pytestmark = pytest.mark.browser
 
@@ -45,21 +43,6 @@ class AsgiServer:
         from anwang.core.live import live_shutdown
 
         self.loop.call_soon_threadsafe(live_shutdown)
-
-
-def while_serving(write: Callable[[], T]) -> T:
-    """Run a write of the test while the server thread answers the browser. The test database
-    on SQLite is in memory with a shared cache, where a write to a table another connection is
-    reading (the live stream's poll) fails at once with "table is locked" instead of waiting
-    as a file database in WAL mode does; try again for a few seconds."""
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            return write()
-        except OperationalError as error:
-            if "is locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 @pytest.fixture
@@ -155,7 +138,7 @@ def test_console_goes_live_acknowledges_and_shows_health(
     page.locator('[data-sound-status][data-locked="false"]').wait_for(timeout=5_000)
 
     # An alarm raised after the page loaded appears without a reload, within 2 s.
-    (alarm,) = while_serving(
+    (alarm,) = write_past_readers(
         lambda: services.alarms_from_firings(
             firings=[firing(rule, device=device, at=timezone.now())], now=timezone.now()
         )
@@ -201,21 +184,21 @@ def test_console_goes_live_acknowledges_and_shows_health(
 
     # An alarm closed by someone else leaves the queue too (from the stream alone). Another
     # device: the same one firing again within the cooldown would join the false alarm.
-    hall = while_serving(
+    hall = write_past_readers(
         lambda: Device.objects.create(
             community=side.community, name="hall smoke", kind="smoke", source_id="smoke-hall"
         )
     )
-    battery = while_serving(
+    battery = write_past_readers(
         lambda: make_rule(side, "battery", priority=3, title_template="Battery low: {device}")
     )
-    (low,) = while_serving(
+    (low,) = write_past_readers(
         lambda: services.alarms_from_firings(
             firings=[firing(battery, device=device, at=timezone.now())], now=timezone.now()
         )
     )
     page.locator(f'#console-queue .console-alarm[data-alarm-id="{low.pk}"]').wait_for(timeout=5_000)
-    (other,) = while_serving(
+    (other,) = write_past_readers(
         lambda: services.alarms_from_firings(
             firings=[firing(rule, device=hall, at=timezone.now())], now=timezone.now()
         )
@@ -227,14 +210,14 @@ def test_console_goes_live_acknowledges_and_shows_health(
         "#console-queue .console-alarm", "rows => rows.map(r => Number(r.dataset.alarmId))"
     )
     assert order == [other.pk, low.pk]
-    while_serving(lambda: services.alarm_resolve(actor=live_world.user("guard"), alarm=other))
+    write_past_readers(lambda: services.alarm_resolve(actor=live_world.user("guard"), alarm=other))
     other_row.wait_for(state="detached", timeout=5_000)
 
-    while_serving(lambda: services.alarm_resolve(actor=live_world.user("guard"), alarm=low))
+    write_past_readers(lambda: services.alarm_resolve(actor=live_world.user("guard"), alarm=low))
     page.locator("#console-queue .console-alarm").first.wait_for(state="detached", timeout=5_000)
 
     # The worker stops: the banner turns up in red, and the empty queue does not look calm.
-    while_serving(
+    write_past_readers(
         lambda: WorkerStatus.objects.filter(pk=worker.pk).update(stopped_at=timezone.now())
     )
     page.locator("#console-health").wait_for(state="visible", timeout=10_000)
@@ -243,7 +226,7 @@ def test_console_goes_live_acknowledges_and_shows_health(
     assert not page.locator("[data-empty-calm]").is_visible()
     # Back again (reporting as if for the next half minute, so it stays fresh until the end of
     # the test): the banner goes.
-    while_serving(
+    write_past_readers(
         lambda: WorkerStatus.objects.filter(pk=worker.pk).update(
             stopped_at=None, reported_at=timezone.now() + dt.timedelta(seconds=30)
         )

@@ -30,6 +30,7 @@ from anwang.core.live import (
     live_publish_many,
 )
 from anwang.core.models import LiveMessage
+from anwang.core.tests.shared_cache import write_past_readers
 from anwang.devices.models import Device
 from anwang.events.services import device_heartbeat_sweep, worker_status_report
 from anwang.rules.facts import Firing
@@ -250,7 +251,7 @@ def _publish_and_close(world: Any, side: str, **data: Any) -> LiveMessage:
     from django.db import connection
 
     try:
-        return alarm_message(world, side, **data)
+        return write_past_readers(lambda: alarm_message(world, side, **data))
     finally:
         connection.close()
 
@@ -315,8 +316,10 @@ def test_the_stream_says_when_the_health_changes(world: Any, monkeypatch: Any) -
         hello = await reader.next_event()
         assert hello["data"]["health"]["ok"] is False  # no worker at all
         now = timezone.now()
-        await sync_to_async(worker_status_report)(
-            name="w1", values={"mode": "local", "started_at": now, "reported_at": now}
+        await sync_to_async(write_past_readers)(
+            lambda: worker_status_report(
+                name="w1", values={"mode": "local", "started_at": now, "reported_at": now}
+            )
         )
         health = await reader.next_event()
         assert health["event"] == "health"

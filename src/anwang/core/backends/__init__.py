@@ -1,0 +1,1 @@
+"""Database backends: Django's, with what a long-running web process needs."""
