@@ -102,9 +102,9 @@ and wait up to ``timeout`` seconds when all are busy."""
 
 def _database() -> dict[str, Any]:
     if CONFIG.database_url:
-        # No persistent connections (CONN_MAX_AGE 0): under ASGI each request runs on a thread
-        # of its own, so a connection kept per thread is never used again. Closed connections
-        # go back to a pool instead, which any thread can take them from.
+        # No persistent connections (CONN_MAX_AGE 0): Django's ASGI handler runs each request
+        # on a thread of its own, where a connection kept per thread is never used again.
+        # Closed connections go back to a pool instead, which any thread can take them from.
         database: dict[str, Any] = dict(dj_database_url.parse(CONFIG.database_url, conn_max_age=0))
         if database["ENGINE"].endswith("sqlite3"):
             database["ENGINE"] = SQLITE_ENGINE

@@ -189,14 +189,21 @@ def test_a_live_message_makes_the_page_anew(world, rule, alarm, client_for):
     assert text.count('class="console-alarm ') == 2
 
 
-def test_a_kept_page_is_only_for_its_session_and_address(world, alarm, client_for):
+def test_a_kept_page_is_only_for_its_session_and_address(world, rule, alarm, client_for):
+    later = raise_alarm(rule, make_device(world.a, "s2"))
     operator = client_for("operator")
     operator.get("/alarms/console/")
+    kept = operator.get("/alarms/console/").text
     admin_page = client_for("community_admin").get("/alarms/console/").text
     assert str(world.user("community_admin", "a")) in admin_page
     assert str(world.user("operator", "a")) not in admin_page.split("</header>")[0]
-    other = operator.get(f"/alarms/console/?alarm={alarm.pk}")
-    assert other.status_code == 200
+
+    def selected(text: str) -> str:
+        return text.split(' selected" data-alarm-id="')[1].split('"')[0]
+
+    assert selected(kept) == str(alarm.pk)
+    other = operator.get(f"/alarms/console/?alarm={later.pk}").text
+    assert selected(other) == str(later.pk)
 
 
 def test_a_page_with_a_message_to_show_is_made_afresh(world, alarm, client_for):

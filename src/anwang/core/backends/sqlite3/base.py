@@ -1,13 +1,13 @@
 """Django's SQLite backend with the connections a request closes kept for the next one.
 
-Under ASGI every request runs its synchronous code on a thread of its own, so Django's
-persistent connections (``CONN_MAX_AGE``), which belong to a thread, are never used again: each
-request opened the database file afresh, and SQLite reads the whole schema (some 200 tables)
-on a connection's first statement, about 5 ms of a 9 ms health check. PostgreSQL has Django's
-own pool (``OPTIONS["pool"]``, psycopg-pool) for the same reason; SQLite has none, so this one
-keeps idle connections per database file and hands them out again. SQLite connections are
-made with ``check_same_thread=False`` by Django, so a connection may serve any thread, one at a
-time.
+Django closes a request's connection when the request ends (``CONN_MAX_AGE`` 0: Django's own
+ASGI handler runs each request on a thread of its own, where a persistent connection, which
+belongs to a thread, would never be used again). Each request then opened the database file
+afresh, and SQLite reads the whole schema (some 200 tables) on a connection's first statement:
+about 5 ms of a 9 ms health check. PostgreSQL has Django's own pool (``OPTIONS["pool"]``,
+psycopg-pool) for the same reason; SQLite has none, so this one keeps the closed connections
+per database file and hands them out again, to any thread (Django makes SQLite connections with
+``check_same_thread=False``), one at a time.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _give_back(name: str, connection: sqlite3.Connection) -> bool:
 
 
 def close_idle_connections() -> None:
-    """Close every kept connection (before the database file is replaced or removed)."""
+    """Close every kept connection (tests that remove their database file)."""
     with _idle_lock:
         kept = [connection for connections in _idle.values() for connection in connections]
         _idle.clear()
