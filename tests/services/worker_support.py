@@ -19,6 +19,7 @@ from django.db import OperationalError
 from django.test import Client
 from paho.mqtt.enums import CallbackAPIVersion
 
+from anwang.core.tests.shared_cache import write_past_readers
 from anwang.events.worker import EventWorker
 from tests.services.mosquitto import Broker
 
@@ -124,8 +125,11 @@ def table_locked(error: OperationalError) -> bool:
 def token_client(user: Any) -> Client:
     """The API as an integration polling it sees it: a bearer token, no session. A session
     is saved on every request, and with the worker writing to the same in-memory SQLite test
-    database such a save can be refused (HTTP 400) while the worker's transaction is open."""
+    database such a save can be refused (HTTP 400) while the worker's transaction is open; the
+    token's own write waits past the worker's reads the same way."""
     from anwang.accounts.services import api_token_create
 
-    _token, raw = api_token_create(actor=user, user=user, name="test poller")
+    _token, raw = write_past_readers(
+        lambda: api_token_create(actor=user, user=user, name="test poller")
+    )
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
