@@ -155,3 +155,13 @@ def _fast_passwords(settings: Any) -> None:
     """Argon2 makes building the two-community world take seconds per test; hashing itself is
     Django's and not what these tests check (production keeps Argon2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache. Rows a test made are gone after it, and the next
+    test's rows get the same ids: a part of a page shared as of "live message 3 of community 1"
+    (the console's queue) must not be found by a test whose message 3 is another."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import signal
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from anwang.cli import config_markdown, main
+from anwang.cli import BALANCED_SOCKETS, config_markdown, main
 from anwang.config import AnwangSettings
 from tests.cli_support import cli_env, run_cli, start_cli
 
@@ -423,8 +424,8 @@ def test_worker_command_runs_without_a_broker_and_stops_cleanly(tmp_path):
     assert "Traceback" not in worker.output()
 
 
-def test_shared_socket_of_several_web_processes_sends_without_nagle_delay():
-    """The socket ``serve --workers`` binds says it is TCP, so asyncio switches Nagle's
+def test_socket_of_several_web_processes_sends_without_nagle_delay():
+    """The sockets ``serve --workers`` binds say they are TCP, so asyncio switches Nagle's
     algorithm off on its connections: with it on, every keep-alive response waited for the
     client's delayed ACK (about 40 ms a request)."""
     import asyncio
@@ -433,7 +434,7 @@ def test_shared_socket_of_several_web_processes_sends_without_nagle_delay():
     from anwang.cli import WebServer
 
     server = WebServer(host="127.0.0.1", port=0, workers=2)
-    sock = server._bind()
+    sock = server._bind(0)
     nodelay: list[int] = []
 
     async def accept_one() -> None:
@@ -460,3 +461,49 @@ def test_shared_socket_of_several_web_processes_sends_without_nagle_delay():
         sock.close()
     assert nodelay
     assert nodelay[0] != 0
+
+
+@pytest.mark.skipif(not BALANCED_SOCKETS, reason="the kernel shares connections out on Linux")
+def test_each_web_process_has_a_socket_of_its_own_and_connections_are_shared_out():
+    """On one shared socket, a burst of keep-alive connections could all go to one process
+    while the other stood idle; with a socket each on the same port the kernel shares them
+    out."""
+    import socket
+
+    from anwang.cli import WebServer
+
+    server = WebServer(host="127.0.0.1", port=0, workers=2)
+    first = server._bind(0)
+    port = first.getsockname()[1]
+    second = server._bind(port)
+    clients: list[socket.socket] = []
+    try:
+        for listening in (first, second):
+            listening.listen(64)
+            listening.setblocking(False)
+        for _ in range(40):
+            clients.append(socket.create_connection(("127.0.0.1", port)))
+        accepted = []
+        for listening in (first, second):
+            count = 0
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    connection, _address = listening.accept()
+                    connection.close()
+                    count += 1
+            accepted.append(count)
+    finally:
+        for sock in (*clients, first, second):
+            sock.close()
+    assert sum(accepted) == 40
+    assert min(accepted) >= 5, accepted
+
+
+def test_a_web_process_loads_the_urls_and_compiles_every_template_before_it_listens():
+    from django.template.loader import get_template
+
+    from anwang.cli import _warm_up
+
+    _warm_up()  # a template that does not compile would stop the server here, not a person
+    compiled = get_template("alarms/console.html").template  # type: ignore[attr-defined]
+    assert get_template("alarms/console.html").template is compiled  # type: ignore[attr-defined]

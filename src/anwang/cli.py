@@ -262,14 +262,24 @@ def default_web_workers() -> int:
     return max(1, min(cores, 4))
 
 
+BALANCED_SOCKETS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+"""Whether each web process of ``serve --workers`` listens on a socket of its own on the same
+port, the kernel handing each new connection to one of them by a hash of its addresses. On
+one shared socket, whichever process is idle at that moment accepts: a burst of keep-alive
+connections (50 operators' consoles) could all land on one process, which then answered every
+request while the other stood idle (measured: 50 of 50 connections on one of two processes in
+two runs of four, at half the pages per second). Linux only: elsewhere ``SO_REUSEPORT`` does
+not share connections out."""
+
+
 class WebServer:
     """Uvicorn serving Anwang's ASGI application (static files come through WhiteNoise).
 
-    With ``workers`` above one it binds the socket itself and starts ``workers - 1`` more web
-    processes that accept on the same socket: Python runs one thread at a time, so one process
-    renders one page at a time however many requests wait. Each process is a whole server
-    (its own database connections and one live hub); this one supervises the others, stops
-    them with itself and starts a new one if one dies."""
+    With ``workers`` above one it binds the sockets itself and starts ``workers - 1`` more web
+    processes that accept on the same port (see :data:`BALANCED_SOCKETS`): Python runs one
+    thread at a time, so one process renders one page at a time however many requests wait.
+    Each process is a whole server (its own database connections and one live hub); this one
+    supervises the others, stops them with itself and starts a new one if one dies."""
 
     name = "web"
 
@@ -339,10 +349,14 @@ class WebServer:
         sockets = self.sockets
         keeper: asyncio.Task[None] | None = None
         if sockets is None and self.workers > 1:
-            sockets = [self._bind()]
-            for _number in range(self.workers - 1):
-                self.processes.append(self._start_process(sockets[0]))
-            keeper = asyncio.create_task(self._keep_processes(sockets[0]))
+            sockets = [self._bind(self.config.port)]
+            port = sockets[0].getsockname()[1]  # the one port 0 picked
+            others = [
+                self._bind(port) if BALANCED_SOCKETS else sockets[0]
+                for _number in range(self.workers - 1)
+            ]
+            self.processes = [self._start_process(sock) for sock in others]
+            keeper = asyncio.create_task(self._keep_processes(others))
         try:
             await self.server.serve(sockets=sockets)
         except SystemExit as error:  # uvicorn exits when it cannot bind the address
@@ -371,15 +385,18 @@ class WebServer:
                 # A second SIGTERM makes a web process stop at once, as a second Ctrl-C here.
                 os.kill(process.pid, signal.SIGTERM)
 
-    def _bind(self) -> socket.socket:
-        """The listening socket every web process accepts on."""
-        host, port = self.config.host, self.config.port
+    def _bind(self, port: int) -> socket.socket:
+        """A listening socket for a web process: its own (see :data:`BALANCED_SOCKETS`), or
+        the one every process accepts on."""
+        host = self.config.host
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # IPPROTO_TCP, not the default 0: asyncio switches Nagle's algorithm off
         # (TCP_NODELAY) only on connections of sockets that say they are TCP, and with it on, a
         # keep-alive response waits for the client's delayed ACK (about 40 ms on Linux).
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if BALANCED_SOCKETS:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:
             sock.bind((host, port))
         except OSError as error:
@@ -401,8 +418,9 @@ class WebServer:
         process.start()
         return process
 
-    async def _keep_processes(self, sock: socket.socket) -> None:
-        """Start a new web process for one that died (until stopping)."""
+    async def _keep_processes(self, sockets: list[socket.socket]) -> None:
+        """Start a new web process for one that died (until stopping), on its socket: the
+        connections the kernel queued there meanwhile are accepted by the new process."""
         while not self.stopping:
             await asyncio.sleep(1.0)
             for index, process in enumerate(self.processes):
@@ -414,7 +432,7 @@ class WebServer:
                     file=sys.stderr,
                     flush=True,
                 )
-                self.processes[index] = self._start_process(sock)
+                self.processes[index] = self._start_process(sockets[index])
 
     async def _stop_processes(self) -> None:
         """Stop the other web processes and wait until they have ended."""
@@ -463,6 +481,24 @@ def _web_process(options: dict[str, Any], sock: socket.socket, parent: int) -> N
     sys.exit(code)
 
 
+def _warm_up() -> None:
+    """Load now what a web process's first requests would otherwise load while people wait:
+    the URL configuration, which imports every app's views and API (1.3 s), and our templates,
+    each compiled once by the cached loader (0.7 s). A web process's first console page took
+    1.5 s, and the operators whose connections the process had were kept waiting behind it."""
+    from django.apps import apps
+    from django.template.loader import get_template
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - its import is the point
+    for app in apps.get_app_configs():
+        if not app.name.startswith("anwang."):
+            continue
+        folder = Path(app.path) / "templates"
+        for template in sorted(folder.rglob("*.html")):
+            get_template(template.relative_to(folder).as_posix())
+
+
 class _UvicornServer(uvicorn.Server):
     """Uvicorn without its own signal handlers (several services share one loop), reporting
     the sockets it bound once it has started."""
@@ -479,7 +515,8 @@ class _UvicornServer(uvicorn.Server):
         yield
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """Start listening, then say where."""
+        """Load what requests use, start listening, then say where."""
+        _warm_up()
         await super().startup(sockets=sockets)
         # Everything loaded at start-up lives as long as the process: moving it out of the
         # collector's reach turns 60-95 ms full-collection pauses into well under 1 ms.

@@ -133,6 +133,18 @@ def _sqlite_options() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+
+# In the data folder, not in each process's memory: the web processes of ``serve --workers``
+# and the worker are one site. A console page kept by one web process is served by the others
+# (a browser's connections, and its reloads, land on any of them), a WeChat access token fetched
+# by one is used by all (fetching another ends the first), and the access anomaly state is one.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": HOME / "cache",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

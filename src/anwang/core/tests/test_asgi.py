@@ -9,14 +9,15 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from anwang.project.asgi import OneThreadHandler, application
 
 pytestmark = pytest.mark.django_db
 
 
-async def get(path: str) -> int:
-    """One GET through the ASGI application; its status."""
+async def get(path: str, sent: list[dict[str, Any]] | None = None) -> int:
+    """One GET through the ASGI application; its status. ``sent`` collects what is sent."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -31,7 +32,7 @@ async def get(path: str) -> int:
         "client": ("127.0.0.1", 5000),
         "server": ("testserver", 80),
     }
-    sent: list[dict[str, Any]] = []
+    sent = [] if sent is None else sent
     body_read = False
     never = asyncio.get_running_loop().create_future()
 
@@ -72,3 +73,34 @@ def test_every_request_runs_on_the_same_thread_with_a_synchronous_chain() -> Non
 def test_other_connections_are_refused_clearly() -> None:
     with pytest.raises(ValueError, match="HTTP"):
         asyncio.run(application({"type": "websocket"}, None, None))
+
+
+def test_a_request_is_started_answered_and_finished_in_one_hand_over_before_it_is_sent() -> None:
+    """Django's own handler hands over three times a request (started, the response,
+    finished); here once, and the database connection is back (finished) before the response
+    goes out."""
+    from django.core import signals
+
+    happened: list[tuple[str, int]] = []
+    sent: list[dict[str, Any]] = []
+
+    def started(**kwargs: Any) -> None:
+        happened.append(("started", threading.get_ident()))
+
+    def finished(**kwargs: Any) -> None:
+        happened.append(("finished", threading.get_ident()))
+        assert not sent, "finished before the response is sent"
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        with mock.patch("anwang.project.asgi.sync_to_async", wraps=sync_to_async) as hand_over:
+            assert asyncio.run(get("/api/v1/health", sent)) == 200
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert hand_over.call_count == 1
+    assert [what for what, _thread in happened] == ["started", "finished"]
+    assert len({thread for _what, thread in happened}) == 1
+    assert happened[0][1] != threading.get_ident()
+    assert sent[0]["type"] == "http.response.start"
