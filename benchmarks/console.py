@@ -18,13 +18,15 @@ access readers, Zigbee2MQTT smoke detectors and ``--operators`` operator account
    and, a quarter of a second later, no smoke. The time from the publish call of the smoke
    message to the arrival of the stream's ``alarm`` message with ``change: raised`` for that
    detector gives p50 and p99 (both clocks are this process's).
-2. **page load**: the other operators, each logged in through the login page, request
-   ``/alarms/console/`` with their own session cookie over ``--operators`` concurrent
-   connections for ``--load-seconds`` with ``wrk`` when it is installed (a Lua script gives
-   every request the next operator's cookie), else from a pool of Python threads using
-   ``http.client``; p50/p99 of the response time. One operator alone is measured first, for
-   5 s, for what one page costs without queueing. The console then lists the alarms step 1
-   raised. No device traffic runs during this step.
+2. **page load**: the other operators, each logged in through the login page, first all open
+   ``/alarms/console/`` at the same moment (a shift change: one request each, every page made
+   afresh; reported on its own line). Then one operator alone for 5 s, for what one page costs
+   without queueing; then all of them request it again and again with their own session
+   cookie over ``--operators`` concurrent connections for ``--load-seconds`` with ``wrk`` when
+   it is installed (a Lua script gives every request the next operator's cookie), else from a
+   pool of Python threads using ``http.client``; p50/p99 of the response time, which the
+   target is for. The console then lists the alarms step 1 raised. No device traffic runs
+   during this step.
 """
 
 from __future__ import annotations
@@ -535,6 +537,40 @@ def load_with_threads(port: int, cookies: list[str], seconds: float) -> PageLoad
     )
 
 
+def first_open(port: int, cookies: list[str]) -> PageLoad:
+    """Every operator opens the console once, all at the same moment (a shift change, a wall
+    of screens switched on): one request each, on a connection of its own, every page made
+    afresh."""
+    ready = threading.Barrier(len(cookies))
+
+    def operator(cookie: str) -> tuple[float, bool]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            connection.connect()
+            ready.wait()
+            started = time.perf_counter()
+            connection.request("GET", "/alarms/console/", headers={"Cookie": cookie})
+            response = connection.getresponse()
+            response.read()
+            return (time.perf_counter() - started) * 1000, response.status == 200
+        finally:
+            connection.close()
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(len(cookies)) as pool:
+        results = list(pool.map(operator, cookies))
+    elapsed = time.monotonic() - began
+    times = [value for value, _good in results]
+    return PageLoad(
+        tool="Python threads (http.client)",
+        requests=len(times),
+        errors=sum(not good for _value, good in results),
+        per_second=len(times) / elapsed,
+        p50_ms=statistics.median(times),
+        p99_ms=statistics.quantiles(times, n=100, method="inclusive")[98],
+    )
+
+
 # --------------------------------------------------------------------------- one database
 
 
@@ -546,6 +582,7 @@ class Outcome:
     latencies: list[Latency]
     page: PageLoad
     alone: PageLoad
+    first: PageLoad
 
 
 def run_database(
@@ -602,13 +639,10 @@ def run_database(
                         range(args.operators),
                     )
                 )
-            check = http.client.HTTPConnection("127.0.0.1", current.port, timeout=30)
-            check.request("GET", "/alarms/console/", headers={"Cookie": cookies[0]})
-            response = check.getresponse()
-            response.read()
-            check.close()
-            if response.status != 200:
-                raise SystemExit(f"/alarms/console/ answered {response.status}")
+            print(f"{engine}: {args.operators} operators open the console at once ...", flush=True)
+            first = first_open(current.port, cookies)
+            if first.errors:
+                raise SystemExit(f"/alarms/console/ failed for {first.errors} operators")
             wrk = shutil.which("wrk")
             print(
                 f"{engine}: {args.operators} operators on /alarms/console/ for "
@@ -630,7 +664,7 @@ def run_database(
                 reader.close()
             stop_child(server)
             stop_child(worker)
-        return Outcome(engine, latencies, page, alone)
+        return Outcome(engine, latencies, page, alone, first)
 
 
 def wait_for_backlog(current: Site) -> None:
@@ -690,7 +724,11 @@ def report(outcomes: list[Outcome]) -> None:
                 f"{page.p99_ms:.1f}",
             ]
             for outcome in outcomes
-            for label, page in (("concurrent", outcome.page), ("one alone", outcome.alone))
+            for label, page in (
+                ("first open, all at once", outcome.first),
+                ("concurrent", outcome.page),
+                ("one alone", outcome.alone),
+            )
         ],
     )
     print("\nTargets")
@@ -713,7 +751,9 @@ def report(outcomes: list[Outcome]) -> None:
         met = outcome.page.p99_ms < PAGE_P99_TARGET_MS
         print(
             f"  {outcome.engine}: console page p99 {outcome.page.p99_ms:.0f} ms "
-            f"(< {PAGE_P99_TARGET_MS:.0f}): {'met' if met else 'NOT met'}"
+            f"(< {PAGE_P99_TARGET_MS:.0f}): {'met' if met else 'NOT met'}; "
+            f"when all {outcome.first.requests} first open it at once: "
+            f"p99 {outcome.first.p99_ms:.0f} ms"
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -60,14 +61,18 @@ CONSOLE_ACTIONS = ("acknowledge", "dispatch", "resolve", "false")
 PANEL_EVENTS = 10
 """Linked events shown in the detail panel; the alarm page has them all."""
 PAGE_SECONDS = 10
-"""How long a person's console page is served again while no live message has come. With a
-busy queue the page takes some 50 ms of CPU to make, and a monitoring centre's operators open it
-together (a shift change, a wall of screens reloading); each live message makes it anew, so the
-queue and the panel are never older than the stream that keeps them live. What the stream does
-not carry (who is on duty and where guards last checked in, the unread count) is at most this
-old, and the stream's first message brings the pipeline's health up to date. A kept page is
-served only to the session it was made for, after the login check; a change of the person's
-roles shows on it within this time."""
+"""How long at most a person's console page is served again while no live message has come.
+With a busy queue the page takes some 20-50 ms of CPU to make, and a monitoring centre's
+operators open it together (a shift change, a wall of screens reloading); each live message
+makes it anew, so the queue and the panel are never older than the stream that keeps them live.
+What the stream does not carry (who is on duty and where guards last checked in, the unread
+count) is at most this old, and the stream's first message brings the pipeline's health up to
+date. A kept page is served only to the session it was made for, after the login check; a
+change of the person's roles shows on it within this time."""
+PAGE_SECONDS_LEAST = 5
+"""How long at least a page is kept: each is kept for a time drawn between this and
+:data:`PAGE_SECONDS`, so pages made together (a wall of consoles opened at once) are not all
+made again together, each operator waiting behind all the others' pages."""
 
 
 # --------------------------------------------------------------------------- reads
@@ -285,8 +290,11 @@ def _console_community(request: HttpRequest, scope: Scope) -> Community:
     return _page_community(request, scope)
 
 
-def _panel_context(scope: Scope, alarm: Alarm | None, **extra: Any) -> dict[str, Any]:
-    """What the detail panel of one alarm shows."""
+def _panel_context(
+    scope: Scope, alarm: Alarm | None, *, after_id: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """What the detail panel of one alarm shows; with ``after_id``, the live message the
+    console page is made as of, the dispatch choices are shared (see :func:`_shared_key`)."""
     if alarm is None:
         return {"alarm": None, **extra}
     _with_countdowns([alarm], timezone.now())
@@ -299,7 +307,9 @@ def _panel_context(scope: Scope, alarm: Alarm | None, **extra: Any) -> dict[str,
     return {
         "alarm": alarm,
         "actions": actions,
-        "people": _dispatch_choices(alarm, people),
+        "people": _dispatch_choices(alarm, people)
+        if after_id is None
+        else _shared_dispatch_choices(alarm, people, after_id),
         "events": selectors.alarm_events(alarm, limit=PANEL_EVENTS),
         "photos": list(selectors.alarm_photos(alarm)),
         "snapshot": event_selectors.alarm_snapshot(scope, alarm),
@@ -326,6 +336,76 @@ def _dispatch_choices(alarm: Alarm, people: list[User]) -> list[tuple[User, str]
         (person, dispatch_label(person, seen[person.pk], duty.get(person.pk)))
         for person in sorted(people, key=rank)
     ]
+
+
+def _shared_dispatch_choices(
+    alarm: Alarm, people: list[User], after_id: int
+) -> list[tuple[User, str]]:
+    """:func:`_dispatch_choices`, worked out once for every console page of the community
+    made as of the live message ``after_id`` while it is kept (the order and the labels: the
+    people are the caller's own)."""
+    key = _shared_key("dispatch", alarm.community_id, after_id, *(p.pk for p in people))
+    shared: list[tuple[int, str]] | None = cache.get(key)
+    if shared is None:
+        choices = _dispatch_choices(alarm, people)
+        cache.set(key, [(person.pk, label) for person, label in choices], PAGE_SECONDS_LEAST)
+        return choices
+    by_pk = {person.pk: person for person in people}
+    return [(by_pk[pk], label) for pk, label in shared]
+
+
+@dataclass(frozen=True)
+class _Queue:
+    """The queue as a console page shows it: how many open alarms, the one selected in the
+    panel, and the rows."""
+
+    count: int
+    selected_id: int | None
+    rows: str
+
+
+def _page_queue(
+    scope: Scope, community_id: int, chosen: int | None, now: dt.datetime, after_id: int
+) -> _Queue:
+    """The queue of a console page made as of the live message ``after_id``, with the alarm
+    ``chosen`` (if the community has it, else the most urgent) selected. Worked out once for
+    every operator of the community while it is kept (see :func:`_shared_key`): the queue is
+    the community's, the same for whoever may see its alarms (the caller may: see
+    :func:`_console_community`); the countdowns' text is as of then, and the page's script
+    counts on from their due times and the page's clock of now."""
+    key = _shared_key("queue", community_id, after_id, chosen)
+    shared: _Queue | None = cache.get(key)
+    if shared is not None:
+        return shared
+    queue = _with_countdowns(console_queue(scope, community_id), now)
+    selected_id = None
+    if chosen is not None:
+        alarms = selectors.alarm_list(scope, community_id=community_id)
+        selected_id = chosen if alarms.filter(pk=chosen).exists() else None
+    if selected_id is None and queue:
+        selected_id = queue[0].pk
+    made = _Queue(len(queue), selected_id, str(queue_html(queue, selected_id=selected_id)))
+    cache.set(key, made, PAGE_SECONDS_LEAST)
+    return made
+
+
+def _shared_key(kind: str, community_id: int, after_id: int, *more: object) -> str:
+    """The cache key of a part of the console pages of a community that is the same for every
+    operator who may see it, as of the live message ``after_id``, in the reader's language and
+    time zone. A monitoring centre's operators open the console together (and a kept page of
+    each is made again every few seconds): the queue and the dispatch choices are the page's
+    costliest parts, made once for all of them. As with the kept page, each live message makes
+    them anew; they are kept for :data:`PAGE_SECONDS_LEAST` at most."""
+    parts = (
+        kind,
+        str(community_id),
+        str(after_id),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        *(str(part) for part in more),
+    )
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"alarms.console.{kind}:{digest}"
 
 
 def _labels() -> dict[str, str]:
@@ -356,13 +436,12 @@ def console(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_restamped(kept, now))
     scope = page_scope(request)
     community = _console_community(request, scope)
-    queue = _with_countdowns(console_queue(scope, community.pk), now)
+    queue = _page_queue(scope, community.pk, int_param(request.GET.get("alarm")), now, after_id)
     # The queue's alarms carry only what a row shows; the panel's alarm is loaded whole.
-    alarms = selectors.alarm_list(scope, community_id=community.pk)
-    chosen = int_param(request.GET.get("alarm"))
-    selected = alarms.filter(pk=chosen).first() if chosen is not None else None
-    if selected is None and queue:
-        selected = alarms.filter(pk=queue[0].pk).first()
+    selected = None
+    if queue.selected_id is not None:
+        alarms = selectors.alarm_list(scope, community_id=community.pk)
+        selected = alarms.filter(pk=queue.selected_id).first()
     # The pipeline's health as the live stream says it, so page and stream agree; whoever
     # may watch alarms may know that the pipeline is down.
     health = live_health(language=translation.get_language())
@@ -377,8 +456,8 @@ def console(request: HttpRequest) -> HttpResponse:
         {
             "community": community,
             "communities": communities if len(communities) > 1 else [],
-            "queue": queue,
-            "queue_html": queue_html(queue, selected_id=selected.pk if selected else None),
+            "queue_count": queue.count,
+            "queue_html": mark_safe(queue.rows),  # noqa: S308 - made by queue_html
             "health": health,
             "health_ok": health["ok"],
             "server_now_ms": int(now.timestamp() * 1000),
@@ -388,11 +467,12 @@ def console(request: HttpRequest) -> HttpResponse:
             # render and the stream's opening is missed.
             "stream_url": f"{reverse('core:live_stream')}?{urlencode({'after': after_id})}",
             "labels": _labels(),
-            **_panel_context(scope, selected),
+            **_panel_context(scope, selected, after_id=after_id),
         },
     )
     if key is not None:
-        cache.set(key, _KeptPage(response.content.decode(), _stamp(now)), PAGE_SECONDS)
+        kept_for = random.uniform(PAGE_SECONDS_LEAST, PAGE_SECONDS)  # noqa: S311 - not a secret
+        cache.set(key, _KeptPage(response.content.decode(), _stamp(now)), kept_for)
     return response
 
 

@@ -4,6 +4,7 @@ countdowns, the health banner, the fragments the script fetches, and the one-cli
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -204,6 +205,34 @@ def test_a_kept_page_is_only_for_its_session_and_address(world, rule, alarm, cli
     assert selected(kept) == str(alarm.pk)
     other = operator.get(f"/alarms/console/?alarm={later.pk}").text
     assert selected(other) == str(later.pk)
+
+
+def test_the_queue_is_made_once_for_the_operators_of_a_community(world, rule, alarm, client_for):
+    later = raise_alarm(rule, make_device(world.a, "s2"))
+
+    def queue_reads(client: Any, path: str = "/alarms/console/") -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as made:
+            text = client.get(path).text
+        reads = [q["sql"] for q in made.captured_queries if "alarms_alarm" in q["sql"]]
+        return text.split('id="console-queue"')[1].split("</ol>")[0], len(reads)
+
+    operator_rows, operator_reads = queue_reads(client_for("operator"))
+    admin_rows, admin_reads = queue_reads(client_for("community_admin"))
+    assert admin_rows == operator_rows
+    assert admin_reads < operator_reads, "the second operator's page reuses the queue"
+    # Another selection is another queue (its row is the selected one).
+    chosen, _reads = queue_reads(
+        client_for("community_admin"), f"/alarms/console/?alarm={later.pk}"
+    )
+    assert f' selected" data-alarm-id="{later.pk}"' in chosen
+    # An alarm of another community is never selected in this one's queue.
+    stranger = raise_alarm(make_rule(world.b, name="b smoke"), make_device(world.b, "s3"))
+    rows, _reads = queue_reads(client_for("operator"), f"/alarms/console/?alarm={stranger.pk}")
+    assert f' selected" data-alarm-id="{alarm.pk}"' in rows
+    # A live message makes it anew for everyone.
+    raise_alarm(rule, make_device(world.a, "s4"))
+    rows, _reads = queue_reads(client_for("community_admin"))
+    assert rows.count('class="console-alarm ') == 3
 
 
 def test_a_page_with_a_message_to_show_is_made_afresh(world, alarm, client_for):
