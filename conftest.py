@@ -159,9 +159,13 @@ def _fast_passwords(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    """Each test starts with an empty cache. Rows a test made are gone after it, and the next
-    test's rows get the same ids: a part of a page shared as of "live message 3 of community 1"
-    (the console's queue) must not be found by a test whose message 3 is another."""
+    """Each test starts with an empty cache and reads the newest live message afresh. Rows a
+    test made are gone after it, and the next test's rows get the same ids: a part of a page
+    shared as of "live message 3 of community 1" (the console's queue) must not be found by a
+    test whose message 3 is another."""
     from django.core.cache import cache
 
+    from anwang.core.live import live_forget_recent_id
+
     cache.clear()
+    live_forget_recent_id()

@@ -26,7 +26,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.html import escape
@@ -48,10 +50,11 @@ from anwang.alarms.views import (
     _run_action,
 )
 from anwang.core.errors import ServiceError
-from anwang.core.live import live_health, live_last_id
+from anwang.core.live import live_health, live_recent_id
 from anwang.core.pages import int_param, is_htmx, page_scope
 from anwang.core.selectors import CURRENT_COMMUNITY_KEY
 from anwang.events import selectors as event_selectors
+from anwang.incidents import selectors as incident_selectors
 from anwang.patrols.selectors import guard_whereabouts
 from anwang.places.models import Community
 from anwang.rules.choices import Priority
@@ -429,7 +432,7 @@ def console(request: HttpRequest) -> HttpResponse:
     the alarm ``?alarm=<id>`` (else the most urgent) in the detail panel."""
     # Read first: the page shows at least everything up to this message, and its stream
     # replays whatever comes after it (a message twice does no harm, one missed would).
-    after_id = live_last_id()
+    after_id = live_recent_id()
     now = timezone.now()
     key = _page_key(request, after_id)
     if key is not None and (kept := cache.get(key)) is not None:
@@ -437,6 +440,43 @@ def console(request: HttpRequest) -> HttpResponse:
     scope = page_scope(request)
     community = _console_community(request, scope)
     queue = _page_queue(scope, community.pk, int_param(request.GET.get("alarm")), now, after_id)
+    communities = list(selectors.viewable_communities(scope)[:200])
+    response = render(
+        request,
+        "alarms/console.html",
+        {
+            "community": community,
+            "communities": communities if len(communities) > 1 else [],
+            "console_body": _console_body(request, scope, community, queue, now, after_id),
+            "labels": _labels(),
+        },
+    )
+    if key is not None:
+        kept_for = random.uniform(PAGE_SECONDS_LEAST, PAGE_SECONDS)  # noqa: S311 - not a secret
+        cache.set(key, _KeptPage(response.content.decode(), _stamp(now)), kept_for)
+    return response
+
+
+def _console_body(
+    request: HttpRequest,
+    scope: Scope,
+    community: Community,
+    queue: _Queue,
+    now: dt.datetime,
+    after_id: int,
+) -> SafeString:
+    """The console itself (the health banner, the queue, the map and the selected alarm's
+    panel) as of the live message ``after_id``. Made once for all operators of the community
+    who see it alike (see :func:`_audience`) while it is kept, as the queue is: only the
+    form token and the server's clock are each page's own."""
+    token = get_token(request)
+    key = _shared_key(
+        "body", community.pk, after_id, queue.selected_id, *_audience(scope, community)
+    )
+    shared: _SharedBody | None = cache.get(key)
+    if shared is not None:
+        body = shared.html.replace(shared.token, token).replace(shared.stamp, _stamp(now))
+        return mark_safe(body)  # noqa: S308 - made by the template below
     # The queue's alarms carry only what a row shows; the panel's alarm is loaded whole.
     selected = None
     if queue.selected_id is not None:
@@ -445,17 +485,15 @@ def console(request: HttpRequest) -> HttpResponse:
     # The pipeline's health as the live stream says it, so page and stream agree; whoever
     # may watch alarms may know that the pipeline is down.
     health = live_health(language=translation.get_language())
-    communities = list(selectors.viewable_communities(scope)[:200])
     query = {"community": community.pk}
     devices_url = ""
     if scope.has(Permission.VIEW_DEVICES, community.pk):
         devices_url = f"{reverse('devices:map_geojson')}?{urlencode(query)}"
-    response = render(
-        request,
-        "alarms/console.html",
+    html = render_to_string(
+        "alarms/_console_body.html",
         {
+            "csrf_token": token,
             "community": community,
-            "communities": communities if len(communities) > 1 else [],
             "queue_count": queue.count,
             "queue_html": mark_safe(queue.rows),  # noqa: S308 - made by queue_html
             "health": health,
@@ -469,11 +507,36 @@ def console(request: HttpRequest) -> HttpResponse:
             "labels": _labels(),
             **_panel_context(scope, selected, after_id=after_id),
         },
+        request=request,
     )
-    if key is not None:
-        kept_for = random.uniform(PAGE_SECONDS_LEAST, PAGE_SECONDS)  # noqa: S311 - not a secret
-        cache.set(key, _KeptPage(response.content.decode(), _stamp(now)), kept_for)
-    return response
+    cache.set(key, _SharedBody(html, token, _stamp(now)), PAGE_SECONDS_LEAST)
+    return mark_safe(html)  # noqa: S308 - made by the template
+
+
+@dataclass(frozen=True)
+class _SharedBody:
+    """A console's body as one operator's page had it: with that page's form token and
+    server clock, which each page using it replaces with its own."""
+
+    html: str
+    token: str
+    stamp: str
+
+
+def _audience(scope: Scope, community: Community) -> tuple[str, ...]:
+    """Everything about the person that the console's body depends on: whether they may
+    handle the community's alarms (the panel's actions), see its devices (the map's layer),
+    declare incidents, and follow every incident (else whether they see an alarm's open
+    incident depends on whether they take part in it: their own body). The queue, the panel's
+    alarm, events, photos, snapshot and dispatch list are the same for everyone who may see
+    the community's alarms."""
+    follows = incident_selectors.may_follow(scope, community.pk)
+    return (
+        str(selectors.can_handle(scope, community.pk)),
+        str(scope.has(Permission.VIEW_DEVICES, community.pk)),
+        str(incident_selectors.may_manage(scope, community.pk)),
+        "follows" if follows else f"person {scope.user.pk if scope.user else ''}",
+    )
 
 
 @dataclass(frozen=True)

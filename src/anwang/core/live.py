@@ -142,6 +142,8 @@ def live_publish_many(*, updates: Iterable[LiveUpdate]) -> list[LiveMessage]:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [LOCK_KEY])
         LiveMessage.objects.bulk_create(rows)
+        # This process's next page is made as of it (another process's within a moment).
+        live_forget_recent_id()
         if postgresql:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(rows[-1].pk)])
@@ -194,6 +196,31 @@ def live_last_id() -> int:
         cursor.execute(f"SELECT MAX(id) FROM {LiveMessage._meta.db_table}")  # noqa: S608
         row = cursor.fetchone()
     return int(row[0] or 0) if row else 0
+
+
+RECENT_SECONDS = 0.1
+"""How old :func:`live_recent_id` may be."""
+_recent: tuple[float, int] | None = None
+
+
+def live_recent_id() -> int:
+    """:func:`live_last_id` as this process read it at most :data:`RECENT_SECONDS` ago (or
+    since it last published). For a page that shows everything up to a message and whose
+    stream replays what comes after it (the console): an id a moment old only means a message
+    replayed that the page already showed, and the console asks on every load (50 operators:
+    hundreds a second), each a round trip to PostgreSQL. Not for the streams themselves."""
+    global _recent
+    now = time.monotonic()
+    if _recent is None or now - _recent[0] > RECENT_SECONDS:
+        _recent = (now, live_last_id())
+    return _recent[1]
+
+
+def live_forget_recent_id() -> None:
+    """Make the next :func:`live_recent_id` read the database (a message was published here,
+    or the database was replaced, as between tests)."""
+    global _recent
+    _recent = None
 
 
 def _no_publisher_in_flight() -> bool:

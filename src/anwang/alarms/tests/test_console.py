@@ -8,10 +8,15 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from conftest import make_user
+from django.conf import settings
 from django.db import connection
+from django.middleware.csrf import _unmask_cipher_token  # type: ignore[attr-defined]
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from anwang.accounts.choices import Role
 from anwang.accounts.models import Membership
 from anwang.accounts.selectors import scope_for
 from anwang.alarms import services
@@ -146,10 +151,11 @@ def test_first_paint_has_a_bounded_query_count(
         device = make_device(world.a, f"s{number}")
         raise_alarm(rule, device, events=(make_event(device).pk,))
     client = client_for("operator")
-    # 26: the first alarm's panel includes where the people to dispatch were last on patrol,
+    # 27: the first alarm's panel includes where the people to dispatch were last on patrol,
     # who is on duty (the roster's patterns and exceptions) and the alarm's open incident;
-    # the header counts unread messages. None of it grows with the queue.
-    with django_assert_max_num_queries(26):
+    # the header counts unread messages; what the person may do with incidents decides whose
+    # console body it is. None of it grows with the queue.
+    with django_assert_max_num_queries(27):
         response = client.get("/alarms/console/")
     assert response.status_code == 200
     assert response.text.count('class="console-alarm ') == 25
@@ -233,6 +239,40 @@ def test_the_queue_is_made_once_for_the_operators_of_a_community(world, rule, al
     raise_alarm(rule, make_device(world.a, "s4"))
     rows, _reads = queue_reads(client_for("community_admin"))
     assert rows.count('class="console-alarm ') == 3
+
+
+def test_the_console_body_is_shared_with_each_page_s_own_token_and_clock(world, alarm, client_for):
+    def token(text: str) -> str:
+        return text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+
+    def body(text: str) -> str:
+        return text.split('<div id="console"')[1].split("</main>")[0]
+
+    operator = client_for("operator")
+    first = operator.get("/alarms/console/").text
+    later = timezone.now() + dt.timedelta(seconds=2)
+    colleague = make_user("operator-2")
+    Membership.objects.create(user=colleague, role=Role.OPERATOR, community=world.a.community)
+    theirs = Client()
+    theirs.force_login(colleague)
+    for name, cookie in operator.cookies.items():
+        if name != settings.SESSION_COOKIE_NAME and name != settings.CSRF_COOKIE_NAME:
+            theirs.cookies[name] = cookie.value  # the same language
+    with (
+        mock.patch("anwang.alarms.console.timezone.now", return_value=later),
+        mock.patch("anwang.alarms.console.render_to_string") as made,
+    ):
+        second = theirs.get("/alarms/console/").text
+    made.assert_not_called()  # the colleague's page has the operator's body
+    assert server_now(second) == int(later.timestamp() * 1000)
+    first_tokens = {part.split('"')[0] for part in first.split('csrfmiddlewaretoken" value="')[1:]}
+    assert not any(value in second for value in first_tokens), "another person's form token"
+    assert body(second).replace(token(body(second)), "T").replace(
+        str(server_now(second)), "N"
+    ) == body(first).replace(token(body(first)), "T").replace(str(server_now(first)), "N")
+    # The forms of the shared body carry the second person's own token.
+    secret = theirs.cookies[settings.CSRF_COOKIE_NAME].value
+    assert _unmask_cipher_token(token(body(second))) == secret
 
 
 def test_a_page_with_a_message_to_show_is_made_afresh(world, alarm, client_for):
