@@ -65,9 +65,10 @@ PANEL_EVENTS = 10
 """Linked events shown in the detail panel; the alarm page has them all."""
 PAGE_SECONDS = 10
 """How long at most a person's console page is served again while no live message has come.
-With a busy queue the page takes some 20-50 ms of CPU to make, and a monitoring centre's
-operators open it together (a shift change, a wall of screens reloading); each live message
-makes it anew, so the queue and the panel are never older than the stream that keeps them live.
+A page made for one more operator still takes some 10 ms of CPU (the top bar, the session),
+and a monitoring centre's operators open it together (a shift change, a wall of screens
+reloading); each live message makes it anew, so the queue and the panel are never older than
+the stream that keeps them live.
 What the stream does not carry (who is on duty and where guards last checked in, the unread
 count) is at most this old, and the stream's first message brings the pipeline's health up to
 date. A kept page is served only to the session it was made for, after the login check; a
@@ -396,9 +397,9 @@ def _shared_key(kind: str, community_id: int, after_id: int, *more: object) -> s
     """The cache key of a part of the console pages of a community that is the same for every
     operator who may see it, as of the live message ``after_id``, in the reader's language and
     time zone. A monitoring centre's operators open the console together (and a kept page of
-    each is made again every few seconds): the queue and the dispatch choices are the page's
-    costliest parts, made once for all of them. As with the kept page, each live message makes
-    them anew; they are kept for :data:`PAGE_SECONDS_LEAST` at most."""
+    each is made again every few seconds): the queue, the dispatch choices and the console's
+    body are the page's costliest parts, made once for all of them. As with the kept page,
+    each live message makes them anew; they are kept for :data:`PAGE_SECONDS_LEAST` at most."""
     parts = (
         kind,
         str(community_id),
