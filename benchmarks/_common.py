@@ -135,8 +135,9 @@ class Environment:
         return connection.vendor
 
 
-def _maintenance_url(url: str) -> tuple[str, str]:
-    """The server's URL with a fresh database name, and the URL to create it from."""
+def _maintenance_url(url: str, label: str = "") -> tuple[str, str]:
+    """The server's URL with a fresh database name (this process's, and ``label`` when one
+    process makes several), and the URL to create it from."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql"}:
         raise SystemExit(
@@ -144,6 +145,8 @@ def _maintenance_url(url: str) -> tuple[str, str]:
             "(a throw-away SQLite file is used then)."
         )
     name = f"anwang_bench_{os.getpid()}"
+    if label:
+        name += "_" + "".join(c if c.isalnum() else "_" for c in label.lower())
     maintenance = parts if parts.path.strip("/") else parts._replace(path="/postgres")
     return urlunsplit(parts._replace(path=f"/{name}")), urlunsplit(maintenance)
 

@@ -56,7 +56,7 @@ from anwang.core.images import clean_photo
 from anwang.core.live import LiveUpdate, live_publish, live_publish_many
 from anwang.places.models import Community, Zone
 from anwang.rules.choices import Priority
-from anwang.rules.facts import Firing
+from anwang.rules.facts import Firing, RuleSpec
 from anwang.rules.models import Rule
 
 logger = logging.getLogger(__name__)
@@ -293,12 +293,43 @@ def _joinable(candidates: list[_C], firing: Firing, cooldown_seconds: int) -> _C
     return None
 
 
+class _FiringRule(Protocol):
+    """What raising or joining an alarm needs of the rule that fired (a stored
+    :class:`~anwang.rules.models.Rule`, or the engine's :class:`RuleSpec` of it)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def community_id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def cooldown_seconds(self) -> int: ...
+
+
+class _ResponseTimes:
+    """Response times by community, read when a batch first raises an alarm: one that only
+    joins open alarms (a sensor that keeps firing) needs none."""
+
+    def __init__(self, community_ids: set[int]) -> None:
+        self._community_ids = community_ids
+        self._table: dict[int, dict[int, selectors.ResponseTimeValue]] | None = None
+
+    def __getitem__(self, community_id: int) -> Mapping[int, selectors.ResponseTimeValue]:
+        if self._table is None:
+            self._table = selectors.response_times_by_community(self._community_ids)
+        return self._table[community_id]
+
+
 @dataclass(eq=False)
 class _Pending:
     """An alarm as a batch of firings will leave it: an existing one they join, or a new one
     the first of them raises."""
 
-    rule: Rule
+    rule: _FiringRule
     state: str
     last_fired_at: dt.datetime
     count: int
@@ -368,7 +399,13 @@ class _Written:
         return steps
 
 
-def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[Alarm]:
+def alarms_from_firings(
+    *,
+    firings: Sequence[Firing],
+    now: dt.datetime,
+    rules: Sequence[RuleSpec] | None = None,
+    of_new_events: bool = False,
+) -> list[Alarm]:
     """Turn the rules engine's firings into alarms, inside the caller's transaction (the one
     storing the events that fired), as the system.
 
@@ -381,29 +418,41 @@ def alarms_from_firings(*, firings: Sequence[Firing], now: dt.datetime) -> list[
 
     Each alarm is written once per batch (one ``UPDATE`` of its count, all triggers, steps and
     links in bulk); only when the database refuses that (another worker was faster) are the
-    firings applied one by one."""
+    firings applied one by one.
+
+    ``rules`` are the rules that fired as the caller read them in this transaction (the
+    engine's specs); without them they are read here. ``of_new_events``: every firing's
+    trigger key names an event stored in this transaction (the event rules of a batch), so
+    none can have been counted before, by this worker or another; a batch that only joins open
+    alarms then cannot conflict with anything and needs no savepoint."""
     if not firings:
         return []
     rule_ids = {firing.rule_id for firing in firings}
-    rules = {
-        rule.pk: rule
-        for rule in Rule.objects.filter(pk__in=rule_ids).only(
-            "id", "community_id", "name", "cooldown_seconds"
-        )
-    }
-    seen, candidates = _known(firings, rules)
-    responses = selectors.response_times_by_community(
-        {rule.community_id for rule in rules.values()}
-    )
+    fired: dict[int, _FiringRule]
+    if rules is not None:
+        fired = {rule.id: rule for rule in rules if rule.id in rule_ids}
+    else:
+        fired = {
+            rule.id: rule
+            for rule in Rule.objects.filter(pk__in=rule_ids)
+            .only("id", "community_id", "name", "cooldown_seconds")
+            .order_by()
+        }
+    seen, candidates = _known(firings, fired, counted_before=not of_new_events)
+    responses = _ResponseTimes({rule.community_id for rule in fired.values()})
+    plan = _plan_grouped(firings, fired, set(seen), candidates)
     try:
-        with transaction.atomic():
-            written = _write_grouped(firings, rules, set(seen), candidates, responses)
+        if of_new_events and not any(raised for _firing, _pending, raised, _count in plan):
+            written = _write_grouped(plan, responses)
+        else:
+            with transaction.atomic():
+                written = _write_grouped(plan, responses)
     except IntegrityError:
         # Another worker raised one of these groups' alarms or counted one of these firings
         # just now: the savepoint undid the batch's writes; read again what is there now
         # and apply the firings one by one.
-        seen, candidates = _known(firings, rules)
-        written = _write_one_by_one(firings, rules, seen, candidates, responses)
+        seen, candidates = _known(firings, fired)
+        written = _write_one_by_one(firings, fired, seen, candidates, responses)
     AlarmStep.objects.bulk_create(written.steps())
     _link_events(written.links)
     live_publish_many(
@@ -436,16 +485,19 @@ def _link_events(links: set[tuple[int, int]]) -> None:
 
 
 def _known(
-    firings: Sequence[Firing], rules: Mapping[int, Rule]
+    firings: Sequence[Firing], rules: Mapping[int, _FiringRule], *, counted_before: bool = True
 ) -> tuple[set[tuple[int, str]], dict[tuple[int, str], list[Alarm]]]:
-    """The firings already counted (rule, trigger key), and the alarms each (rule, group) of
-    the firings may join, newest first."""
+    """The firings already counted (rule, trigger key; none are looked for unless
+    ``counted_before``), and the alarms each (rule, group) of the firings may join, newest
+    first."""
     rule_ids = {firing.rule_id for firing in firings}
-    seen = set(
-        AlarmTrigger.objects.filter(
-            rule_id__in=rule_ids, key__in={firing.trigger_key for firing in firings}
-        ).values_list("rule_id", "key")
-    )
+    seen: set[tuple[int, str]] = set()
+    if counted_before:
+        seen = set(
+            AlarmTrigger.objects.filter(
+                rule_id__in=rule_ids, key__in={firing.trigger_key for firing in firings}
+            ).values_list("rule_id", "key")
+        )
     groups = {(firing.rule_id, firing.group_key) for firing in firings}
     oldest = min(firing.at for firing in firings) - dt.timedelta(
         seconds=max((rule.cooldown_seconds for rule in rules.values()), default=0)
@@ -462,18 +514,20 @@ def _known(
     return seen, candidates
 
 
-def _write_grouped(
+_Plan = list[tuple[Firing, _Pending, bool, int]]
+"""Each firing to count, the alarm it raises or joins, whether it raises it, and the alarm's
+count after it."""
+
+
+def _plan_grouped(
     firings: Sequence[Firing],
-    rules: Mapping[int, Rule],
+    rules: Mapping[int, _FiringRule],
     seen: set[tuple[int, str]],
     candidates: Mapping[tuple[int, str], list[Alarm]],
-    responses: Mapping[int, Mapping[int, selectors.ResponseTimeValue]],
-) -> _Written:
-    """Decide in memory which alarm each firing raises or joins, then write each alarm once
-    and the triggers in one ``INSERT``. Raises :class:`IntegrityError` when the database
-    refuses (the caller's savepoint undoes what was written; no instance was changed)."""
+) -> _Plan:
+    """Decide in memory which alarm each firing raises or joins (nothing is written)."""
     pending_of: dict[tuple[int, str], list[_Pending]] = {}
-    plan: list[tuple[Firing, _Pending, bool, int]] = []
+    plan: _Plan = []
     for firing in firings:
         rule = rules.get(firing.rule_id)
         if rule is None:
@@ -511,7 +565,13 @@ def _write_grouped(
         found.joins += 1
         found.last_fired_at = max(found.last_fired_at, firing.at)
         plan.append((firing, found, False, found.count))
+    return plan
 
+
+def _write_grouped(plan: _Plan, responses: _ResponseTimes) -> _Written:
+    """Write a plan: each alarm once and the triggers in one ``INSERT``. Raises
+    :class:`IntegrityError` when the database refuses (the caller's savepoint undoes what was
+    written; no instance was changed)."""
     pendings = list(dict.fromkeys(pending for _firing, pending, _raised, _count in plan))
     alarms: dict[int, Alarm] = {}
     joined: list[tuple[Alarm, _Pending]] = []
@@ -559,10 +619,10 @@ def _write_grouped(
 
 def _write_one_by_one(
     firings: Sequence[Firing],
-    rules: Mapping[int, Rule],
+    rules: Mapping[int, _FiringRule],
     seen: set[tuple[int, str]],
     candidates: dict[tuple[int, str], list[Alarm]],
-    responses: Mapping[int, Mapping[int, selectors.ResponseTimeValue]],
+    responses: _ResponseTimes,
 ) -> _Written:
     """Each firing in its own savepoint, meeting other workers' alarms and triggers."""
     written = _Written()
@@ -605,13 +665,13 @@ def _write_one_by_one(
 
 
 def _raise_from(
-    firing: Firing, rule: Rule, responses: Mapping[int, selectors.ResponseTimeValue]
+    firing: Firing, rule: _FiringRule, responses: Mapping[int, selectors.ResponseTimeValue]
 ) -> Alarm:
     priority = firing.priority if firing.priority in Priority.values else Priority.P3
     values = jsonable(dict(firing.title_values))
     return Alarm.objects.create(
         community_id=rule.community_id,
-        rule_id=rule.pk,
+        rule_id=rule.id,
         priority=priority,
         title=_default_language_title(firing.title_template, values) or rule.name[:TITLE_MAX],
         title_template=firing.title_template[:TITLE_MAX],

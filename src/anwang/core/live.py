@@ -135,19 +135,40 @@ def live_publish_many(*, updates: Iterable[LiveUpdate]) -> list[LiveMessage]:
     ]
     if not rows:
         return []
-    postgresql = connection.vendor == "postgresql"
     # Without a transaction of the caller's, the lock must still cover insert and commit.
     with transaction.atomic(savepoint=False):
-        if postgresql:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [LOCK_KEY])
-        LiveMessage.objects.bulk_create(rows)
+        if connection.vendor == "postgresql":
+            _insert_postgresql(rows)
+        else:
+            LiveMessage.objects.bulk_create(rows)
         # This process's next page is made as of it (another process's within a moment).
         live_forget_recent_id()
-        if postgresql:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(rows[-1].pk)])
     return rows
+
+
+_INSERT_ROW = "(%s::bigint, %s, %s::jsonb, %s::timestamptz)"
+
+
+def _insert_postgresql(rows: list[LiveMessage]) -> None:
+    """Take the shared lock, insert the rows and send the ``NOTIFY`` in one statement (one
+    round trip, where it was three: the worker publishes with most batches that fire).
+
+    The lock is the filter of the rows inserted: it is taken for the first row before that
+    row's id is drawn (``nextval`` is in the insert's projection, after the filter)."""
+    table = LiveMessage._meta.db_table
+    sql = (
+        f"WITH added AS (INSERT INTO {table} (community_id, kind, data, created_at) "  # noqa: S608
+        f"SELECT * FROM (VALUES {', '.join([_INSERT_ROW] * len(rows))}) AS given "
+        "WHERE pg_advisory_xact_lock_shared(%s) IS NOT NULL RETURNING id) "
+        "SELECT id, pg_notify(%s, (SELECT max(id) FROM added)::text) FROM added ORDER BY id"
+    )
+    values: list[Any] = []
+    for row in rows:
+        values += [row.community_id, row.kind, json.dumps(row.data), row.created_at]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, LOCK_KEY, CHANNEL])
+        for row, (pk, _notified) in zip(rows, cursor.fetchall(), strict=True):
+            row.pk = pk
 
 
 def live_prune(*, older_than: dt.timedelta = KEEP, now: dt.datetime | None = None) -> int:

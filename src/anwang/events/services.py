@@ -55,7 +55,7 @@ from anwang.places.models import Community
 from anwang.rules.engine import evaluate_events, evaluate_timers
 from anwang.rules.facts import DeviceFacts, EventFacts
 from anwang.rules.history import DatabaseHistory, device_facts, holidays_map, rule_spec
-from anwang.rules.memory import thread_memory
+from anwang.rules.memory import WorkerMemory, thread_memory
 from anwang.rules.models import Rule
 
 PREVIEW_CHARS = 1000
@@ -192,7 +192,8 @@ class _Batch:
         self.health_changed: dict[int, Device] = {}
         """Devices whose health changed, for the live device states."""
         self.dead: list[tuple[InboundMessage, str]] = []
-        self.slugs: dict[int, str] | None = None
+        self.slugs: dict[int, str] = {}
+        """Short names of the communities of the devices looked up."""
         self.stored: list[NewEvent] = []
         """The events the flush stored (new ones only), with their ids."""
         self.snapshots: dict[tuple[int, str, str], tuple[CameraSnapshot, bytes]] = {}
@@ -203,22 +204,20 @@ class _Batch:
     def devices_of(self, protocol: str) -> dict[str, list[Device]]:
         """Devices in service of a protocol by source id (loaded once per batch)."""
         if protocol not in self.devices:
-            found = Device.objects.filter(
-                protocol=protocol, retired_at__isnull=True
-            ).select_related("zone", "building")
+            found = (
+                Device.objects.filter(protocol=protocol, retired_at__isnull=True)
+                .select_related("zone", "building")
+                # Anwang's own topics name the community: its short name comes along.
+                .annotate(community_slug=F("community__slug"))
+            )
             if self.community is not None:
                 found = found.filter(community_id=self.community.pk)
             by_source: dict[str, list[Device]] = {}
             for device in found.order_by("pk"):
                 by_source.setdefault(device.source_id, []).append(device)
+                self.slugs[device.community_id] = device.community_slug
             self.devices[protocol] = by_source
         return self.devices[protocol]
-
-    def slug_of(self, community_id: int) -> str:
-        """The short name of a community (loaded once per batch)."""
-        if self.slugs is None:
-            self.slugs = dict(Community.objects.values_list("pk", "slug"))
-        return self.slugs.get(community_id, "")
 
     def state(self, device: Device, attribute: str) -> DeviceState | None:
         """The stored (or, in this batch, updated) state of a device attribute."""
@@ -252,7 +251,7 @@ class _Batch:
             matches = known.get(observation.source_id, [])
             if topic_community is not None:
                 # Anwang's own topics name the community: only its device is meant.
-                matches = [d for d in matches if self.slug_of(d.community_id) == topic_community]
+                matches = [d for d in matches if self.slugs[d.community_id] == topic_community]
             if not matches:
                 unknown.append(observation.source_id)
             elif len(matches) > 1:
@@ -735,8 +734,9 @@ _EVENT_RULE_KINDS = ("immediate", "count", "sequence")
 _TIMER_RULE_KINDS = ("duration", "absence")
 
 
-def _engine_context() -> tuple[dt.tzinfo, dict[dt.date, bool]]:
-    return timezone.get_default_timezone(), holidays_map()
+def _engine_context(memory: WorkerMemory | None) -> tuple[dt.tzinfo, dict[dt.date, bool]]:
+    holidays = memory.calendar.holidays() if memory else holidays_map()
+    return timezone.get_default_timezone(), holidays
 
 
 def raise_alarms(stored: list[NewEvent], *, now: dt.datetime | None = None) -> int:
@@ -774,13 +774,18 @@ def raise_alarms(stored: list[NewEvent], *, now: dt.datetime | None = None) -> i
                 data=event.data,
             )
         )
-    tz, holidays = _engine_context()
+    tz, holidays = _engine_context(memory)
     history = DatabaseHistory(reads=memory.events if memory else None, fresh=facts)
     news = [fact for fact, event in zip(facts, stored, strict=True) if not event.replay]
     firings = evaluate_events(rules, news, history=history, tz=tz, holidays=holidays)
+    history.keep_fresh()
     if not firings:
         return 0
-    return len(alarms_from_firings(firings=firings, now=now or timezone.now()))
+    # The firings name events this batch has just stored.
+    alarms = alarms_from_firings(
+        firings=firings, now=now or timezone.now(), rules=rules, of_new_events=True
+    )
+    return len(alarms)
 
 
 def pipeline_tick(*, now: dt.datetime | None = None) -> tuple[int, int]:
@@ -794,12 +799,12 @@ def pipeline_tick(*, now: dt.datetime | None = None) -> tuple[int, int]:
         rules = memory.rules.specs(enabled) if memory else [rule_spec(rule) for rule in enabled]
         alarms = 0
         if rules:
-            tz, holidays = _engine_context()
+            tz, holidays = _engine_context(memory)
             firings = evaluate_timers(
                 rules, history=DatabaseHistory(), now=now, tz=tz, holidays=holidays
             )
             if firings:
-                alarms = len(alarms_from_firings(firings=firings, now=now))
+                alarms = len(alarms_from_firings(firings=firings, now=now, rules=rules))
         escalations = alarm_sla_check(now=now)
     return alarms, len(escalations)
 

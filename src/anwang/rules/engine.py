@@ -57,8 +57,6 @@ from anwang.rules.conditions import (
     device_matches,
     explain,
     fields_of,
-    pinned_kinds,
-    required_data,
     same,
     validate_condition,
     value_key,
@@ -196,7 +194,7 @@ class _Batch:
         self._index = {}
         self._tests: dict[int, tuple[Mapping[str, Any], Test]] = {}
         self.rules = rules
-        self._read_keys: dict[int, tuple[frozenset[str] | None, tuple[tuple[str, Any], ...]]] = {}
+        self._windows: dict[int, dt.timedelta | None] = {}
         self._needs: dict[int, bool] = {}
         self._reads: dict[tuple[Any, ...], Sequence[EventFacts]] = {}
         self._candidates: dict[tuple[Any, ...], list[EventFacts]] = {}
@@ -209,21 +207,20 @@ class _Batch:
         """The call's events of the rule's community that can make it fire, in order: of the
         kinds its trigger pins, with the ``data`` values its trigger requires. Rules that pin
         the same share one pass over the events."""
-        trigger = rule.params.get("then") if rule.kind == RuleKind.SEQUENCE else rule.condition
-        if not isinstance(trigger, Mapping):
+        if rule.trigger is None:
             return []
-        kinds = pinned_kinds(trigger)
-        required = required_data(trigger)
-        key = (rule.community_id, kinds, tuple(sorted(required.items())))
+        kinds = rule.trigger_kinds
+        required = rule.trigger_data
+        key = (rule.community_id, kinds, required)
         found = self._candidates.get(key)
         if found is None:
             pool = self._of_kinds(rule.community_id, kinds)
             if required and pool:
                 # Through an index of one required path's values, built once per path.
-                path, value = min(required.items())
+                path, value = required[0]
                 pool = self._by_value(rule.community_id, kinds, path).get(value_key(value), [])
                 if len(required) > 1:
-                    pool = [event for event in pool if data_holds(event.data, required)]
+                    pool = [event for event in pool if data_holds(event.data, dict(required))]
             found = self._candidates[key] = pool
         return found
 
@@ -265,22 +262,22 @@ class _Batch:
         count of refused accesses) share one read: the widest window of those that need one
         in this call, each then keeping its own window and devices."""
         events = self.by_community[rule.community_id]
-        window = _window(rule)
+        window = self._window(rule)
         if not events or window is None:
             return []
-        key = self._read_key(rule)
+        key = rule.condition_read
         sharing = [
             other
             for other in self.rules
             if other is rule
             or (
                 other.community_id == rule.community_id
-                and _window(other) is not None
-                and self._read_key(other) == key
+                and self._window(other) is not None
+                and other.condition_read == key
                 and self._needs_past(other)
             )
         ]
-        widest = max(w for w in map(_window, sharing) if w is not None)
+        widest = max(w for w in map(self._window, sharing) if w is not None)
         batch_devices = {event.device.id for event in events}
         kinds, data = key
         device_ids = (
@@ -309,25 +306,20 @@ class _Batch:
             key=_position,
         )
 
-    def _read_key(
-        self, rule: RuleSpec
-    ) -> tuple[frozenset[str] | None, tuple[tuple[str, Any], ...]]:
-        """What a rule's read of the past is narrowed by (besides its window and devices)."""
-        found = self._read_keys.get(id(rule))
-        if found is None:
-            kinds = pinned_kinds(rule.condition)
-            found = (kinds, tuple(sorted(required_data(rule.condition).items())))
-            self._read_keys[id(rule)] = found
-        return found
+    def _window(self, rule: RuleSpec) -> dt.timedelta | None:
+        """The rule's window (see :func:`_window`), read once per call."""
+        if id(rule) not in self._windows:
+            self._windows[id(rule)] = _window(rule)
+        return self._windows[id(rule)]
 
     def _needs_past(self, rule: RuleSpec) -> bool:
         """Whether some event of the call can make this count or sequence rule fire (so it
         will read the past)."""
         if id(rule) not in self._needs:
-            trigger = rule.params.get("then") if rule.kind == RuleKind.SEQUENCE else rule.condition
+            trigger = rule.trigger
             needed = False
-            if isinstance(trigger, Mapping):
-                kinds = _trigger_kinds(rule)
+            if trigger is not None:
+                kinds = rule.trigger_kinds
                 test = self.test(trigger)
                 needed = any(
                     (kinds is None or event.kind in kinds)
@@ -358,14 +350,6 @@ class _Batch:
                     found.append(event)
             self._index[id(rule)] = index
         return self._index[id(rule)].get(group, ([], []))
-
-
-def _trigger_kinds(rule: RuleSpec) -> frozenset[str] | None:
-    """The kinds of event that can make a rule fire (``None``: any)."""
-    if rule.kind == RuleKind.SEQUENCE:
-        then = rule.params.get("then")
-        return pinned_kinds(then) if isinstance(then, Mapping) else frozenset()
-    return pinned_kinds(rule.condition)
 
 
 def _position(event: EventFacts) -> tuple[dt.datetime, int]:

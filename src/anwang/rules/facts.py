@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 
@@ -79,6 +80,44 @@ class RuleSpec:
     schedule: Mapping[str, Any]
     active_since: dt.datetime
     """When the rule was created or last enabled: an absence is counted from here at most."""
+
+    # What the engine reads off a rule's condition for every batch, worked out once per spec
+    # (the worker keeps its specs between batches). Cached on the instance, outside the
+    # dataclass fields, so equality and ``replace()`` are unchanged.
+
+    @cached_property
+    def trigger(self) -> Mapping[str, Any] | None:
+        """The condition of the event that makes the rule fire: for a sequence its ``then``,
+        else its condition (``None``: unusable)."""
+        trigger = self.params.get("then") if self.kind == "sequence" else self.condition
+        return trigger if isinstance(trigger, Mapping) else None
+
+    @cached_property
+    def trigger_kinds(self) -> frozenset[str] | None:
+        """The event kinds that can make the rule fire (``None``: any); see
+        :func:`~anwang.rules.conditions.pinned_kinds`."""
+        from anwang.rules.conditions import pinned_kinds  # conditions imports this module
+
+        return frozenset() if self.trigger is None else pinned_kinds(self.trigger)
+
+    @cached_property
+    def trigger_data(self) -> tuple[tuple[str, Any], ...]:
+        """The ``data`` values every firing event has, sorted by path; see
+        :func:`~anwang.rules.conditions.required_data`."""
+        from anwang.rules.conditions import required_data
+
+        return () if self.trigger is None else tuple(sorted(required_data(self.trigger).items()))
+
+    @cached_property
+    def condition_read(self) -> tuple[frozenset[str] | None, tuple[tuple[str, Any], ...]]:
+        """The event kinds and ``data`` values the rule's condition pins: what its read of
+        stored events (a count's window, a sequence's first events) is narrowed by."""
+        from anwang.rules.conditions import pinned_kinds, required_data
+
+        return (
+            pinned_kinds(self.condition),
+            tuple(sorted(required_data(self.condition).items())),
+        )
 
 
 @dataclass(frozen=True)

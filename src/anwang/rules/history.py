@@ -317,6 +317,12 @@ class DatabaseHistory:
         wanted = set(device_ids)
         return [row for row in rows if row[1] in wanted]
 
+    def keep_fresh(self) -> None:
+        """Hand the fresh events to the memory of reads when this batch read no window (so
+        did not catch up): the next batch that does need not read them back."""
+        if self._reads is not None and not self._caught_up and self._fresh:
+            self._reads.keep_stored(self._fresh)
+
     def _devices_by_id(self, community_id: int, wanted: set[int]) -> dict[int, DeviceFacts]:
         """Facts of these devices (of the community, retired or not), read once per history."""
         missing = wanted - self._facts.keys()

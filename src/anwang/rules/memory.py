@@ -23,7 +23,9 @@ What makes this safe:
 * **One memory per thread**, so one transaction's rows are never seen by another's.
 
 Rules are remembered by id with their last change (``updated_at``): each batch reads only
-the ids and times of the enabled rules, and whole rows only of those changed since.
+the ids and times of the enabled rules, and whole rows only of those changed since. The
+holiday calendar (for schedules) is read at most every :data:`HOLIDAYS_SECONDS`: it changes a
+few times a year, and reading it was one of a batch's few round trips.
 
 Only the worker turns it on (:func:`remember_between_batches`); every other caller, and the
 tests unless they ask, read the database each time.
@@ -44,7 +46,7 @@ from django.db.models import Max, QuerySet
 from anwang.events.models import DeviceEvent
 from anwang.rules.conditions import data_key, value_key
 from anwang.rules.facts import RuleSpec
-from anwang.rules.history import rule_spec
+from anwang.rules.history import holidays_map, rule_spec
 from anwang.rules.models import Rule
 
 GAP_SECONDS = 30.0
@@ -54,7 +56,12 @@ SETTLE_BACK = 2_000
 """When the memory starts, how many ids below the newest are checked for gaps."""
 KEEP_SECONDS = 300.0
 """A read no batch asked for in this long is forgotten (it is read in full when needed again)."""
+HOLIDAYS_SECONDS = 60.0
+"""How long the worker uses the holiday calendar it read before reading it again."""
 TRIM_SLACK = dt.timedelta(seconds=60)
+OWN_ROWS_KEPT = 20_000
+"""At most this many rows of batches that read nothing are kept for the next catch-up (beyond
+that they are read back, as another writer's would be)."""
 """Rows kept before the oldest moment asked for, so a batch that starts a little earlier than
 the one before (events of another writer) does not cause a full read."""
 
@@ -96,6 +103,7 @@ class StoredEventReads:
         self._newest: int | None = None
         self._gaps: dict[int, float] = {}
         self._unconfirmed: object | None = None
+        self._own: dict[int, Row] = {}
         self.full_reads = 0
         self.remembered_reads = 0
 
@@ -105,14 +113,27 @@ class StoredEventReads:
         self._newest = None
         self._gaps.clear()
         self._unconfirmed = None
+        self._own.clear()
+
+    def keep_stored(self, rows: Mapping[int, Row]) -> None:
+        """Keep rows this thread stored in a batch that read nothing (no rule needed the past)
+        for the next :meth:`catch_up`, which then need not read them back."""
+        if len(self._own) + len(rows) > OWN_ROWS_KEPT:
+            self._own.clear()
+            return
+        self._own.update(rows)
+        self._changed()
 
     def catch_up(self, columns: tuple[str, ...], known: Mapping[int, Row]) -> None:
         """Read the rows stored since the last batch into every remembered read. Call once
         per batch, before :meth:`read`. ``columns`` start with ``id``, ``device_id``,
         ``kind`` and include ``data``; ``known`` are rows of them this batch stored itself
-        (by id, ``community_id`` appended), which are not read back."""
+        (by id, ``community_id`` appended), which are not read back, nor are those of earlier
+        batches handed to :meth:`keep_stored`."""
         if self._unconfirmed is not None:
             self.clear()  # the last batch's transaction was rolled back
+        known = {**self._own, **known}
+        self._own = {}
         now = self._clock()
         if self._newest is None:
             self._start(now)
@@ -238,12 +259,30 @@ class RememberedRules:
         return found[0] if found is not None else None
 
 
+class RememberedHolidays:
+    """The holiday calendar, read again after :data:`HOLIDAYS_SECONDS`."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._holidays: dict[dt.date, bool] = {}
+        self._read_at: float | None = None
+
+    def holidays(self) -> dict[dt.date, bool]:
+        """Date -> whether it is worked (see :func:`~anwang.rules.history.holidays_map`)."""
+        now = self._clock()
+        if self._read_at is None or now - self._read_at >= HOLIDAYS_SECONDS:
+            self._holidays = holidays_map()
+            self._read_at = now
+        return self._holidays
+
+
 @dataclass
 class WorkerMemory:
     """What one thread remembers between batches."""
 
     events: StoredEventReads = field(default_factory=StoredEventReads)
     rules: RememberedRules = field(default_factory=RememberedRules)
+    calendar: RememberedHolidays = field(default_factory=RememberedHolidays)
 
 
 _local = threading.local()

@@ -177,6 +177,11 @@ def test_console_goes_live_acknowledges_and_shows_health(
     page.locator(
         f'#console-queue .console-alarm[data-alarm-id="{alarm.pk}"][data-state="dispatched"]'
     ).wait_for(timeout=10_000)
+    # The panel is made anew after the action: fill in the one that shows it dispatched, not
+    # the one it replaces.
+    page.locator(
+        f'#console-detail .console-panel[data-alarm-id="{alarm.pk}"][data-state="dispatched"]'
+    ).wait_for(timeout=10_000)
     page.locator("#console-false-reason").fill("steam from cooking")
     page.locator('#console-detail button[data-action="false"]').click()
     row.wait_for(state="detached", timeout=10_000)

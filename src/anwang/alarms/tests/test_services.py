@@ -309,6 +309,49 @@ def test_a_batch_decides_in_order_as_one_by_one(world, rule, device):
     ]
 
 
+def test_the_callers_rules_spare_reading_them_and_joins_need_no_response_times(world, rule, device):
+    """The worker passes the rules it read for the engine; a batch that only joins open
+    alarms reads no response times (they are for raising)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from anwang.rules.history import rule_spec
+
+    first = firing(rule, device=device, key="event:1")
+    with CaptureQueriesContext(connection) as raising:
+        (raised,) = services.alarms_from_firings(firings=[first], now=T0, rules=[rule_spec(rule)])
+    joining_firing = firing(rule, device=device, key="event:2", at=T0 + dt.timedelta(seconds=1))
+    with CaptureQueriesContext(connection) as joining:
+        (joined,) = services.alarms_from_firings(
+            firings=[joining_firing], now=T0, rules=[rule_spec(rule)], of_new_events=True
+        )
+    # Of events just stored: no firing can have been counted, and joining needs no savepoint.
+    assert not [q for q in joining.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+    assert not [
+        q
+        for q in joining.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "alarms_alarmtrigger"' in q["sql"]
+    ]
+
+    def reads_of(table: str, captured: Any) -> int:
+        return sum(f'FROM "{table}"' in query["sql"] for query in captured.captured_queries)
+
+    assert reads_of("rules_rule", raising) == reads_of("rules_rule", joining) == 0
+    assert (reads_of("alarms_responsetime", raising), reads_of("alarms_responsetime", joining)) == (
+        1,
+        0,
+    )
+    assert joined.pk == raised.pk
+    assert Alarm.objects.get(pk=raised.pk).count == 2
+    # The same as when the rules are read here.
+    (again,) = services.alarms_from_firings(
+        firings=[firing(rule, device=device, key="event:3", at=T0 + dt.timedelta(seconds=2))],
+        now=T0,
+    )
+    assert again.pk == raised.pk
+    assert again.count == 3
+
+
 def test_a_batch_writes_each_alarm_once(world, rule, device):
     """The queries of a batch do not grow with its firings; a count's firings that share
     events link each event once."""

@@ -428,6 +428,34 @@ def test_anwang_topics_name_the_community_of_the_device(world: Any) -> None:
     assert DeadLetter.objects.get().reason == "Unknown device gate in community nowhere."
 
 
+@pytest.mark.parametrize("size", [1, 16, 17, 300])
+def test_batches_of_every_size_store_each_event_once_in_order(world: Any, size: int) -> None:
+    """Small batches are one INSERT, large ones go through a staging table on PostgreSQL
+    (from 17 rows): both skip what is stored, and ids follow the batch's order."""
+    gate = device(world, "gate", Protocol.ANWANG, DeviceKind.ACCESS_READER)
+    slug = world.a.community.slug
+
+    def swipe(number: int) -> InboundMessage:
+        body = {
+            "schema_version": 1,
+            "device": "gate",
+            "kind": "access",
+            "event_id": str(number),
+            "data": {"result": "granted", "method": "card", "card_no": f"{number:08X}"},
+        }
+        return mqtt(f"anwang/{slug}/gate/event", body, second=number)
+
+    first = [swipe(number) for number in range(size)]
+    assert ingest_messages(messages=[*first, first[0]]).events == size
+    # Redelivered with one new message: only that one is stored.
+    assert ingest_messages(messages=[*first, swipe(size)]).events == 1
+    stored = DeviceEvent.objects.filter(device=gate).order_by("id")
+    assert [event.edge_key for event in stored] == [str(number) for number in range(size + 1)]
+    newest = stored.last()
+    assert newest is not None
+    assert newest.data == {"result": "granted", "method": "card", "card_no": f"{size:08X}"}
+
+
 def _smoke_rule(world: Any) -> Any:
     from anwang.rules.models import Rule
 

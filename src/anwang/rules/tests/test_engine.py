@@ -71,6 +71,49 @@ def denied(device: Any, seconds: float, **kwargs: Any) -> EventFacts:
     return make_event(device, "access", at(seconds), data={"result": "denied"}, **kwargs)
 
 
+def test_a_spec_works_out_what_its_trigger_pins_once() -> None:
+    from dataclasses import replace
+
+    from anwang.rules import conditions
+
+    count = make_rule(
+        "count",
+        condition={"all": [{"field": "kind", "op": "eq", "value": "access"}, DENIED]},
+        params={"count": 5, "window_seconds": 120},
+    )
+    assert count.trigger is count.condition
+    assert count.trigger_kinds == frozenset({"access"})
+    assert count.trigger_data == (("result", "denied"),)
+    assert count.condition_read == (frozenset({"access"}), (("result", "denied"),))
+    sequence = make_rule("sequence", condition=SMOKE, params={"then": DENIED, "within_seconds": 30})
+    assert sequence.trigger == DENIED
+    assert (sequence.trigger_kinds, sequence.trigger_data) == (None, (("result", "denied"),))
+    assert sequence.condition_read == (frozenset({"smoke"}), ())
+    unusable = make_rule("sequence", condition=SMOKE, params={"then": "smoke"})
+    assert (unusable.trigger, unusable.trigger_kinds, unusable.trigger_data) == (
+        None,
+        frozenset(),
+        (),
+    )
+    # Worked out once per spec; equality and replace() see only the rule's fields.
+    calls = []
+    original = conditions.pinned_kinds
+
+    def counting(condition: Any) -> Any:
+        calls.append(condition)
+        return original(condition)
+
+    fresh = replace(count, name="again")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conditions, "pinned_kinds", counting)
+        assert fresh.trigger_kinds == frozenset({"access"})
+        worked_out = len(calls)
+        assert fresh.trigger_kinds == frozenset({"access"})
+    assert worked_out > 0
+    assert len(calls) == worked_out
+    assert replace(fresh, name=count.name) == count
+
+
 # --------------------------------------------------------------------------- immediate
 
 

@@ -278,6 +278,48 @@ def test_fresh_rows_of_the_batch_are_not_read_back(
     assert found[-1] == fresh
 
 
+def test_rows_of_batches_that_read_nothing_are_not_read_back(
+    devices: dict[str, Device],
+    committed: Callable[[], Any],
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    """A batch no count rule needed the past for hands its rows to the memory; the next batch
+    that reads takes them from there, not from the database."""
+    reads = StoredEventReads()
+    north = devices["north"]
+    facts = device_facts(Device.objects.select_related("zone", "building").get(pk=north.pk))
+
+    def fresh(seconds: float) -> EventFacts:
+        new = DeviceEvent.objects.get(pk=store(north, "access", seconds, result="denied"))
+        return EventFacts(
+            id=new.pk,
+            device=facts,
+            kind=new.kind,
+            received_at=new.received_at,
+            data=new.data,
+        )
+
+    with committed():
+        read(reads, north.community_id, -60, 60, data_equals={"result": "denied"})
+    quiet = [fresh(1), fresh(2)]
+    with committed():
+        DatabaseHistory(reads=reads, fresh=quiet).keep_fresh()
+    latest = fresh(3)
+    with committed():
+        history = DatabaseHistory(reads=reads, fresh=[latest])
+        # The list of ids stored since, and nothing else: no row is read back.
+        with django_assert_num_queries(1):
+            found = history.events_between(
+                community_id=north.community_id,
+                since=at(-60),
+                until=at(60),
+                data_equals={"result": "denied"},
+            )
+    assert ids(found) == [event.id for event in [*quiet, latest]]
+    assert found[0] is not quiet[0]
+    assert found[0] == quiet[0]
+
+
 @pytest.fixture
 def worker_thread_memory() -> Iterator[None]:
     remember_between_batches()
@@ -434,3 +476,22 @@ def test_the_worker_raises_the_same_alarms_with_and_without_memory(
     without = run(world.b, False)
     assert with_memory == without
     assert with_memory  # the plan fires something
+
+
+def test_the_holiday_calendar_is_read_again_after_a_minute(
+    db: None, django_assert_num_queries: Callable[..., Any]
+) -> None:
+    from anwang.rules.memory import HOLIDAYS_SECONDS, RememberedHolidays
+    from anwang.rules.models import Holiday
+
+    now = [0.0]
+    calendar = RememberedHolidays(clock=lambda: now[0])
+    Holiday.objects.create(date=dt.date(2026, 10, 1), name="国庆节")
+    with django_assert_num_queries(1):
+        assert calendar.holidays() == {dt.date(2026, 10, 1): False}
+    Holiday.objects.create(date=dt.date(2026, 10, 11), name="调休", is_workday=True)
+    now[0] = HOLIDAYS_SECONDS - 1
+    with django_assert_num_queries(0):
+        assert calendar.holidays() == {dt.date(2026, 10, 1): False}
+    now[0] = HOLIDAYS_SECONDS
+    assert calendar.holidays() == {dt.date(2026, 10, 1): False, dt.date(2026, 10, 11): True}
