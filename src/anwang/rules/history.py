@@ -99,6 +99,22 @@ def event_facts(events: Iterable[DeviceEvent]) -> list[EventFacts]:
     return [_event(event, devices[event.device_id]) for event in events]
 
 
+def _row_facts(row: tuple[Any, ...], device: DeviceFacts) -> EventFacts:
+    """A row of :data:`_EVENT_COLUMNS` as the engine sees it."""
+    pk, _device_id, kind, received_at, attribute, value, previous_value, edge_key, data = row
+    return EventFacts(
+        id=pk,
+        device=device,
+        kind=kind,
+        received_at=received_at,
+        attribute=attribute,
+        value=value,
+        previous_value=previous_value,
+        edge_key=edge_key,
+        data=data or {},
+    )
+
+
 def rule_spec(rule: Rule) -> RuleSpec:
     """A stored rule as the engine sees it.
 
@@ -239,30 +255,10 @@ class DatabaseHistory:
             devices = self._devices_by_id(community_id, {row[1] for row in rows})
             # A device deleted since its rows were remembered took its events with it.
             rows = [row for row in rows if row[1] in devices]
-            self._between[key] = [
-                EventFacts(
-                    id=pk,
-                    device=devices[device_id],
-                    kind=kind,
-                    received_at=received_at,
-                    attribute=attribute,
-                    value=value,
-                    previous_value=previous_value,
-                    edge_key=edge_key,
-                    data=data or {},
-                )
-                for (
-                    pk,
-                    device_id,
-                    kind,
-                    received_at,
-                    attribute,
-                    value,
-                    previous_value,
-                    edge_key,
-                    data,
-                ) in rows
-            ]
+            if self._reads is None:
+                self._between[key] = [_row_facts(row, devices[row[1]]) for row in rows]
+            else:
+                self._between[key] = self._reads.event_facts(rows, devices, _row_facts)
         return self._between[key]
 
     @staticmethod

@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,7 @@ from django.db.models import Max, QuerySet
 
 from anwang.events.models import DeviceEvent
 from anwang.rules.conditions import data_key, value_key
-from anwang.rules.facts import RuleSpec
+from anwang.rules.facts import DeviceFacts, EventFacts, RuleSpec
 from anwang.rules.history import holidays_map, rule_spec
 from anwang.rules.models import Rule
 
@@ -104,6 +104,8 @@ class StoredEventReads:
         self._gaps: dict[int, float] = {}
         self._unconfirmed: object | None = None
         self._own: dict[int, Row] = {}
+        self._facts: dict[int, tuple[Row, EventFacts]] = {}
+        self._devices: dict[int, DeviceFacts] = {}
         self.full_reads = 0
         self.remembered_reads = 0
 
@@ -114,6 +116,8 @@ class StoredEventReads:
         self._gaps.clear()
         self._unconfirmed = None
         self._own.clear()
+        self._facts.clear()
+        self._devices.clear()
 
     def keep_stored(self, rows: Mapping[int, Row]) -> None:
         """Keep rows this thread stored in a batch that read nothing (no rule needed the past)
@@ -223,6 +227,35 @@ class StoredEventReads:
             (row for row in cached.rows.values() if since <= row[received] <= until),
             key=lambda row: (row[received], row[0]),
         )
+
+    def event_facts(
+        self,
+        rows: Sequence[Row],
+        devices: Mapping[int, DeviceFacts],
+        make: Callable[[Row, DeviceFacts], EventFacts],
+    ) -> list[EventFacts]:
+        """The rows of a read as the engine sees them, each made once and kept while its
+        device's facts stay the same (``devices``: as read for this batch; a device moved to
+        another zone makes its events anew)."""
+        same: dict[int, DeviceFacts] = {}
+        for device_id, facts in devices.items():
+            kept = self._devices.get(device_id)
+            if kept is None or kept != facts:
+                kept = self._devices[device_id] = facts
+            same[device_id] = kept
+        found = []
+        for row in rows:
+            device = same[row[1]]
+            kept_row, event = self._facts.get(row[0], (None, None))
+            # The same row (as remembered, not only the same id) of the same device.
+            if kept_row is not row or event is None or event.device is not device:
+                event = make(row, device)
+                self._facts[row[0]] = (row, event)
+            found.append(event)
+        if len(self._facts) > 2 * len(found) + 10_000:
+            # Events out of every window (or of reads no longer made) go, now and then.
+            self._facts = {event.id: (row, event) for row, event in zip(rows, found, strict=True)}
+        return found
 
     def _changed(self) -> None:
         """Hold the memory's changes until their transaction commits (see the module)."""
