@@ -867,6 +867,16 @@ class RulesResult:
 
 def run_rules(
     label: str, args: argparse.Namespace, database_url: str, broker: Broker
+) -> list[RulesResult]:
+    """:func:`run_rule_round` ``--rounds`` times."""
+    return [
+        run_rule_round(f"{label}{'-' + str(number) if number else ''}", args, database_url, broker)
+        for number in range(max(1, args.rounds))
+    ]
+
+
+def run_rule_round(
+    label: str, args: argparse.Namespace, database_url: str, broker: Broker
 ) -> RulesResult:
     """The worker at full speed without rules and with the built-in pack plus 50 rules (each in
     a fresh database), then alarm latency at a paced rate with the rules."""
@@ -968,6 +978,39 @@ def print_rules(results: list[RulesResult]) -> None:
             f"{item.database}: alarm committed within {ALARM_P99_TARGET_MS:.0f} ms of arrival "
             f"(p99): {verdict}"
         )
+    print_medians(results)
+
+
+def print_medians(results: list[RulesResult]) -> None:
+    """With several rounds: each database's median ratio and median alarm p99, judged."""
+    by_database: dict[str, list[RulesResult]] = {}
+    for item in results:
+        by_database.setdefault(item.database, []).append(item)
+    for database_name, rounds in by_database.items():
+        if len(rounds) < 2:
+            continue
+        ratios = [
+            item.with_rules.events_per_second / item.without.events_per_second
+            for item in rounds
+            if item.with_rules.events_per_second and item.without.events_per_second
+        ]
+        p99s = [item.latency.arrival_to_visible[1] for item in rounds if item.latency]
+        print(f"\n{database_name}: {len(rounds)} rounds")
+        if ratios:
+            ratio = statistics.median(ratios)
+            verdict = "yes" if ratio >= RULES_RATIO_TARGET else "NO"
+            print(
+                f"  ratio median {ratio:.2f} (of {', '.join(f'{r:.2f}' for r in ratios)}); "
+                f"target >= {RULES_RATIO_TARGET:.2f}: {verdict}"
+            )
+        if p99s:
+            p99 = statistics.median(p99s)
+            print(
+                f"  alarm arrival->visible p99 median {p99:.1f} ms "
+                f"(of {', '.join(f'{value:.1f}' for value in p99s)}); "
+                f"target <= {ALARM_P99_TARGET_MS:.0f} ms: "
+                f"{'yes' if p99 <= ALARM_P99_TARGET_MS else 'NO'}"
+            )
 
 
 # --------------------------------------------------------------------------- the naive consumer
@@ -1106,6 +1149,13 @@ def parse_args() -> argparse.Namespace:
         help="measure rules instead: the worker without rules and with the built-in pack and 50 "
         "more, and alarm latency at --paced-rate",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --rules: measure without and with the rules this many times, alternately, "
+        "and judge the medians (a machine whose speed drifts misleads a single pair of runs)",
+    )
     parser.add_argument("--naive-consumer", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -1189,13 +1239,13 @@ def main_rules(args: argparse.Namespace) -> None:
         private_broker(Path(folder)) as broker,
     ):
         if args.only != "postgresql":
-            results.append(run_rules("sqlite", args, "", broker))
+            results.extend(run_rules("sqlite", args, "", broker))
         if args.only != "sqlite":
             problem = postgres_answers(args.database_url)
             if problem:
                 print(f"\nPostgreSQL skipped: {args.database_url} does not answer ({problem})")
             else:
-                results.append(run_rules("postgresql", args, args.database_url, broker))
+                results.extend(run_rules("postgresql", args, args.database_url, broker))
     print()
     print_rules(results)
 
